@@ -1,0 +1,48 @@
+# Two commands matter: `make demo` (the main job) and `make test` (everything CI checks).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP_DEMO := $(VENV)/.jbgrade-demo-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP_DEV := $(VENV)/.jbgrade-dev-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DEMO_OUT ?= jbgrade-demo-out
+
+.PHONY: demo test lint typecheck layers pytest clean golden
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP_DEMO): | $(PY)
+	$(PY) -m pip install --quiet -e ".[all]"
+	touch $@
+
+$(STAMP_DEV): | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP_DEMO)
+
+demo: $(STAMP_DEMO)
+	$(BIN)/jbgrade demo --out $(DEMO_OUT)
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy
+
+layers: $(STAMP_DEV)
+	$(BIN)/lint-imports
+
+# pytest exits 5 when it collected no test: that is a failure here, never a pass.
+pytest: $(STAMP_DEV)
+	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test: lint typecheck layers pytest
+
+golden: $(STAMP_DEV)
+	$(PY) scripts/gen_golden.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .mypy_cache .ruff_cache

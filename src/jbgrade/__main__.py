@@ -1,0 +1,3 @@
+from jbgrade.cli import main
+
+main()

@@ -1,0 +1,178 @@
+"""The one exception tree of jbgrade.
+
+Every error the library raises on purpose derives from :class:`JbgradeError`,
+so callers can catch one type. The CLI turns any :class:`JbgradeError` into
+exit code 2 and one line on stderr; the API turns it into a 4xx problem body.
+
+::
+
+    JbgradeError
+    ├── VectorError                  a JBG vector string is malformed (also ValueError)
+    │   ├── VectorPrefixError        missing or unsupported "JBG:<version>/" prefix
+    │   ├── UnknownMetricError       a metric key the standard does not define
+    │   ├── DuplicateMetricError     the same metric twice
+    │   ├── MissingMetricError       a mandatory metric is absent
+    │   ├── MetricOrderError         metrics not in canonical order
+    │   └── MetricValueError         a value the metric does not allow
+    ├── RubricTableError             scoring tables malformed or failing validation
+    ├── InputError                   a user-supplied file or value is invalid
+    │   │                            (carries path, line and field where known)
+    │   ├── PolicyError              a policy profile or decision input is invalid
+    │   │   └── UnknownProfileError  no profile of that name (lists the known ones)
+    │   ├── CampaignSpecError        a campaign spec is invalid
+    │   ├── BehaviourFileError       a behaviour set cannot be loaded
+    │   └── CaseFileError            a case file is invalid
+    ├── HarnessError                 a campaign cannot proceed (target, budget, store)
+    └── RegistryError                the case registry refused an operation
+        ├── NotFoundError            no such object (or not visible to the caller)
+        ├── PermissionDeniedError    the caller's role or organisation may not do this
+        ├── InvalidTransitionError   a lifecycle transition the state machine forbids
+        └── AuditChainError          the audit chain is broken (names the first bad link)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditChainError",
+    "BehaviourFileError",
+    "CampaignSpecError",
+    "CaseFileError",
+    "DuplicateMetricError",
+    "HarnessError",
+    "InputError",
+    "InvalidTransitionError",
+    "JbgradeError",
+    "MetricOrderError",
+    "MetricValueError",
+    "MissingMetricError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PolicyError",
+    "RegistryError",
+    "RubricTableError",
+    "UnknownMetricError",
+    "UnknownProfileError",
+    "VectorError",
+    "VectorPrefixError",
+]
+
+
+class JbgradeError(Exception):
+    """Root of every error jbgrade raises deliberately."""
+
+
+class VectorError(JbgradeError, ValueError):
+    """A JBG vector string is malformed.
+
+    ``metric`` is the offending metric key (or ``None`` for the prefix) and
+    ``position`` the 1-based index of the offending ``/``-separated part, the
+    prefix being part 0.
+    """
+
+    def __init__(self, message: str, *, metric: str | None = None, position: int | None = None):
+        super().__init__(message)
+        self.metric = metric
+        self.position = position
+
+
+class VectorPrefixError(VectorError):
+    """Missing or unsupported ``JBG:<version>/`` prefix."""
+
+
+class UnknownMetricError(VectorError):
+    """A metric key the standard does not define."""
+
+
+class DuplicateMetricError(VectorError):
+    """The same metric appears twice."""
+
+
+class MissingMetricError(VectorError):
+    """A mandatory metric is absent."""
+
+
+class MetricOrderError(VectorError):
+    """Metrics are not in canonical order."""
+
+
+class MetricValueError(VectorError):
+    """A value the metric does not allow."""
+
+
+class RubricTableError(JbgradeError):
+    """Scoring tables are malformed or fail validation."""
+
+
+class InputError(JbgradeError, ValueError):
+    """A user-supplied file or value is invalid.
+
+    ``path``, ``line`` and ``field`` locate the problem where known; ``str()``
+    renders them as ``path:line: field: message``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ):
+        self.message = message
+        self.path = path
+        self.line = line
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = self.path if self.line is None else f"{self.path}:{self.line}"
+            where += ": "
+        if self.field:
+            where += f"{self.field}: "
+        return where + self.message
+
+
+class PolicyError(InputError):
+    """A policy profile or a decision input is invalid."""
+
+
+class UnknownProfileError(PolicyError):
+    """No policy profile of that name; the message lists the known ones."""
+
+
+class CampaignSpecError(InputError):
+    """A campaign spec is invalid."""
+
+
+class BehaviourFileError(InputError):
+    """A behaviour set cannot be loaded."""
+
+
+class CaseFileError(InputError):
+    """A case file is invalid."""
+
+
+class HarnessError(JbgradeError):
+    """A campaign cannot proceed (unreachable target, exhausted budget, store failure)."""
+
+
+class RegistryError(JbgradeError):
+    """The case registry refused an operation."""
+
+
+class NotFoundError(RegistryError):
+    """No such object, or it is not visible to the caller."""
+
+
+class PermissionDeniedError(RegistryError):
+    """The caller's role or organisation may not do this."""
+
+
+class InvalidTransitionError(RegistryError):
+    """A lifecycle transition the state machine forbids."""
+
+
+class AuditChainError(RegistryError):
+    """The audit chain is broken; the message names the first bad link."""

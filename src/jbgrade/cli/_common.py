@@ -1,0 +1,31 @@
+"""Small helpers shared by the CLI command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+__all__ = ["err_console", "fail", "one_line", "out_console", "print_json"]
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace so an error is exactly one line."""
+    return " ".join(str(text).split())
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``jbgrade: error: MESSAGE`` on stderr; return the Exit to raise."""
+    print(f"jbgrade: error: {one_line(message)}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def print_json(obj: Any, *, indent: int | None = 2) -> None:
+    """Write JSON to stdout (plain, no markup) followed by a newline."""
+    sys.stdout.write(json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")

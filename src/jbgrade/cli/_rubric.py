@@ -1,0 +1,226 @@
+"""``jbgrade score | explain | rubric check | rubric show``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from jbgrade._errors import JbgradeError, RubricTableError
+from jbgrade.cli._common import one_line, out_console, print_json
+from jbgrade.rubric import (
+    Grade,
+    Grader,
+    check_tables,
+    default_grader,
+    default_tables,
+    load_tables,
+    tables_markdown,
+)
+
+__all__ = ["register", "render_explanation"]
+
+_SEV_STYLE = {
+    "None": "dim",
+    "Low": "green",
+    "Medium": "yellow",
+    "High": "bold dark_orange",
+    "Critical": "bold white on red",
+}
+
+
+class ShowFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _grade_line(g: Grade) -> str:
+    flags = [f for f, on in (("provisional", g.provisional), ("systemic", g.systemic)) if on]
+    return f"{g.score:.1f} {g.severity} {g.vector}" + (f" [{', '.join(flags)}]" if flags else "")
+
+
+def _score_stream(grader: Grader) -> int:
+    """One vector per input line -> one JSON object per output line."""
+    bad = 0
+    for n, raw in enumerate(sys.stdin, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            obj: dict[str, Any] = grader.grade(line).to_dict()
+        except JbgradeError as exc:
+            bad += 1
+            obj = {"error": one_line(str(exc)), "line": n, "input": line}
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    return 2 if bad else 0
+
+
+def score(
+    vector: Annotated[
+        str, typer.Argument(help="A JBG vector, or '-' to read one per line from stdin.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full grade as JSON.")] = False,
+) -> None:
+    """Score a JBG vector: score, label and flags (or JSON)."""
+    grader = default_grader()
+    if vector == "-":
+        code = _score_stream(grader)
+        if code:
+            raise typer.Exit(code)
+        return
+    g = grader.grade(vector)
+    if as_json:
+        print_json(g.to_dict())
+    else:
+        out_console.print(_grade_line(g), markup=False)
+
+
+def render_explanation(g: Grade) -> None:
+    """Print a readable explanation of a grade to the console."""
+    ex = g.explanation
+    style = _SEV_STYLE.get(g.severity, "")
+    flags = []
+    if g.provisional:
+        flags.append("[yellow]provisional[/]")
+    if g.systemic:
+        flags.append("[red]systemic[/]")
+    head = f"[{style}] {g.severity} [/] [bold]{g.score:.1f}[/]  " + "  ".join(flags)
+    out_console.print(Panel(f"{head}\n{g.vector}", title="JBG grade", expand=False))
+    for c, entry in ex["criteria"].items():
+        t = Table(
+            title=f"{c} {entry['name']}: level {entry['level']} ({entry['level_name']})",
+            title_justify="left",
+        )
+        t.add_column("metric")
+        t.add_column("given")
+        t.add_column("scored as")
+        if entry["method"] == "points":
+            t.add_column("points", justify="right")
+        for row in entry["metrics"]:
+            cells = [row["metric"], row["value"], row["scored_as"]]
+            if entry["method"] == "points":
+                cells.append(str(row["points"]))
+            t.add_row(*cells)
+        out_console.print(t)
+        if entry["method"] == "points":
+            b = entry["band"]
+            out_console.print(
+                f"  {entry['points']} points -> band {b['min']}-{b['max']} -> level {b['level']}"
+            )
+        else:
+            out_console.print(f"  lookup row {entry['row']} -> level {entry['level']}")
+    cell = ex["score_cell"]
+    band = ex["severity_band"]
+    out_console.print(
+        f"Score table [EC {cell['EC']}][BP {cell['BP']}][RI {cell['RI']}] = "
+        f"[bold]{cell['score']:.1f}[/] -> {g.severity} ({band['min']:.1f}-{band['max']:.1f})"
+    )
+    eff = Table(
+        title="Each metric's effect (score minus score with the metric at its lowest)",
+        title_justify="left",
+    )
+    for col in ("metric", "value", "lowest", "score if lowest", "effect"):
+        eff.add_column(col)
+    for e in ex["metric_effects"]:
+        eff.add_row(
+            e["metric"],
+            e["value"],
+            e["lowest"],
+            f"{e['score_if_lowest']:.1f}",
+            f"{e['effect']:+.1f}",
+        )
+    out_console.print(eff)
+    tips = g.tipping_points
+    if tips:
+        tt = Table(
+            title="Tipping points (single changes that move the label)", title_justify="left"
+        )
+        for col in ("metric", "change", "new score", "new label", "direction"):
+            tt.add_column(col)
+        for tp in tips:
+            tt.add_row(
+                tp["metric"],
+                f"{tp['from']} -> {tp['to']}",
+                f"{tp['score']:.1f}",
+                tp["severity"],
+                tp["direction"],
+            )
+        out_console.print(tt)
+    else:
+        out_console.print("No single metric change moves the label.")
+    for na in ex["not_assessed"]:
+        out_console.print(
+            f"[yellow]{na['metric']} not assessed: scored as {na['scored_as']} (precaution)[/]"
+        )
+    sr = ex["systemic_rule"]
+    out_console.print(
+        "Systemic: "
+        + (
+            "yes, clause " + ", ".join(map(str, sr["matched_clauses"]))
+            if sr["systemic"]
+            else "no clause of the systemic rule holds"
+        )
+    )
+
+
+def explain(vector: Annotated[str, typer.Argument(help="A JBG vector.")]) -> None:
+    """Explain a grade: table rows used, each metric's effect, tipping points."""
+    render_explanation(default_grader().grade(vector))
+
+
+def check(
+    tables: Annotated[
+        Path | None, typer.Option("--tables", help="Check this tables file instead of JBG 1.0's.")
+    ] = None,
+) -> None:
+    """Validate the tables exhaustively: completeness, monotonicity, relevance, anchors."""
+    try:
+        t = load_tables(tables) if tables is not None else default_tables()
+    except RubricTableError as exc:
+        print(f"FAIL shape: {one_line(str(exc))}")
+        raise typer.Exit(1) from None
+    rep = check_tables(t)
+    for c in rep.checks:
+        out_console.print(f"checked {c}", markup=False)
+    if rep.ok:
+        out_console.print(
+            f"OK {rep.source}: {rep.combinations} combinations, no violation", markup=False
+        )
+        return
+    for v in rep.violations:
+        print(f"FAIL {v}")
+    raise typer.Exit(1)
+
+
+def show(
+    fmt: Annotated[
+        ShowFormat, typer.Option("--format", help="text, json or markdown.")
+    ] = ShowFormat.text,
+    tables: Annotated[Path | None, typer.Option("--tables", help="Tables file to show.")] = None,
+) -> None:
+    """Show the scoring tables."""
+    t = load_tables(tables) if tables is not None else default_tables()
+    if fmt is ShowFormat.json:
+        print_json(t.raw)
+    elif fmt is ShowFormat.markdown:
+        sys.stdout.write(tables_markdown(t))
+    else:
+        from rich.markdown import Markdown
+
+        out_console.print(Markdown(tables_markdown(t)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)
+    app.command("explain")(explain)
+    rubric = typer.Typer(help="The JBG tables: validate and show.", no_args_is_help=True)
+    rubric.command("check")(check)
+    rubric.command("show")(show)
+    app.add_typer(rubric, name="rubric")

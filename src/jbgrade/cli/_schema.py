@@ -1,0 +1,47 @@
+"""``jbgrade schema list | show NAME``: the published JSON Schemas."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Annotated, Any
+
+import typer
+
+from jbgrade._errors import InputError
+from jbgrade.cli._common import out_console, print_json
+
+__all__ = ["SCHEMAS", "load_schema", "register"]
+
+# name -> (package, resource path). Each layer ships its own schema files.
+SCHEMAS: dict[str, tuple[str, str]] = {
+    "grade": ("jbgrade.rubric", "data/grade.schema.json"),
+}
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    if name not in SCHEMAS:
+        raise InputError(f"unknown schema {name!r}; known: {', '.join(sorted(SCHEMAS))}")
+    pkg, res = SCHEMAS[name]
+    data: dict[str, Any] = json.loads(resources.files(pkg).joinpath(res).read_text("utf-8"))
+    return data
+
+
+def list_schemas() -> None:
+    """List the published JSON Schemas."""
+    for name in sorted(SCHEMAS):
+        out_console.print(f"{name}\t{load_schema(name).get('title', '')}", markup=False)
+
+
+def show_schema(
+    name: Annotated[str, typer.Argument(help="Schema name (see 'schema list').")],
+) -> None:
+    """Print one JSON Schema."""
+    print_json(load_schema(name))
+
+
+def register(app: typer.Typer) -> None:
+    sub = typer.Typer(help="Published JSON Schemas of jbgrade's formats.", no_args_is_help=True)
+    sub.command("list")(list_schemas)
+    sub.command("show")(show_schema)
+    app.add_typer(sub, name="schema")

@@ -1,0 +1,187 @@
+"""JBG vector strings: strict parsing and canonical formatting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from jbgrade._errors import (
+    DuplicateMetricError,
+    MetricOrderError,
+    MetricValueError,
+    MissingMetricError,
+    UnknownMetricError,
+    VectorError,
+    VectorPrefixError,
+)
+from jbgrade.rubric._tables import Tables, default_tables
+
+__all__ = ["NOT_ASSESSED", "Vector", "parse_vector"]
+
+NOT_ASSESSED = "X"
+
+
+class Vector(Mapping[str, str]):
+    """A parsed JBG vector: metric key -> value letter, in canonical order.
+
+    Immutable and hashable. ``X`` marks a metric that was not assessed.
+    """
+
+    __slots__ = ("_tables", "_values")
+
+    def __init__(self, values: Mapping[str, str], tables: Tables | None = None):
+        t = tables or default_tables()
+        vals: list[str] = []
+        for pos, m in enumerate(t.metrics, start=1):
+            if m.key not in values:
+                raise MissingMetricError(
+                    f"missing metric {m.key} (expected at position {pos})",
+                    metric=m.key,
+                    position=pos,
+                )
+            v = values[m.key]
+            if v != NOT_ASSESSED and v not in m.letters:
+                raise MetricValueError(
+                    f"metric {m.key} does not allow value {v!r} "
+                    f"(allowed: {'/'.join((*m.letters, NOT_ASSESSED))})",
+                    metric=m.key,
+                    position=pos,
+                )
+            vals.append(v)
+        unknown = set(values) - {m.key for m in t.metrics}
+        if unknown:
+            k = sorted(unknown)[0]
+            raise UnknownMetricError(f"unknown metric {k}", metric=k)
+        self._tables = t
+        self._values = tuple(vals)
+
+    @classmethod
+    def _trusted(cls, values: tuple[str, ...], tables: Tables) -> Vector:
+        v = object.__new__(cls)
+        v._tables = tables
+        v._values = values
+        return v
+
+    def __getitem__(self, key: str) -> str:
+        for m, v in zip(self._tables.metrics, self._values, strict=True):
+            if m.key == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (m.key for m in self._tables.metrics)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __hash__(self) -> int:
+        return hash((self._tables.prefix, self._values))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Vector):
+            return self._tables.prefix == other._tables.prefix and self._values == other._values
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Vector({self.canonical()!r})"
+
+    def __str__(self) -> str:
+        return self.canonical()
+
+    @property
+    def tables(self) -> Tables:
+        return self._tables
+
+    @property
+    def values_tuple(self) -> tuple[str, ...]:
+        """Value letters in canonical metric order."""
+        return self._values
+
+    @property
+    def not_assessed(self) -> tuple[str, ...]:
+        """Keys of the metrics given as ``X``."""
+        return tuple(
+            m.key for m, v in zip(self._tables.metrics, self._values, strict=True) if v == "X"
+        )
+
+    def canonical(self) -> str:
+        """The canonical string; ``parse_vector(v.canonical()) == v``."""
+        return self._tables.prefix + "/".join(
+            f"{m.key}:{v}" for m, v in zip(self._tables.metrics, self._values, strict=True)
+        )
+
+    def replace(self, **changes: str) -> Vector:
+        """A copy with some metrics changed (validated)."""
+        d = dict(self.items())
+        d.update(changes)
+        return Vector(d, self._tables)
+
+    def resolved(self) -> dict[str, str]:
+        """Letters with every ``X`` replaced by the metric's worst value (precaution)."""
+        return {
+            m.key: (m.worst if v == "X" else v)
+            for m, v in zip(self._tables.metrics, self._values, strict=True)
+        }
+
+
+def parse_vector(text: str, tables: Tables | None = None) -> Vector:
+    """Parse a JBG vector string strictly.
+
+    Rejects a bad prefix, unknown, duplicate, missing and out-of-order
+    metrics and bad values with a :class:`~jbgrade.VectorError` subclass
+    naming the metric and its 1-based position.
+    """
+    t = tables or default_tables()
+    if not isinstance(text, str):
+        raise VectorError(f"a vector must be a string, not {type(text).__name__}")
+    s = text.strip()
+    head = t.prefix[:-1]  # "JBG:1.0"
+    std = t.standard + ":"
+    if not s:
+        raise VectorPrefixError("empty vector", position=0)
+    parts = s.split("/")
+    if parts[0] != head:
+        if parts[0].startswith(std):
+            raise VectorPrefixError(
+                f"unsupported version {parts[0][len(std) :]!r} (this is {head})", position=0
+            )
+        raise VectorPrefixError(f"vector must start with {t.prefix!r}", position=0)
+    order = {m.key: i for i, m in enumerate(t.metrics)}
+    seen: dict[str, int] = {}
+    letters: dict[str, str] = {}
+    last = -1
+    for pos, part in enumerate(parts[1:], start=1):
+        key, sep, val = part.partition(":")
+        if not sep or not key:
+            raise VectorError(f"part {pos} {part!r} is not METRIC:VALUE", position=pos)
+        if key not in order:
+            raise UnknownMetricError(
+                f"unknown metric {key!r} at position {pos}", metric=key, position=pos
+            )
+        if key in seen:
+            raise DuplicateMetricError(
+                f"metric {key} repeated at position {pos} (first at {seen[key]})",
+                metric=key,
+                position=pos,
+            )
+        if order[key] < last:
+            prev = t.metrics[last].key
+            raise MetricOrderError(
+                f"metric {key} at position {pos} must come before {prev}", metric=key, position=pos
+            )
+        m = t.metrics[order[key]]
+        if val != NOT_ASSESSED and val not in m.letters:
+            raise MetricValueError(
+                f"metric {key} at position {pos} does not allow value {val!r} "
+                f"(allowed: {'/'.join((*m.letters, NOT_ASSESSED))})",
+                metric=key,
+                position=pos,
+            )
+        seen[key] = pos
+        letters[key] = val
+        last = order[key]
+    for i, m in enumerate(t.metrics, start=1):
+        if m.key not in letters:
+            raise MissingMetricError(
+                f"missing metric {m.key} (expected at position {i})", metric=m.key, position=i
+            )
+    return Vector._trusted(tuple(letters[m.key] for m in t.metrics), t)
