@@ -1,0 +1,27 @@
+"""Versioned records shared across layers: behaviours, judge verdicts, attempts.
+
+They sit low in the layer stack (above the rubric only) so that judges,
+evidence, harness, registry and reports can all speak them without depending
+on each other. Each record carries ``format_version``; it changes when the
+format does.
+"""
+
+from jbgrade.records._records import (
+    DOMAINS,
+    LAYER_ORDER,
+    Attempt,
+    Behaviour,
+    ChatMessage,
+    Verdict,
+    attempt_key,
+)
+
+__all__ = [
+    "DOMAINS",
+    "LAYER_ORDER",
+    "Attempt",
+    "Behaviour",
+    "ChatMessage",
+    "Verdict",
+    "attempt_key",
+]
