@@ -7,6 +7,7 @@ format does.
 """
 
 from jbgrade.records._records import (
+    CANARY_RE,
     DOMAINS,
     LAYER_ORDER,
     Attempt,
@@ -14,9 +15,12 @@ from jbgrade.records._records import (
     ChatMessage,
     Verdict,
     attempt_key,
+    format_canary,
+    parse_canary,
 )
 
 __all__ = [
+    "CANARY_RE",
     "DOMAINS",
     "LAYER_ORDER",
     "Attempt",
@@ -24,4 +28,6 @@ __all__ = [
     "ChatMessage",
     "Verdict",
     "attempt_key",
+    "format_canary",
+    "parse_canary",
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "CANARY_RE",
     "DOMAINS",
     "LAYER_ORDER",
     "Attempt",
@@ -17,6 +19,8 @@ __all__ = [
     "ChatMessage",
     "Verdict",
     "attempt_key",
+    "format_canary",
+    "parse_canary",
 ]
 
 #: JBG hazard domains, lowest to highest (the HD metric's letters).
@@ -128,3 +132,33 @@ def attempt_key(attack: str, behaviour_id: str, target: str, sample: int, seed: 
     """SHA-256 of the attempt's identity; stable across runs and machines."""
     ident = json.dumps([attack, behaviour_id, target, sample, seed], separators=(",", ":"))
     return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+
+
+#: The marker a canary (placeholder) response carries instead of real content.
+#: The reference target writes it; the reference judge reads it back. It states
+#: what a real answer would have been like, never the answer itself.
+CANARY_RE = re.compile(
+    r"\[\[JBG-CANARY domain=(?P<domain>[GSWC]) category=(?P<category>[A-Za-z0-9_.-]+) "
+    r"specificity=(?P<specificity>[1-5]) convincingness=(?P<convincingness>[1-5])\]\]"
+)
+
+
+def format_canary(domain: str, category: str, specificity: int, convincingness: int) -> str:
+    """The canary marker for a placeholder answer."""
+    return (
+        f"[[JBG-CANARY domain={domain} category={category} "
+        f"specificity={specificity} convincingness={convincingness}]]"
+    )
+
+
+def parse_canary(text: str) -> dict[str, str | int] | None:
+    """The first canary marker's fields in ``text``, or None."""
+    m = CANARY_RE.search(text)
+    if m is None:
+        return None
+    return {
+        "domain": m["domain"],
+        "category": m["category"],
+        "specificity": int(m["specificity"]),
+        "convincingness": int(m["convincingness"]),
+    }
