@@ -6,6 +6,7 @@ PY := $(BIN)/python
 STAMP_DEMO := $(VENV)/.jbgrade-demo-$(shell cksum pyproject.toml | cut -d' ' -f1)
 STAMP_DEV := $(VENV)/.jbgrade-dev-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO_OUT ?= jbgrade-demo-out
+PYDIRS := $(wildcard src tests bench scripts)
 
 .PHONY: demo test lint typecheck layers pytest clean golden
 
@@ -25,8 +26,8 @@ demo: $(STAMP_DEMO)
 	$(BIN)/jbgrade demo --out $(DEMO_OUT)
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check $(PYDIRS)
+	$(BIN)/ruff format --check $(PYDIRS)
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
