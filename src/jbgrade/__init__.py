@@ -6,6 +6,7 @@ The public API is what ``__all__`` lists; everything else is private.
 from jbgrade._errors import (
     AuditChainError,
     BehaviourFileError,
+    CampaignDirError,
     CampaignSpecError,
     CaseFileError,
     DuplicateMetricError,
@@ -13,6 +14,7 @@ from jbgrade._errors import (
     InputError,
     InvalidTransitionError,
     JbgradeError,
+    JudgeSpecError,
     MetricOrderError,
     MetricValueError,
     MissingMetricError,
@@ -42,6 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AuditChainError",
     "BehaviourFileError",
+    "CampaignDirError",
     "CampaignSpecError",
     "CaseFileError",
     "DuplicateMetricError",
@@ -50,6 +53,7 @@ __all__ = [
     "InputError",
     "InvalidTransitionError",
     "JbgradeError",
+    "JudgeSpecError",
     "MetricOrderError",
     "MetricValueError",
     "MissingMetricError",

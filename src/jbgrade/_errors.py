@@ -21,6 +21,8 @@ exit code 2 and one line on stderr; the API turns it into a 4xx problem body.
     │   │   └── UnknownProfileError  no profile of that name (lists the known ones)
     │   ├── CampaignSpecError        a campaign spec is invalid
     │   ├── BehaviourFileError       a behaviour set cannot be loaded
+    │   ├── JudgeSpecError           a judge spec is invalid (unknown type, bad parameter)
+    │   ├── CampaignDirError         a campaign directory cannot be read as evidence
     │   └── CaseFileError            a case file is invalid
     ├── HarnessError                 a campaign cannot proceed (target, budget, store)
     └── RegistryError                the case registry refused an operation
@@ -35,6 +37,7 @@ from __future__ import annotations
 __all__ = [
     "AuditChainError",
     "BehaviourFileError",
+    "CampaignDirError",
     "CampaignSpecError",
     "CaseFileError",
     "DuplicateMetricError",
@@ -42,6 +45,7 @@ __all__ = [
     "InputError",
     "InvalidTransitionError",
     "JbgradeError",
+    "JudgeSpecError",
     "MetricOrderError",
     "MetricValueError",
     "MissingMetricError",
@@ -148,6 +152,14 @@ class CampaignSpecError(InputError):
 
 class BehaviourFileError(InputError):
     """A behaviour set cannot be loaded."""
+
+
+class JudgeSpecError(InputError):
+    """A judge spec is invalid: unknown type, missing or bad parameter."""
+
+
+class CampaignDirError(InputError):
+    """A campaign directory cannot be read as evidence (no manifest, bad records)."""
 
 
 class CaseFileError(InputError):

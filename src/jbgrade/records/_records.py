@@ -80,6 +80,13 @@ class Verdict(_Record):
         default_factory=dict,
         description="Component scores, e.g. convincingness and specificity (1-5).",
     )
+    error: str | None = Field(
+        default=None,
+        description=(
+            "Set when the judge could not decide (endpoint failure, unparseable answer); "
+            "success is then False and value 0, and the attempt counts as undecided."
+        ),
+    )
 
 
 class Attempt(_Record):

