@@ -27,6 +27,7 @@ from jbgrade._errors import (
     UnknownProfileError,
     VectorError,
     VectorPrefixError,
+    VectorSyntaxError,
 )
 from jbgrade.rubric import (
     Grade,
@@ -67,6 +68,7 @@ __all__ = [
     "Vector",
     "VectorError",
     "VectorPrefixError",
+    "VectorSyntaxError",
     "__version__",
     "check_tables",
     "default_tables",

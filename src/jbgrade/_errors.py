@@ -13,7 +13,9 @@ exit code 2 and one line on stderr; the API turns it into a 4xx problem body.
     │   ├── DuplicateMetricError     the same metric twice
     │   ├── MissingMetricError       a mandatory metric is absent
     │   ├── MetricOrderError         metrics not in canonical order
-    │   └── MetricValueError         a value the metric does not allow
+    │   ├── MetricValueError         a value the metric does not allow
+    │   └── VectorSyntaxError        a part is not METRIC:VALUE (empty part, no ':',
+    │                                whitespace)
     ├── RubricTableError             scoring tables malformed or failing validation
     ├── InputError                   a user-supplied file or value is invalid
     │   │                            (carries path, line and field where known)
@@ -58,6 +60,7 @@ __all__ = [
     "UnknownProfileError",
     "VectorError",
     "VectorPrefixError",
+    "VectorSyntaxError",
 ]
 
 
@@ -101,6 +104,10 @@ class MetricOrderError(VectorError):
 
 class MetricValueError(VectorError):
     """A value the metric does not allow."""
+
+
+class VectorSyntaxError(VectorError):
+    """A part is not ``METRIC:VALUE``: an empty part, a missing ``:`` or whitespace."""
 
 
 class RubricTableError(JbgradeError):

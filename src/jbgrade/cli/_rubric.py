@@ -47,19 +47,48 @@ def _grade_line(g: Grade) -> str:
 
 
 def _score_stream(grader: Grader) -> int:
-    """One vector per input line -> one JSON object per output line."""
+    """One vector per input line -> one JSON object per output line.
+
+    Lines are stripped of surrounding whitespace (a line-oriented format);
+    blank lines and ``#`` comments are skipped. A bad line yields
+    ``{"error", "line", "input"}`` in its place and the stream goes on; the
+    exit code is then 2, with one summary line on stderr.
+    """
     bad = 0
-    for n, raw in enumerate(sys.stdin, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    first_bad = 0
+    total = 0
+    write = sys.stdout.write
+    for n, raw in enumerate(sys.stdin.buffer, start=1):
         try:
-            obj: dict[str, Any] = grader.grade(line).to_dict()
-        except JbgradeError as exc:
-            bad += 1
-            obj = {"error": one_line(str(exc)), "line": n, "input": line}
-        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    return 2 if bad else 0
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            line = None
+            err = f"line is not UTF-8 ({exc.reason} at byte {exc.start})"
+        if line is not None:
+            if not line or line.startswith("#"):
+                continue
+            try:
+                obj: dict[str, Any] = grader.grade(line).to_dict()
+            except JbgradeError as exc:
+                err = one_line(str(exc))
+            else:
+                total += 1
+                write(json.dumps(obj, ensure_ascii=False) + "\n")
+                continue
+        total += 1
+        bad += 1
+        first_bad = first_bad or n
+        shown = raw.decode("utf-8", "replace").strip()
+        shown = shown if len(shown) <= 200 else shown[:200] + "..."
+        write(json.dumps({"error": err, "line": n, "input": shown}, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if bad:
+        print(
+            f"jbgrade: error: {bad} of {total} vectors invalid (first at line {first_bad})",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
 
 
 def score(

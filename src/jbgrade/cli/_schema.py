@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib import resources
 from typing import Annotated, Any
 
 import typer
 
 from jbgrade._errors import InputError
-from jbgrade.cli._common import out_console, print_json
+from jbgrade.cli._common import print_json
 
 __all__ = ["SCHEMAS", "load_schema", "register"]
 
@@ -29,8 +30,9 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def list_schemas() -> None:
     """List the published JSON Schemas."""
+    # Plain tab-separated lines (rich would expand the tab): easy to cut/awk.
     for name in sorted(SCHEMAS):
-        out_console.print(f"{name}\t{load_schema(name).get('title', '')}", markup=False)
+        sys.stdout.write(f"{name}\t{load_schema(name).get('title', '')}\n")
 
 
 def show_schema(

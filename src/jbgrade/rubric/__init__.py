@@ -15,6 +15,7 @@ from jbgrade.rubric._tables import (
     Tables,
     default_tables,
     load_tables,
+    tables_from_data,
 )
 from jbgrade.rubric._vector import NOT_ASSESSED, Vector, parse_vector
 
@@ -38,5 +39,6 @@ __all__ = [
     "grade_many",
     "load_tables",
     "parse_vector",
+    "tables_from_data",
     "tables_markdown",
 ]

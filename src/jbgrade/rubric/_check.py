@@ -2,18 +2,26 @@
 
 Checks, over every combination of concrete values: completeness (every
 combination gets a score in a band), monotonicity (raising any one metric by
-one step never lowers the score, nor switches ``systemic`` off), relevance
-(every metric changes the score somewhere) and the anchor rules the tables
-themselves declare. Violations name the rule and an example vector.
+one step never lowers the score, nor switches ``systemic`` off; the score
+table itself never decreases along an axis), relevance (every metric changes
+the score somewhere) and the anchor rules. Violations name the rule and an
+example vector.
+
+A table file that claims to be a revision of a version this package ships
+(same standard and version, e.g. a candidate ``JBG 1.0`` revision) must also
+*conform* to it: the same metrics and value letters, the same severity bands,
+and every normative anchor unchanged. Without that, deleting or weakening an
+anchor in a copy would make the copy pass.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import compress, product
+from operator import gt, ne
 
-from jbgrade.rubric._grade import Grader
-from jbgrade.rubric._tables import SEVERITIES, Tables
+from jbgrade._errors import RubricTableError
+from jbgrade.rubric._tables import CRITERIA, SEVERITIES, Anchor, Tables, default_tables
 
 __all__ = ["CheckReport", "Violation", "check_tables"]
 
@@ -22,7 +30,9 @@ __all__ = ["CheckReport", "Violation", "check_tables"]
 class Violation:
     """One failed check: which rule, and an example that shows it."""
 
-    check: str  # "completeness" | "monotonicity" | "relevance" | "anchor:<id>" | "shape"
+    check: (
+        str  # "completeness" | "monotonicity" | "relevance:<key>" | "anchor:<id>" | "conformance"
+    )
     message: str
     example: str | None = None
 
@@ -45,25 +55,46 @@ class CheckReport:
         return not self.violations
 
 
+def _anchor_sig(a: Anchor) -> tuple[object, ...]:
+    when = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in a.when.items()))
+    return (when, a.max_severity, a.min_severity)
+
+
+def _conformance(t: Tables, ref: Tables) -> tuple[list[str], list[Anchor]]:
+    """Differences from the normative tables of the same version; the anchors to check."""
+    problems: list[str] = []
+    mine = [(m.key, m.criterion, m.letters) for m in t.metrics]
+    theirs = [(m.key, m.criterion, m.letters) for m in ref.metrics]
+    if mine != theirs:
+        first = next(
+            (f"{a[0]} vs {b[0]}" for a, b in zip(mine, theirs, strict=False) if a != b),
+            f"{len(mine)} metrics vs {len(theirs)}",
+        )
+        problems.append(
+            f"metrics, criteria or value letters differ from {ref.standard} {ref.version} ({first})"
+        )
+    if t.severity_bands != ref.severity_bands:
+        problems.append(f"severity bands differ from {ref.standard} {ref.version}")
+    by_id = {a.id: a for a in t.anchors}
+    anchors = list(ref.anchors)
+    for a in ref.anchors:
+        got = by_id.get(a.id)
+        if got is None:
+            problems.append(f"normative anchor {a.id} is missing ({a.statement})")
+        elif _anchor_sig(got) != _anchor_sig(a):
+            problems.append(f"normative anchor {a.id} is altered ({a.statement})")
+    ref_ids = {a.id for a in ref.anchors}
+    anchors += [a for a in t.anchors if a.id not in ref_ids]
+    return problems, anchors
+
+
 def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
-    """Validate ``tables`` exhaustively; returns a report (never raises on violations)."""
+    """Validate ``tables`` exhaustively; returns a report (never raises on violations).
+
+    ``max_examples`` bounds how many violations of the same check are listed.
+    """
     t = tables
-    g = Grader(t)
     rep = CheckReport(source=t.source)
-    metrics = t.metrics
-    keys = [m.key for m in metrics]
-    prefix = t.prefix
-
-    def vec(letters: tuple[str, ...]) -> str:
-        return prefix + "/".join(f"{k}:{v}" for k, v in zip(keys, letters, strict=True))
-
-    scores: dict[tuple[str, ...], tuple[float, str, bool]] = {}
-    for letters in product(*[m.letters for m in metrics]):
-        gr = g.grade(vec(letters))
-        scores[letters] = (gr.score, gr.severity, gr.systemic)
-    rep.combinations = len(scores)
-    rep.checks.append(f"completeness: {len(scores)} combinations scored")
-
     seen_counts: dict[str, int] = {}
 
     def add(check: str, msg: str, example: str | None) -> None:
@@ -72,56 +103,156 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
             rep.violations.append(Violation(check, msg, example))
         seen_counts[check] = n + 1
 
-    matters = dict.fromkeys(keys, False)
-    for letters, (score, _sev, systemic) in scores.items():
-        for i, m in enumerate(metrics):
-            idx = m.letters.index(letters[i])
-            if idx + 1 >= len(m.letters):
+    anchors: list[Anchor] = list(t.anchors)
+    ref = default_tables()
+    if t is not ref and (t.standard, t.version) == (ref.standard, ref.version):
+        problems, anchors = _conformance(t, ref)
+        for p in problems:
+            add("conformance", p, None)
+        rep.checks.append(
+            f"conformance: metrics, severity bands and anchors of {ref.standard} {ref.version}"
+        )
+        if problems and any(p.startswith("metrics") for p in problems):
+            return rep  # the normative anchors cannot even be evaluated
+
+    metrics = t.metrics
+    keys = [m.key for m in metrics]
+    sizes = [len(m.letters) for m in metrics]
+    strides = [1] * len(metrics)  # product() order: the last metric varies fastest
+    for i in range(len(metrics) - 2, -1, -1):
+        strides[i] = strides[i + 1] * sizes[i + 1]
+    total = strides[0] * sizes[0]
+
+    def vec(idx: int) -> str:
+        return t.prefix + "/".join(
+            f"{m.key}:{m.letters[(idx // st) % n]}"
+            for m, st, n in zip(metrics, strides, sizes, strict=True)
+        )
+
+    # Per criterion: level and systemic-clause mask of each combination of its metrics'
+    # letters, straight from the tables (independent of the compiled grader).
+    n_levels = len(t.levels)
+    try:
+        cells = [
+            [[(sc, SEVERITIES.index(t.severity_of(sc))) for sc in row] for row in plane]
+            for plane in t.score
+        ]
+        part_info: dict[str, list[tuple[int, int]]] = {}
+        part_index: dict[str, list[int]] = {}
+        for c in CRITERIA:
+            pos = [i for i, m in enumerate(metrics) if m.criterion == c]
+            part_index[c] = pos
+            info: list[tuple[int, int]] = []
+            for combo in product(*[metrics[i].letters for i in pos]):
+                letters = dict(zip((keys[i] for i in pos), combo, strict=True))
+                level, _ = t.criterion_level(c, letters)
+                mask = 0
+                for j, conj in enumerate(t.systemic_any_of):
+                    if all(letters[k] in v for k, v in conj.items() if k in letters):
+                        mask |= 1 << j
+                info.append((level, mask))
+            part_info[c] = info
+    except RubricTableError as exc:
+        add("completeness", str(exc), None)
+        return rep
+
+    for e, b, r in product(range(n_levels), repeat=3):
+        cell = t.score[e][b][r]
+        for axis, nxt in (("EC", (e + 1, b, r)), ("BP", (e, b + 1, r)), ("RI", (e, b, r + 1))):
+            if max(nxt) < n_levels and t.score[nxt[0]][nxt[1]][nxt[2]] < cell:
+                add(
+                    "monotonicity",
+                    f"score table cell [EC {e}][BP {b}][RI {r}] = {cell} is above the next "
+                    f"{axis} level's {t.score[nxt[0]][nxt[1]][nxt[2]]}",
+                    None,
+                )
+    rep.checks.append("monotonicity: the score table never decreases along EC, BP or RI")
+
+    # Flat arrays over every concrete combination, in product() order.
+    def part_seq(c: str) -> list[int]:
+        """Index into part_info[c] for every flat index."""
+        pos = part_index[c]
+        local = [sizes[i] for i in pos]
+        out = []
+        for digits in product(*[range(n) for n in sizes]):
+            k = 0
+            for i, n in zip(pos, local, strict=True):
+                k = k * n + digits[i]
+            out.append(k)
+        return out
+
+    bp_i, ec_i, ri_i = (part_seq(c) for c in CRITERIA)
+    bp_p, ec_p, ri_p = (part_info[c] for c in CRITERIA)
+    score: list[float] = []
+    rank: list[int] = []
+    systemic: list[bool] = []
+    for x, y, z in zip(bp_i, ec_i, ri_i, strict=True):
+        (b_lvl, b_m), (e_lvl, e_m), (r_lvl, r_m) = bp_p[x], ec_p[y], ri_p[z]
+        sc, rk = cells[e_lvl][b_lvl][r_lvl]
+        score.append(sc)
+        rank.append(rk)
+        systemic.append((b_m & e_m & r_m) != 0)
+    rep.combinations = total
+    rep.checks.append(f"completeness: {total} combinations scored, each in one band")
+
+    # Monotonicity and relevance: compare each combination with the one a single step up
+    # in one metric (flat index + stride), skipping pairs that wrap across a block.
+    for i, m in enumerate(metrics):
+        st, n = strides[i], sizes[i]
+        span = total - st
+        matters = False
+        for idx in compress(range(span), map(ne, score[:span], score[st:])):
+            if (idx // st) % n == n - 1:
                 continue
-            up = (*letters[:i], m.letters[idx + 1], *letters[i + 1 :])
-            s2, _, sys2 = scores[up]
-            if s2 != score:
-                matters[m.key] = True
-            if s2 < score:
+            matters = True
+            if score[idx] > score[idx + st]:
+                d = (idx // st) % n
                 add(
                     "monotonicity",
-                    f"raising {m.key} from {letters[i]} to {m.letters[idx + 1]} lowers the score "
-                    f"from {score} to {s2}",
-                    vec(letters),
+                    f"raising {m.key} from {m.letters[d]} to {m.letters[d + 1]} lowers the "
+                    f"score from {score[idx]} to {score[idx + st]}",
+                    vec(idx),
                 )
-            if systemic and not sys2:
-                add(
-                    "monotonicity",
-                    f"raising {m.key} from {letters[i]} to {m.letters[idx + 1]} "
-                    "switches systemic off",
-                    vec(letters),
-                )
+        for idx in compress(range(span), map(gt, systemic[:span], systemic[st:])):
+            if (idx // st) % n == n - 1:
+                continue
+            d = (idx // st) % n
+            add(
+                "monotonicity",
+                f"raising {m.key} from {m.letters[d]} to {m.letters[d + 1]} switches systemic off",
+                vec(idx),
+            )
+        if not matters:
+            add(f"relevance:{m.key}", f"metric {m.key} never changes the score", None)
     rep.checks.append("monotonicity: every single-step raise of every metric")
-    for k, ok in matters.items():
-        if not ok:
-            add(f"relevance:{k}", f"metric {k} never changes the score", None)
     rep.checks.append("relevance: every metric changes the score somewhere")
 
-    for a in t.anchors:
-        conds = {k: set(v) for k, v in a.when.items() if k != "systemic"}
+    for a in anchors:
+        allowed = [
+            [
+                d * strides[i]
+                for d, ltr in enumerate(m.letters)
+                if ltr in a.when.get(m.key, m.letters)
+            ]
+            for i, m in enumerate(metrics)
+        ]
         want_sys = a.when.get("systemic")
-        for letters, (score, sev, systemic) in scores.items():
-            if any(letters[keys.index(k)] not in v for k, v in conds.items()):
+        hi = SEVERITIES.index(a.max_severity) if a.max_severity is not None else None
+        lo = SEVERITIES.index(a.min_severity) if a.min_severity is not None else None
+        for idx in map(sum, product(*allowed)):
+            if want_sys is not None and systemic[idx] not in want_sys:
                 continue
-            if want_sys is not None and systemic not in want_sys:
-                continue
-            rank = SEVERITIES.index(sev)
-            if a.max_severity is not None and rank > SEVERITIES.index(a.max_severity):
+            rk = rank[idx]
+            bound = None
+            if hi is not None and rk > hi:
+                bound = f"max {a.max_severity}"
+            elif lo is not None and rk < lo:
+                bound = f"min {a.min_severity}"
+            if bound is not None:
                 add(
                     f"anchor:{a.id}",
-                    f"{a.statement} Got {sev} {score} (max {a.max_severity})",
-                    vec(letters),
-                )
-            if a.min_severity is not None and rank < SEVERITIES.index(a.min_severity):
-                add(
-                    f"anchor:{a.id}",
-                    f"{a.statement} Got {sev} {score} (min {a.min_severity})",
-                    vec(letters),
+                    f"{a.statement} Got {SEVERITIES[rk]} {score[idx]} ({bound})",
+                    vec(idx),
                 )
         rep.checks.append(f"anchor {a.id}: {a.statement}")
     return rep

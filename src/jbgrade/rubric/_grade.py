@@ -14,7 +14,13 @@ from itertools import product
 from typing import Any
 
 from jbgrade._errors import VectorError
-from jbgrade.rubric._tables import CRITERIA, SEVERITIES, Tables, default_tables
+from jbgrade.rubric._tables import (
+    CRITERIA,
+    SEVERITIES,
+    Tables,
+    default_tables,
+    tables_from_data,
+)
 from jbgrade.rubric._vector import NOT_ASSESSED, Vector, parse_vector
 
 __all__ = ["Grade", "Grader", "default_grader", "grade", "grade_many"]
@@ -362,6 +368,14 @@ class Grade(tuple[str, float, str, Grader]):
     def __repr__(self) -> str:
         return f"Grade({self.vector!r}, score={self.score}, severity={self.severity!r})"
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickle the vector and (unless they are the shipped ones) the tables'
+        # data, not the compiled grader with its lookup dicts.
+        g = self[3]
+        if g is _DEFAULT:
+            return (_regrade, (self[0], None, None))
+        return (_regrade, (self[0], g.tables.raw, g.tables.source))
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Grade):
             return self.vector == other.vector and self.version == other.version
@@ -378,6 +392,13 @@ class Grade(tuple[str, float, str, Grader]):
 _new_grade = tuple.__new__
 
 _DEFAULT: Grader | None = None
+
+
+def _regrade(vector: str, raw: dict[str, Any] | None, source: str | None) -> Grade:
+    """Unpickle a :class:`Grade` by grading its vector again."""
+    if raw is None:
+        return default_grader().grade(vector)
+    return Grader(tables_from_data(raw, source or "<pickled tables>")).grade(vector)
 
 
 def default_grader() -> Grader:

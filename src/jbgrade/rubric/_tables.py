@@ -14,7 +14,7 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from jbgrade._errors import RubricTableError
+from jbgrade._errors import InputError, RubricTableError
 
 __all__ = [
     "CRITERIA",
@@ -25,6 +25,7 @@ __all__ = [
     "Tables",
     "default_tables",
     "load_tables",
+    "tables_from_data",
 ]
 
 CRITERIA = ("BP", "EC", "RI")
@@ -195,6 +196,11 @@ def _check_shape(t: Tables) -> None:
     if len(set(keys)) != len(keys):
         raise _fail(src, "metrics", "duplicate metric key")
     n = len(t.levels)
+    if n < 2 or len(set(t.levels)) != n:
+        raise _fail(src, "levels", "needs 2+ distinct level names")
+    ids = [a.id for a in t.anchors]
+    if len(set(ids)) != len(ids):
+        raise _fail(src, "anchors", "duplicate anchor id")
     for m in t.metrics:
         if m.criterion not in CRITERIA:
             raise _fail(src, f"metrics.{m.key}", f"unknown criterion {m.criterion!r}")
@@ -205,6 +211,10 @@ def _check_shape(t: Tables) -> None:
             for mk in c.metrics:
                 if set(c.points.get(mk, {})) != set(t.metric(mk).letters):
                     raise _fail(src, f"criteria.{key}.points.{mk}", "must give every value")
+                if min(c.points[mk].values()) < 0:
+                    raise _fail(src, f"criteria.{key}.points.{mk}", "points must be >= 0")
+            if set(c.points) != set(c.metrics):
+                raise _fail(src, f"criteria.{key}.points", f"must cover exactly {list(c.metrics)}")
             top = sum(max(c.points[mk].values()) for mk in c.metrics)
             covered = sorted((lo, hi) for lo, hi, _ in c.bands)
             expect = 0
@@ -237,6 +247,14 @@ def _check_shape(t: Tables) -> None:
                     raise _fail(src, "score.table", f"score {sc} not in 0.0..10.0 with one decimal")
     if tuple(b[0] for b in t.severity_bands) != SEVERITIES:
         raise _fail(src, "severity_bands", f"labels must be {list(SEVERITIES)}")
+    # Bands tile 0.0..10.0 at one-decimal resolution: every score has exactly one label.
+    edge: float = 0.0
+    for label, s_lo, s_hi in t.severity_bands:
+        if round(s_lo - edge, 1) != 0.0 or s_hi < s_lo:
+            raise _fail(src, "severity_bands", f"{label} must start at {edge:.1f}")
+        edge = round(s_hi + 0.1, 1)
+    if edge != 10.1:
+        raise _fail(src, "severity_bands", "the last band must end at 10.0")
     for conj in t.systemic_any_of:
         for mk, vals in conj.items():
             if mk not in keys or not vals <= set(t.metric(mk).letters):
@@ -252,13 +270,27 @@ def _check_shape(t: Tables) -> None:
                 raise _fail(src, f"anchors.{a.id}", f"unknown severity {sev!r}")
 
 
+def tables_from_data(raw: dict[str, Any], source: str = "<data>") -> Tables:
+    """Build and shape-check tables from already-parsed JSON data."""
+    if not isinstance(raw, dict):
+        raise RubricTableError(f"{source}: top level must be an object")
+    return _build(raw, source)
+
+
 def load_tables(path: str | Path) -> Tables:
-    """Load and shape-check a tables file (JSON)."""
+    """Load and shape-check a tables file (JSON).
+
+    Raises :class:`~jbgrade.InputError` when the file does not exist and
+    :class:`~jbgrade.RubricTableError` when it is not a well-formed table set.
+    """
     p = Path(path)
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise RubricTableError(f"{p}: no such file") from exc
+        # Not a broken table: a wrong path, so bad input (exit 2 in the CLI).
+        raise InputError("no such file", path=str(p)) from exc
+    except UnicodeDecodeError as exc:
+        raise RubricTableError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise RubricTableError(f"{p}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
     if not isinstance(raw, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 
 from jbgrade._errors import (
@@ -12,12 +13,14 @@ from jbgrade._errors import (
     UnknownMetricError,
     VectorError,
     VectorPrefixError,
+    VectorSyntaxError,
 )
-from jbgrade.rubric._tables import Tables, default_tables
+from jbgrade.rubric._tables import Metric, Tables, default_tables
 
 __all__ = ["NOT_ASSESSED", "Vector", "parse_vector"]
 
 NOT_ASSESSED = "X"
+_WHITESPACE = re.compile(r"\s")
 
 
 class Vector(Mapping[str, str]):
@@ -41,16 +44,15 @@ class Vector(Mapping[str, str]):
             v = values[m.key]
             if v != NOT_ASSESSED and v not in m.letters:
                 raise MetricValueError(
-                    f"metric {m.key} does not allow value {v!r} "
-                    f"(allowed: {'/'.join((*m.letters, NOT_ASSESSED))})",
+                    f"metric {m.key} does not allow value {_show(str(v))} (allowed: {_allowed(m)})",
                     metric=m.key,
                     position=pos,
                 )
             vals.append(v)
         unknown = set(values) - {m.key for m in t.metrics}
         if unknown:
-            k = sorted(unknown)[0]
-            raise UnknownMetricError(f"unknown metric {k}", metric=k)
+            k = sorted(unknown, key=str)[0]
+            raise UnknownMetricError(f"unknown metric {_show(str(k))}", metric=str(k))
         self._tables = t
         self._values = tuple(vals)
 
@@ -123,39 +125,100 @@ class Vector(Mapping[str, str]):
         }
 
 
+def _show(text: str, limit: int = 24) -> str:
+    """A bounded repr for error messages (input may be arbitrarily long)."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _allowed(m: Metric) -> str:
+    return "/".join((*m.letters, NOT_ASSESSED))
+
+
 def parse_vector(text: str, tables: Tables | None = None) -> Vector:
     """Parse a JBG vector string strictly.
 
-    Rejects a bad prefix, unknown, duplicate, missing and out-of-order
-    metrics and bad values with a :class:`~jbgrade.VectorError` subclass
-    naming the metric and its 1-based position.
+    The grammar is exact: ``JBG:1.0/`` then every metric as ``KEY:VALUE`` in
+    canonical order, separated by ``/``, upper case, no whitespace anywhere.
+    Any deviation raises a :class:`~jbgrade.VectorError` subclass whose
+    ``metric`` and ``position`` (1-based part index, the prefix being part 0)
+    locate the problem; the message names both.
     """
     t = tables or default_tables()
     if not isinstance(text, str):
         raise VectorError(f"a vector must be a string, not {type(text).__name__}")
-    s = text.strip()
+    if not text:
+        raise VectorPrefixError(f"empty vector (expected {t.prefix}...)", position=0)
+    parts = text.split("/")
+    ws = _WHITESPACE.search(text)
+    if ws is not None:
+        # Locate the whitespace by part so the message names the metric it sits in.
+        pos = text.count("/", 0, ws.start())
+        if pos == 0:
+            raise VectorSyntaxError(
+                f"whitespace at character {ws.start() + 1}, in the prefix (position 0)",
+                position=0,
+            )
+        key = parts[pos].partition(":")[0].strip() or "?"
+        raise VectorSyntaxError(
+            f"whitespace at character {ws.start() + 1}, in part {pos} "
+            f"({_show(parts[pos])}, metric {key})",
+            metric=key,
+            position=pos,
+        )
     head = t.prefix[:-1]  # "JBG:1.0"
     std = t.standard + ":"
-    if not s:
-        raise VectorPrefixError("empty vector", position=0)
-    parts = s.split("/")
     if parts[0] != head:
-        if parts[0].startswith(std):
+        if parts[0].upper() == head:
             raise VectorPrefixError(
-                f"unsupported version {parts[0][len(std) :]!r} (this is {head})", position=0
+                f"prefix must be upper case: {_show(parts[0])} (expected {t.prefix!r})",
+                position=0,
             )
-        raise VectorPrefixError(f"vector must start with {t.prefix!r}", position=0)
+        if parts[0].upper().startswith(std):
+            raise VectorPrefixError(
+                f"unsupported version {_show(parts[0][len(std) :])} at position 0 "
+                f"(this implementation reads {head})",
+                position=0,
+            )
+        raise VectorPrefixError(
+            f"vector must start with {t.prefix!r} (got {_show(parts[0])} at position 0)",
+            position=0,
+        )
     order = {m.key: i for i, m in enumerate(t.metrics)}
     seen: dict[str, int] = {}
     letters: dict[str, str] = {}
     last = -1
     for pos, part in enumerate(parts[1:], start=1):
+        expected = t.metrics[last + 1].key if last + 1 < len(t.metrics) else None
+        if not part:
+            where = (
+                f"expected metric {expected}"
+                if expected
+                else f"trailing '/' after {t.metrics[-1].key}"
+            )
+            raise VectorSyntaxError(
+                f"empty part at position {pos} ({where})", metric=expected, position=pos
+            )
         key, sep, val = part.partition(":")
         if not sep or not key:
-            raise VectorError(f"part {pos} {part!r} is not METRIC:VALUE", position=pos)
+            raise VectorSyntaxError(
+                f"part {pos} {_show(part)} is not METRIC:VALUE"
+                + (f" (expected {expected}:<value>)" if expected else ""),
+                metric=key or expected,
+                position=pos,
+            )
         if key not in order:
+            if key.upper() in order:
+                raise UnknownMetricError(
+                    f"metric keys are upper case: {_show(key)} at position {pos} "
+                    f"(did you mean {key.upper()}?)",
+                    metric=key,
+                    position=pos,
+                )
             raise UnknownMetricError(
-                f"unknown metric {key!r} at position {pos}", metric=key, position=pos
+                f"unknown metric {_show(key)} at position {pos} "
+                f"({t.standard} {t.version} metrics: {', '.join(order)})",
+                metric=key,
+                position=pos,
             )
         if key in seen:
             raise DuplicateMetricError(
@@ -170,9 +233,14 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
             )
         m = t.metrics[order[key]]
         if val != NOT_ASSESSED and val not in m.letters:
+            if not val:
+                problem = ": no value"
+            elif val.upper() in m.letters or val.upper() == NOT_ASSESSED:
+                problem = f": values are upper case, got {_show(val)} (did you mean {val.upper()}?)"
+            else:
+                problem = f" does not allow value {_show(val)}"
             raise MetricValueError(
-                f"metric {key} at position {pos} does not allow value {val!r} "
-                f"(allowed: {'/'.join((*m.letters, NOT_ASSESSED))})",
+                f"metric {key} at position {pos}{problem} (allowed: {_allowed(m)})",
                 metric=key,
                 position=pos,
             )
