@@ -1,0 +1,119 @@
+"""The calculator in a real browser: click metrics, watch the grade, share and paste."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+
+from jbgrade import grade
+from tests.web.conftest import shot
+
+pytestmark = pytest.mark.browser
+
+TOP = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
+LOW = "JBG:1.0/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/AG:T/AC:H/AU:N/EX:R/ST:U"
+
+
+def _pick(page: Any, metric: str, letter: str) -> None:
+    page.click(f"label[for='m-{metric}-{letter}']")
+
+
+def _current(page: Any) -> tuple[str, str, str]:
+    return (
+        page.inner_text("[data-testid=score]").strip(),
+        page.inner_text("[data-testid=severity]").strip(),
+        page.inner_text("[data-testid=vector]").strip(),
+    )
+
+
+def test_click_metrics_updates_grade_and_url(page: Any) -> None:
+    page.goto("/calculator")
+    low = grade(LOW)
+    for part in LOW.split("/")[1:]:
+        key, letter = part.split(":")
+        _pick(page, key, letter)
+        page.wait_for_function(
+            "([k, l]) => document.getElementById(`m-${k}-${l}`)?.checked",
+            arg=[key, letter],
+        )
+    page.wait_for_function(
+        "v => document.querySelector('[data-testid=vector]').textContent.trim() === v", arg=LOW
+    )
+    score, sev, vec = _current(page)
+    assert (float(score), vec) == (low.score, LOW)
+    assert sev.startswith(low.severity)
+    assert unquote(page.url).endswith("/calculator?v=" + LOW)
+    shot(page, "calculator-low")
+
+    # One click that crosses a label boundary: the score and label both change.
+    tip = next(t for t in low.tipping_points if t["direction"] == "up")
+    _pick(page, tip["metric"], tip["to"])
+    page.wait_for_function(
+        "s => document.querySelector('[data-testid=severity]').textContent.trim().startsWith(s)",
+        arg=tip["severity"],
+    )
+    score2, sev2, vec2 = _current(page)
+    assert float(score2) == tip["score"] and float(score2) != low.score
+    assert sev2.startswith(tip["severity"]) and tip["severity"] != low.severity
+    assert unquote(page.url).endswith("/calculator?v=" + vec2)
+
+    # Keyboard: arrow keys move within a radio group and regrade.
+    page.focus(f"#m-{tip['metric']}-{tip['to']}")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "v => document.querySelector('[data-testid=vector]').textContent.trim() !== v", arg=vec2
+    )
+    shot(page, "calculator-keyboard")
+
+
+def test_share_link_round_trips(page: Any, browser: Any, server: Any) -> None:
+    page.goto("/calculator?v=" + TOP)
+    link = page.get_attribute("[data-testid=share]", "href")
+    assert link is not None
+    # A different browser context (a colleague opening the link) sees the same grade.
+    other = browser.new_context(base_url=server.base_url)
+    try:
+        p2 = other.new_page()
+        p2.goto(link)
+        assert _current(p2) == _current(page)
+        assert _current(p2)[1].startswith("Critical")
+        assert p2.is_checked("#m-LY-F") and p2.is_checked("#m-ST-A")
+    finally:
+        other.close()
+    shot(page, "calculator-critical")
+
+
+def test_paste_vector_loads_it(page: Any) -> None:
+    page.goto("/calculator")
+    target = "JBG:1.0/LY:S/UN:D/RL:M/TR:F/HD:W/UP:P/AG:T/AC:M/AU:Y/EX:P/ST:P"
+    page.fill("#paste-v", target)
+    page.click(".paste button[type=submit]")
+    page.wait_for_function(
+        "v => document.querySelector('[data-testid=vector]').textContent.trim() === v", arg=target
+    )
+    assert page.is_checked("#m-UN-D") and page.is_checked("#m-HD-W")
+    assert float(_current(page)[0]) == grade(target).score
+    # A malformed vector explains itself (422) and keeps the page usable.
+    page.watch.expect_console("status of 422")
+    page.fill("#paste-v", "JBG:1.0/LY:Q")
+    page.click(".paste button[type=submit]")
+    page.wait_for_selector(".error[role=alert]")
+    assert "LY" in page.inner_text(".error[role=alert]")
+    shot(page, "calculator-paste-error")
+
+
+def test_works_without_javascript(browser: Any, server: Any) -> None:
+    ctx = browser.new_context(java_script_enabled=False, base_url=server.base_url)
+    try:
+        pg = ctx.new_page()
+        pg.goto("/calculator")
+        pg.click("label[for='m-HD-C']")
+        pg.click("label[for='m-UP-F']")
+        pg.click("#calc-form button[type=submit]")
+        pg.wait_for_load_state()
+        assert "HD:C/UP:F" in unquote(pg.url)
+        assert "HD:C/UP:F" in pg.inner_text("[data-testid=vector]")
+    finally:
+        ctx.close()
