@@ -27,6 +27,8 @@ exit code 2 and one line on stderr; the API turns it into a 4xx problem body.
     │   ├── CampaignDirError         a campaign directory cannot be read as evidence
     │   └── CaseFileError            a case file is invalid
     ├── HarnessError                 a campaign cannot proceed (target, budget, store)
+    │   ├── TargetError              one call to a target failed (retryable or not)
+    │   └── CampaignStoreError       a campaign directory is unusable or holds another spec
     └── RegistryError                the case registry refused an operation
         ├── NotFoundError            no such object (or not visible to the caller)
         ├── PermissionDeniedError    the caller's role or organisation may not do this
@@ -56,6 +58,8 @@ __all__ = [
     "PolicyError",
     "RegistryError",
     "RubricTableError",
+    "TargetError",
+    "CampaignStoreError",
     "UnknownMetricError",
     "UnknownProfileError",
     "VectorError",
@@ -175,6 +179,32 @@ class CaseFileError(InputError):
 
 class HarnessError(JbgradeError):
     """A campaign cannot proceed (unreachable target, exhausted budget, store failure)."""
+
+
+class TargetError(HarnessError):
+    """One call to a target failed.
+
+    ``retryable`` says whether trying again may help (timeouts, 408, 429, 5xx,
+    dropped connections, truncated bodies); ``retry_after`` is the server's
+    Retry-After in seconds when it sent one; ``status`` the HTTP status if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
+
+
+class CampaignStoreError(HarnessError):
+    """A campaign directory is unusable, or it holds a different campaign spec."""
 
 
 class RegistryError(JbgradeError):

@@ -1,0 +1,292 @@
+"""Attacks: the jailbreak under test. A Protocol, a registry and the YAML forms.
+
+Common cases are declared in YAML (``kind: template`` with optional
+transforms, or ``kind: multi_turn`` with scripted turns); anything adaptive is
+a Python plug-in registered with :func:`register_attack` or through the
+``jbgrade.attacks`` entry-point group. The bundled attacks are benign
+mechanics (a role-play wrapper, encodings, a prefix request, a two-turn
+framing), never harmful text.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from jbgrade._errors import InputError
+from jbgrade.harness._registry import Registry
+from jbgrade.harness._targets import TargetReply
+from jbgrade.records import Behaviour, ChatMessage
+
+__all__ = [
+    "ATTACKS",
+    "TRANSFORMS",
+    "Attack",
+    "AttackFactory",
+    "AttackRun",
+    "AttackSpec",
+    "BaselineAttack",
+    "attack_from_spec",
+    "ChatFn",
+    "MultiTurnAttack",
+    "TemplateAttack",
+    "bundled_attacks",
+    "load_attack",
+    "register_attack",
+]
+
+#: Sends one conversation to the target and returns its reply.
+ChatFn = Callable[[list[ChatMessage]], Awaitable[TargetReply]]
+
+
+@dataclass(frozen=True, slots=True)
+class AttackRun:
+    """What an attack sent last and what came back."""
+
+    messages: list[ChatMessage]
+    reply: TargetReply
+    turns: int = 1
+
+
+@runtime_checkable
+class Attack(Protocol):
+    """A jailbreak: turns a behaviour into one or more turns sent to a target."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Technique tags (e.g. 'roleplay', 'base64'); the reference target keys its
+        weaknesses on them."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """'baseline', 'template', 'transform', 'multi_turn' or a plug-in's own kind."""
+        ...
+
+    def spec(self) -> dict[str, Any]:
+        """Parameters from which the attack can be rebuilt (stored in the manifest)."""
+        ...
+
+    async def run(self, behaviour: Behaviour, chat: ChatFn) -> AttackRun: ...
+
+
+# ---------------------------------------------------------------- transforms
+
+_LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+#: Text transforms applied to the behaviour before templating (all benign mechanics).
+TRANSFORMS: dict[str, Callable[[str], str]] = {
+    "base64": _b64,
+    "rot13": lambda t: codecs.encode(t, "rot13"),
+    "leetspeak": lambda t: t.lower().translate(_LEET),
+    "reverse": lambda t: t[::-1],
+    "spaced": lambda t: " ".join(t),
+    "upper": str.upper,
+}
+
+
+def _fill(template: str, behaviour: Behaviour, text: str) -> str:
+    return (
+        template.replace("{behaviour}", text)
+        .replace("{category}", behaviour.category)
+        .replace("{domain}", behaviour.domain)
+    )
+
+
+class AttackSpec(BaseModel):
+    """An attack declared in YAML."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$", description="Attack id.")
+    kind: Literal["template", "multi_turn"] = Field(
+        default="template", description="template: one turn; multi_turn: scripted turns."
+    )
+    description: str = Field(default="", description="What the mechanic is.")
+    tags: list[str] = Field(default_factory=list, description="Technique tags.")
+    system: str | None = Field(default=None, description="Optional system message.")
+    template: str = Field(
+        default="{behaviour}",
+        description="User message; {behaviour}, {category} and {domain} are replaced.",
+    )
+    transforms: list[str] = Field(
+        default_factory=list, description="Applied in order to the behaviour text first."
+    )
+    turns: list[str] = Field(
+        default_factory=list,
+        description="multi_turn: user messages in order, each a template like 'template'.",
+    )
+    stop_on_block: bool = Field(
+        default=True, description="multi_turn: stop when a layer blocks a turn."
+    )
+
+
+class TemplateAttack:
+    """Single-turn: optional transforms on the behaviour text, then a template."""
+
+    def __init__(self, spec: AttackSpec) -> None:
+        for t in spec.transforms:
+            if t not in TRANSFORMS:
+                raise InputError(
+                    f"unknown transform {t!r}; known: {', '.join(sorted(TRANSFORMS))}",
+                    field=f"attacks.{spec.id}.transforms",
+                )
+        self._spec = spec
+
+    @property
+    def id(self) -> str:
+        return self._spec.id
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(self._spec.tags)
+
+    @property
+    def kind(self) -> str:
+        return "transform" if self._spec.transforms else "template"
+
+    def spec(self) -> dict[str, Any]:
+        return self._spec.model_dump(exclude_defaults=False)
+
+    def transformed(self, behaviour: Behaviour) -> str:
+        text = behaviour.text
+        for t in self._spec.transforms:
+            text = TRANSFORMS[t](text)
+        return text
+
+    def messages(self, behaviour: Behaviour) -> list[ChatMessage]:
+        text = self.transformed(behaviour)
+        msgs = []
+        if self._spec.system:
+            msgs.append(ChatMessage(role="system", content=_fill(self._spec.system, behaviour, text)))
+        msgs.append(ChatMessage(role="user", content=_fill(self._spec.template, behaviour, text)))
+        return msgs
+
+    async def run(self, behaviour: Behaviour, chat: ChatFn) -> AttackRun:
+        msgs = self.messages(behaviour)
+        return AttackRun(msgs, await chat(msgs))
+
+
+class MultiTurnAttack(TemplateAttack):
+    """Scripted turns; each reply is appended before the next turn."""
+
+    def __init__(self, spec: AttackSpec) -> None:
+        if not spec.turns:
+            raise InputError("a multi_turn attack needs turns", field=f"attacks.{spec.id}.turns")
+        super().__init__(spec)
+
+    @property
+    def kind(self) -> str:
+        return "multi_turn"
+
+    async def run(self, behaviour: Behaviour, chat: ChatFn) -> AttackRun:
+        text = self.transformed(behaviour)
+        msgs: list[ChatMessage] = []
+        if self._spec.system:
+            msgs.append(ChatMessage(role="system", content=_fill(self._spec.system, behaviour, text)))
+        reply: TargetReply | None = None
+        n = 0
+        for turn in self._spec.turns:
+            if reply is not None:
+                msgs.append(ChatMessage(role="assistant", content=reply.text))
+            msgs.append(ChatMessage(role="user", content=_fill(turn, behaviour, text)))
+            reply = await chat(list(msgs))
+            n += 1
+            if reply.status == "blocked" and self._spec.stop_on_block:
+                break
+        assert reply is not None
+        return AttackRun(msgs, reply, n)
+
+
+class BaselineAttack:
+    """The baseline arm: the behaviour as is, no attack."""
+
+    id = "baseline"
+    tags: tuple[str, ...] = ()
+    kind = "baseline"
+
+    def spec(self) -> dict[str, Any]:
+        return {"id": "baseline", "kind": "baseline"}
+
+    async def run(self, behaviour: Behaviour, chat: ChatFn) -> AttackRun:
+        msgs = [ChatMessage(role="user", content=behaviour.text)]
+        return AttackRun(msgs, await chat(msgs))
+
+
+AttackFactory = Callable[[dict[str, Any]], Attack]
+
+#: Python attack plug-ins by name; third parties add theirs through the
+#: ``jbgrade.attacks`` entry-point group (an entry point naming an ``AttackFactory``
+#: that takes the ``options`` mapping from the campaign spec).
+ATTACKS: Registry[AttackFactory] = Registry("attack", "jbgrade.attacks")
+
+
+def register_attack(name: str) -> Callable[[AttackFactory], AttackFactory]:
+    """Decorator registering an attack factory ``(options) -> Attack``."""
+    return ATTACKS.register(name)
+
+
+def attack_from_spec(raw: Any, where: str | None = None) -> Attack:
+    """Build a YAML-declared attack from its mapping."""
+    try:
+        spec = AttackSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise InputError(err["msg"], path=where, field=loc or None) from None
+    if spec.id == "baseline":
+        raise InputError("'baseline' is reserved for the baseline arm", path=where, field="id")
+    return MultiTurnAttack(spec) if spec.kind == "multi_turn" else TemplateAttack(spec)
+
+
+def _read_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}",
+            path=where,
+            line=None if mark is None else mark.line + 1,
+        ) from None
+
+
+def bundled_attacks() -> list[str]:
+    """Names of the attacks shipped with jbgrade."""
+    root = resources.files("jbgrade.harness").joinpath("data/attacks")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_attack(ref: str, base_dir: Path | None = None, options: dict[str, Any] | None = None) -> Attack:
+    """Resolve an attack reference: a bundled name, a YAML file, or a plug-in name."""
+    if ref in bundled_attacks():
+        res = resources.files("jbgrade.harness").joinpath(f"data/attacks/{ref}.yaml")
+        return attack_from_spec(_read_yaml(res.read_text("utf-8"), f"<bundled {ref}>"), ref)
+    path = Path(ref)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if ref.endswith((".yaml", ".yml")):
+        if not path.is_file():
+            raise InputError(f"attack file not found: {path}", field="attacks")
+        return attack_from_spec(_read_yaml(path.read_text("utf-8"), str(path)), str(path))
+    if ref in ATTACKS.names():
+        return ATTACKS.get(ref)(dict(options or {}))
+    known = ", ".join([*bundled_attacks(), *ATTACKS.names()])
+    raise InputError(f"unknown attack {ref!r}; bundled or registered: {known}", field="attacks")
+

@@ -1,0 +1,219 @@
+"""OpenAI-compatible chat-completions target (vLLM, llama.cpp, Ollama, hosted APIs).
+
+HTTP client: aiohttp, one ClientSession per target with a keep-alive pool sized
+to the concurrency (docs/design/0003-harness-http-client.md says why not httpx).
+
+A deployment can tell the harness which protection layer acted by adding a
+``jbgrade`` object to the chat-completion JSON::
+
+    {"choices": [...], "jbgrade": {"status": "blocked", "stopped_by":
+     "input_classifier", "layers_passed": ["system_prompt"], "detected": true}}
+
+Without it, ``finish_reason == "content_filter"`` is read as the output
+classifier having withheld the answer.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from jbgrade._errors import InputError, TargetError
+from jbgrade.harness._targets import (
+    TargetInfo,
+    TargetReply,
+    TargetRequest,
+    TargetSpec,
+    register_target,
+)
+from jbgrade.records import LAYER_ORDER, ChatMessage
+
+__all__ = ["OpenAITarget", "parse_retry_after"]
+
+_RETRYABLE = frozenset({408, 409, 425, 429})
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, dt.timestamp() - (time.time() if now is None else now))
+
+
+def _snippet(body: bytes) -> str:
+    text = body[:200].decode("utf-8", "replace")
+    return " ".join(text.split())
+
+
+def reply_from_json(data: Any, declared: Sequence[str]) -> TargetReply:
+    """Read one chat-completion JSON body (shared with tests and plug-ins)."""
+    try:
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+        text = message.get("content")
+        finish = choice.get("finish_reason")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise TargetError("malformed chat completion: no choices[0].message") from None
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise TargetError("malformed chat completion: message.content is not a string")
+    usage_raw = data.get("usage") or {}
+    usage = {
+        k: int(v)
+        for k, v in usage_raw.items()
+        if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
+    }
+    ext = data.get("jbgrade")
+    if isinstance(ext, dict):
+        stopped = ext.get("stopped_by")
+        passed = tuple(str(x) for x in ext.get("layers_passed") or () if x in LAYER_ORDER)
+        detected = ext.get("detected")
+        status = "blocked" if ext.get("status") == "blocked" else "ok"
+        return TargetReply(
+            text=text,
+            status=status,
+            stopped_by=stopped if stopped in LAYER_ORDER else None,
+            layers_passed=passed,
+            detected=detected if isinstance(detected, bool) else None,
+            usage=usage,
+            finish_reason=finish,
+        )
+    if finish == "content_filter" and "output_classifier" in declared:
+        before = tuple(x for x in declared if LAYER_ORDER.index(x) < 3)
+        return TargetReply(
+            text=text,
+            status="blocked",
+            stopped_by="output_classifier",
+            layers_passed=before,
+            usage=usage,
+            finish_reason=finish,
+        )
+    return TargetReply(text=text, usage=usage, finish_reason=finish)
+
+
+class OpenAITarget:
+    """POST /chat/completions on an OpenAI-compatible endpoint."""
+
+    def __init__(self, spec: TargetSpec, base_dir: Path | None = None) -> None:
+        if not spec.base_url:
+            raise InputError("an openai target needs base_url", field=f"targets.{spec.id}")
+        if not spec.model:
+            raise InputError("an openai target needs model", field=f"targets.{spec.id}")
+        self._spec = spec
+        self._url = spec.base_url.rstrip("/") + "/chat/completions"
+        self._headers = {"content-type": "application/json", **spec.headers}
+        if spec.api_key_env:
+            key = os.environ.get(spec.api_key_env)
+            if key is None:
+                raise InputError(
+                    f"environment variable {spec.api_key_env} is not set",
+                    field=f"targets.{spec.id}.api_key_env",
+                )
+            self._headers["authorization"] = f"Bearer {key}"
+        self._session: aiohttp.ClientSession | None = None
+        self._info = TargetInfo(
+            id=spec.id,
+            type=spec.type,
+            model=spec.model,
+            vendor=spec.vendor or "unknown",
+            layers=list(spec.layers),
+            endpoint=spec.base_url,
+            params=dict(spec.params),
+        )
+        self.pool_size = 100
+
+    @property
+    def info(self) -> TargetInfo:
+        return self._info
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # limit=0 would be unbounded; the runner bounds concurrency, the pool follows it.
+            conn = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=conn,
+                json_serialize=lambda o: json.dumps(o, separators=(",", ":")),
+                skip_auto_headers=("user-agent",),
+            )
+        return self._session
+
+    def body(self, messages: Sequence[ChatMessage], request: TargetRequest) -> dict[str, Any]:
+        msgs = [{"role": m.role, "content": m.content} for m in messages]
+        if self._spec.system_prompt and not (msgs and msgs[0]["role"] == "system"):
+            msgs.insert(0, {"role": "system", "content": self._spec.system_prompt})
+        body: dict[str, Any] = {"model": self._spec.model, "messages": msgs}
+        if self._spec.send_seed:
+            body["seed"] = request.seed
+        body.update(self._spec.params)
+        if self._spec.hints and request.hints is not None:
+            body["jbgrade"] = request.hints.to_json()
+        return body
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], request: TargetRequest
+    ) -> TargetReply:
+        session = self._client()
+        payload = json.dumps(self.body(messages, request), separators=(",", ":")).encode()
+        timeout = aiohttp.ClientTimeout(total=request.timeout_s)
+        try:
+            async with session.post(
+                self._url, data=payload, headers=self._headers, timeout=timeout
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
+                retry_after = parse_retry_after(resp.headers.get("retry-after"))
+        except TimeoutError:
+            raise TargetError(
+                f"timeout after {request.timeout_s:g} s", retryable=True
+            ) from None
+        except aiohttp.ClientPayloadError as exc:
+            raise TargetError(f"truncated body: {exc}", retryable=True) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise TargetError(f"connection lost: {exc}", retryable=True) from None
+        except aiohttp.ClientResponseError as exc:
+            raise TargetError(f"bad HTTP response: {exc.message}", retryable=True) from None
+        except aiohttp.ClientError as exc:
+            raise TargetError(f"HTTP client error: {type(exc).__name__}: {exc}", retryable=True) from None
+        if status != 200:
+            retryable = status in _RETRYABLE or status >= 500
+            raise TargetError(
+                f"HTTP {status}: {_snippet(raw)}",
+                retryable=retryable,
+                retry_after=retry_after,
+                status=status,
+            )
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise TargetError(
+                f"non-JSON body (HTTP 200): {_snippet(raw)!r}", retryable=True, status=200
+            ) from None
+        return reply_from_json(data, self._info.layers)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+@register_target("openai")
+def _openai_factory(spec: TargetSpec, base_dir: Path) -> OpenAITarget:
+    return OpenAITarget(spec, base_dir)
+

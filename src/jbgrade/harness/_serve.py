@@ -1,0 +1,165 @@
+"""The reference target over HTTP: an OpenAI-compatible server.
+
+Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /stats``
+(request counts, including how many were exact repeats of an earlier request
+body, so tests can check what a killed-and-resumed campaign re-sent),
+``POST /stats/reset`` and ``GET /health``. The chat completion carries a
+``jbgrade`` object saying which layer stopped the request and whether
+monitoring detected it; :class:`~jbgrade.harness.OpenAITarget` reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from jbgrade.harness._httpserver import HttpRequest, HttpResponse, HttpServer, json_response
+from jbgrade.harness._reference import ReferenceConfig, ReferenceModel
+
+__all__ = ["ReferenceServer"]
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error") -> HttpResponse:
+    return json_response({"error": {"message": message, "type": kind}}, status)
+
+
+class ReferenceServer:
+    """Serve one or more reference models (and their judge model) over HTTP."""
+
+    def __init__(self, configs: Sequence[ReferenceConfig], latency_s: float = 0.0) -> None:
+        if not configs:
+            configs = [ReferenceConfig()]
+        self.models = {c.model: ReferenceModel(c) for c in configs}
+        self.judges = {c.judge_model for c in configs}
+        self.latency_s = latency_s
+        self._seen: Counter[bytes] = Counter()
+        self.counts: Counter[str] = Counter()
+        self._server: HttpServer | None = None
+        self._created = int(time.time())
+
+    def stats(self) -> dict[str, Any]:
+        """Request counts; ``repeated`` counts bodies identical to an earlier request."""
+        return {
+            "requests": self.counts["requests"],
+            "chat_completions": self.counts["chat"],
+            "target_requests": self.counts["target"],
+            "judge_requests": self.counts["judge"],
+            "errors": self.counts["errors"],
+            "distinct": len(self._seen),
+            "repeated": sum(n - 1 for n in self._seen.values()),
+            "repeated_target": self.counts["repeated_target"],
+            "repeated_judge": self.counts["repeated_judge"],
+        }
+
+    async def handle(self, req: HttpRequest) -> HttpResponse:
+        self.counts["requests"] += 1
+        path = req.path.rstrip("/")
+        if req.method == "POST" and path in ("/v1/chat/completions", "/chat/completions"):
+            return await self._chat(req)
+        if req.method == "GET" and path in ("/v1/models", "/models"):
+            names = [*self.models, *sorted(self.judges)]
+            return json_response(
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": n, "object": "model", "created": self._created, "owned_by": "jbgrade"}
+                        for n in names
+                    ],
+                }
+            )
+        if req.method == "GET" and path == "/stats":
+            return json_response(self.stats())
+        if req.method == "POST" and path == "/stats/reset":
+            self._seen.clear()
+            self.counts.clear()
+            return json_response({"ok": True})
+        if req.method == "GET" and path == "/health":
+            return json_response({"ok": True})
+        return _error(404, f"no route {req.method} {req.path}")
+
+    async def _chat(self, req: HttpRequest) -> HttpResponse:
+        self.counts["chat"] += 1
+        try:
+            body = req.json()
+            model = body["model"]
+            messages = body["messages"]
+            if not isinstance(messages, list) or not all(
+                isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages
+            ):
+                raise TypeError("messages must be a list of {role, content}")
+        except (ValueError, KeyError, TypeError) as exc:
+            self.counts["errors"] += 1
+            return _error(400, f"bad request: {exc}")
+        fp = hashlib.sha256(req.body).digest()
+        self._seen[fp] += 1
+        repeated = self._seen[fp] > 1
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        if model in self.judges:
+            self.counts["judge"] += 1
+            self.counts["repeated_judge"] += repeated
+            try:
+                from jbgrade.judges import reference_judge_reply
+            except ImportError:  # pragma: no cover - judges are part of the package
+                return _error(501, "the reference judge is not available")
+            text = reference_judge_reply(messages)
+            return json_response(self._completion(model, text, "stop", None))
+        sim = self.models.get(model)
+        if sim is None:
+            self.counts["errors"] += 1
+            return _error(404, f"model {model!r} not found", "model_not_found")
+        self.counts["target"] += 1
+        self.counts["repeated_target"] += repeated
+        seed = body.get("seed")
+        hints = body.get("jbgrade")
+        reply = sim.respond(
+            messages,
+            int(seed) if isinstance(seed, int) else 0,
+            hints if isinstance(hints, dict) else None,
+        )
+        ext = {
+            "status": reply.status,
+            "stopped_by": reply.stopped_by,
+            "layers": list(sim.config.layers),
+            "layers_passed": list(reply.layers_passed),
+            "detected": reply.detected,
+        }
+        out = self._completion(model, reply.text, reply.finish_reason or "stop", reply.usage)
+        out["jbgrade"] = ext
+        return json_response(out)
+
+    def _completion(
+        self, model: str, text: str, finish: str, usage: dict[str, int] | None
+    ) -> dict[str, Any]:
+        if usage is None:
+            p = 1
+            c = len(text) // 4 + 1
+            usage = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+        n = self.counts["chat"]
+        return {
+            "id": f"chatcmpl-ref-{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": finish,
+                }
+            ],
+            "usage": usage,
+        }
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> HttpServer:
+        self._server = await HttpServer(self.handle, host, port).start()
+        return self._server
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+            self._server = None

@@ -1,0 +1,285 @@
+"""The attempt store: append-only JSONL in the campaign directory, plus a manifest.
+
+Layout of a campaign directory::
+
+    manifest.json                the resolved spec, its hash, targets, seeds, plan size
+    attempts.jsonl               one Attempt per line, written and flushed on completion
+    attempts.shard-I-of-N.jsonl  the same, for shard I of N (see below)
+    runs.jsonl                   one line per run: start, end, outcome, counters
+
+Durability: each attempt is one ``write`` of a whole line followed by a flush,
+so once ``append`` returns the line is in the OS page cache and survives a
+``kill -9`` of the process (``fsync=True`` also survives power loss). A line
+torn by a crash mid-write is tolerated: readers skip a final line without
+newline, and a resumed writer cuts it off before appending.
+
+Sharding: the unit of work is one attempt with a stable key, so a campaign
+can be split by key: shard I of N owns the keys with ``int(key[:16], 16) % N
+== I`` and writes its own file. Shards never write the same file, any number
+of processes or machines can run them, and readers take the union of all
+``attempts*.jsonl`` files, the last record of a key winning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from jbgrade._errors import CampaignStoreError, InputError
+from jbgrade.harness._targets import TargetInfo
+from jbgrade.records import Attempt
+
+__all__ = [
+    "AttemptStore",
+    "Manifest",
+    "Shard",
+    "load_manifest",
+    "read_attempts",
+]
+
+MANIFEST = "manifest.json"
+RUNS = "runs.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """Shard ``index`` of ``count`` (0-based); ``Shard(0, 1)`` is the whole campaign."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not 0 <= self.index < self.count:
+            raise InputError(f"bad shard {self.index}/{self.count}", field="--shard")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"I/N"`` with 0 <= I < N."""
+        try:
+            i, n = (int(x) for x in text.split("/"))
+        except ValueError:
+            raise InputError(f"shard must look like I/N, not {text!r}", field="--shard") from None
+        return cls(i, n)
+
+    def owns(self, key: str) -> bool:
+        return self.count == 1 or int(key[:16], 16) % self.count == self.index
+
+    @property
+    def filename(self) -> str:
+        if self.count == 1:
+            return "attempts.jsonl"
+        return f"attempts.shard-{self.index}-of-{self.count}.jsonl"
+
+
+class Manifest(BaseModel):
+    """What a campaign directory holds: written once, checked on every resume."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: Literal[1] = 1
+    campaign: str = Field(description="Campaign id: name and the first 12 hex of the spec hash.")
+    name: str = Field(description="Campaign name from the spec.")
+    spec_hash: str = Field(description="SHA-256 of the spec's identity (limits excluded).")
+    spec: dict[str, Any] = Field(description="The validated spec, defaults filled in.")
+    spec_path: str | None = Field(default=None, description="Where the spec was read from.")
+    targets: list[TargetInfo] = Field(description="Each target's model, vendor and layers.")
+    attacks: list[dict[str, Any]] = Field(description="Each attack's resolved spec and tags.")
+    behaviour_sets: list[dict[str, Any]] = Field(
+        description="Each behaviour set: source, count, domains, digest of the ids and texts."
+    )
+    judges: list[dict[str, Any]] = Field(description="Each judge's spec.")
+    combine: str = Field(description="The rule combining several judges.")
+    seeds: list[int]
+    samples: int
+    planned: int = Field(description="Attempts in the full grid (all shards).")
+    created_at: datetime
+    jbgrade_version: str
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_manifest(directory: Path) -> Manifest:
+    """Read ``manifest.json`` of a campaign directory."""
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise CampaignStoreError(f"{directory}: not a campaign directory (no {MANIFEST})")
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise CampaignStoreError(f"{path}: invalid manifest: {exc.errors()[0]['msg']}") from None
+
+
+def _attempt_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("attempts*.jsonl"))
+
+
+def _iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Complete lines only: a final line without newline is a torn write."""
+    with path.open("rb") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.endswith(b"\n"):
+                yield n, line
+
+
+def iter_attempt_records(directory: Path) -> Iterator[Attempt]:
+    """Every stored record in file order (duplicates of a key included)."""
+    for path in _attempt_files(directory):
+        for n, line in _iter_lines(path):
+            if not line.strip():
+                continue
+            try:
+                yield Attempt.model_validate_json(line)
+            except ValidationError as exc:
+                raise CampaignStoreError(
+                    f"{path}:{n}: not an attempt record: {exc.errors()[0]['msg']}"
+                ) from None
+
+
+def read_attempts(directory: Path) -> list[Attempt]:
+    """The campaign's attempts, one per key (the last record of a key wins)."""
+    latest: dict[str, Attempt] = {}
+    for a in iter_attempt_records(directory):
+        latest.pop(a.key, None)
+        latest[a.key] = a
+    return list(latest.values())
+
+
+class AttemptStore:
+    """Append-only writer for one shard of a campaign directory."""
+
+    def __init__(self, directory: Path, shard: Shard = Shard(), *, fsync: bool = False) -> None:
+        self.directory = directory
+        self.shard = shard
+        self.fsync = fsync
+        self.path = directory / shard.filename
+        self._fh: IO[bytes] | None = None
+
+    # ---- opening
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        manifest: Manifest,
+        *,
+        resume: bool,
+        shard: Shard = Shard(),
+        fsync: bool = False,
+    ) -> AttemptStore:
+        """Create or reopen a campaign directory for ``manifest``.
+
+        Without ``resume``, a directory that already holds attempts is refused;
+        with it, the stored manifest must have the same spec hash.
+        """
+        directory.mkdir(parents=True, exist_ok=True)
+        mpath = directory / MANIFEST
+        has_attempts = any(p.stat().st_size > 0 for p in _attempt_files(directory))
+        if mpath.is_file():
+            old = load_manifest(directory)
+            if old.spec_hash != manifest.spec_hash:
+                raise CampaignStoreError(
+                    f"{directory} holds campaign {old.campaign} (spec hash "
+                    f"{old.spec_hash[:12]}); this spec hashes to {manifest.spec_hash[:12]}: "
+                    "use another --out directory"
+                )
+            if has_attempts and not resume:
+                raise CampaignStoreError(
+                    f"{directory} already holds attempts of {old.campaign}: "
+                    "pass --resume to continue it, or use another --out directory"
+                )
+        elif has_attempts:
+            raise CampaignStoreError(f"{directory} holds attempts but no {MANIFEST}")
+        if not mpath.is_file():
+            tmp = mpath.with_suffix(".json.tmp")
+            tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, mpath)
+        store = cls(directory, shard, fsync=fsync)
+        store._repair_tail()
+        return store
+
+    def _repair_tail(self) -> None:
+        """Cut a torn last line (a crash mid-write) so appends start on a clean line."""
+        if not self.path.is_file():
+            return
+        with self.path.open("rb+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return
+            # Find the last newline; everything after it is the torn record.
+            pos = size
+            chunk = 4096
+            while pos > 0:
+                start = max(0, pos - chunk)
+                fh.seek(start)
+                data = fh.read(pos - start)
+                idx = data.rfind(b"\n")
+                if idx >= 0:
+                    fh.truncate(start + idx + 1)
+                    return
+                pos = start
+            fh.truncate(0)
+
+    # ---- reading
+
+    def completed(self, *, retry_errors: bool = False) -> set[str]:
+        """Keys already stored (in any shard file); with ``retry_errors``, keys whose
+        last record is an error are left out so they run again."""
+        status: dict[str, str] = {}
+        for path in _attempt_files(self.directory):
+            for _, line in _iter_lines(path):
+                # Fast path: only the key and status are needed.
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                key = rec.get("key")
+                if isinstance(key, str):
+                    status[key] = rec.get("status", "")
+        if retry_errors:
+            return {k for k, s in status.items() if s != "error"}
+        return set(status)
+
+    # ---- writing
+
+    def append(self, attempt: Attempt) -> None:
+        """Write one attempt as one line and flush it to the OS."""
+        if self._fh is None:
+            self._fh = self.path.open("ab", buffering=0)
+        data = attempt.model_dump_json().encode() + b"\n"
+        self._fh.write(data)
+        if self.fsync:
+            os.fsync(self._fh.fileno())
+
+    def log_run(self, record: dict[str, Any]) -> None:
+        with (self.directory / RUNS).open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, default=str) + "\n")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def read_runs(directory: Path) -> list[dict[str, Any]]:
+    path = directory / RUNS
+    if not path.is_file():
+        return []
+    out = []
+    for _, line in _iter_lines(path):
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out

@@ -1,0 +1,191 @@
+"""Targets: what a campaign sends prompts to. A Protocol, a registry and the shared types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jbgrade._errors import TargetError
+from jbgrade.harness._registry import Registry
+from jbgrade.records import ChatMessage
+
+__all__ = [
+    "TARGETS",
+    "AttemptHints",
+    "Layer",
+    "Target",
+    "TargetError",
+    "TargetFactory",
+    "TargetInfo",
+    "TargetReply",
+    "TargetRequest",
+    "TargetSpec",
+    "build_target",
+    "register_target",
+]
+
+Layer = Literal[
+    "system_prompt", "input_classifier", "refusal_training", "output_classifier", "monitoring"
+]
+
+
+class TargetSpec(BaseModel):
+    """One target as declared in a campaign spec."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9_.:-]+$", description="Target id, unique within the campaign."
+    )
+    type: str = Field(
+        default="openai",
+        description="Registered target type: openai, reference, transformers or a plug-in.",
+    )
+    model: str | None = Field(default=None, description="Model name sent to the endpoint.")
+    vendor: str | None = Field(
+        default=None, description="Vendor or model family, used for transfer (TR)."
+    )
+    base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1."
+    )
+    api_key_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the API key."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Generation parameters sent with each request (temperature, max_tokens...).",
+    )
+    system_prompt: str | None = Field(
+        default=None, description="System message prepended to every conversation."
+    )
+    layers: list[Layer] = Field(
+        default_factory=list,
+        description="Protection layers the deployment declares (for LY). The reference "
+        "target declares its own.",
+    )
+    hints: bool = Field(
+        default=False,
+        description="Send a 'jbgrade' object (behaviour domain, attack tags, sample) with "
+        "each request. Only for endpoints that accept it, such as the reference target.",
+    )
+    send_seed: bool = Field(
+        default=True,
+        description="Send a per-attempt 'seed' derived from the campaign seed and sample.",
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
+    concurrency: int | None = Field(
+        default=None, ge=1, description="Cap on requests in flight to this target."
+    )
+    requests_per_s: float | None = Field(
+        default=None, gt=0, description="Overrides the campaign's requests/s for this target."
+    )
+    tokens_per_min: float | None = Field(
+        default=None, gt=0, description="Overrides the campaign's tokens/min for this target."
+    )
+    reference: dict[str, Any] | None = Field(
+        default=None, description="Reference target: inline simulation config."
+    )
+    config_file: str | None = Field(
+        default=None,
+        description="Reference target: path to a simulation config (YAML), relative to the spec.",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Type-specific options (e.g. transformers: model_dir)."
+    )
+
+
+class TargetInfo(BaseModel):
+    """What a target says about itself; stored in the campaign manifest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(description="Target id from the campaign spec.")
+    type: str = Field(description="Registered target type.")
+    model: str = Field(description="Model name at the target.")
+    vendor: str = Field(description="Vendor or family (for transfer).")
+    layers: list[str] = Field(default_factory=list, description="Declared protection layers.")
+    endpoint: str | None = Field(default=None, description="Base URL, for HTTP targets.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Generation parameters.")
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptHints:
+    """What the harness knows about an attempt; sent to targets that accept hints."""
+
+    behaviour_id: str
+    domain: str
+    category: str
+    attack: str
+    tags: tuple[str, ...]
+    arm: str
+    sample: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "behaviour_id": self.behaviour_id,
+            "domain": self.domain,
+            "category": self.category,
+            "attack": self.attack,
+            "tags": list(self.tags),
+            "arm": self.arm,
+            "sample": self.sample,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRequest:
+    """Per-call settings: the derived seed, the timeout and optional hints."""
+
+    seed: int
+    timeout_s: float
+    hints: AttemptHints | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetReply:
+    """One answer. ``status`` is 'blocked' when a declared layer withheld the answer."""
+
+    text: str
+    status: Literal["ok", "blocked"] = "ok"
+    stopped_by: str | None = None
+    layers_passed: tuple[str, ...] = ()
+    detected: bool | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    finish_reason: str | None = None
+
+
+@runtime_checkable
+class Target(Protocol):
+    """A model deployment the harness can query."""
+
+    @property
+    def info(self) -> TargetInfo: ...
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], request: TargetRequest
+    ) -> TargetReply:
+        """Send one chat. Raise :class:`TargetError` (retryable or not) on failure."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+TargetFactory = Callable[[TargetSpec, Path], Target]
+
+#: Target types by name; third parties add theirs via the ``jbgrade.targets`` group
+#: (an entry point naming a ``TargetFactory``).
+TARGETS: Registry[TargetFactory] = Registry("target", "jbgrade.targets")
+
+
+def register_target(name: str) -> Callable[[TargetFactory], TargetFactory]:
+    """Decorator registering a target factory ``(spec, base_dir) -> Target``."""
+    return TARGETS.register(name)
+
+
+def build_target(spec: TargetSpec, base_dir: Path | None = None) -> Target:
+    """Build the target a spec declares; ``base_dir`` resolves relative config paths."""
+    return TARGETS.get(spec.type)(spec, base_dir or Path.cwd())
