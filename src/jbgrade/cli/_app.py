@@ -13,7 +13,7 @@ import sys
 import typer
 
 from jbgrade._errors import JbgradeError
-from jbgrade.cli import _demo, _rubric, _schema, _serve
+from jbgrade.cli import _campaign, _demo, _rubric, _schema, _serve, _target
 from jbgrade.cli._common import one_line as _one_line
 
 __all__ = ["app", "main"]
@@ -31,6 +31,8 @@ _rubric.register(app)
 _schema.register(app)
 _demo.register(app)
 _serve.register(app)
+_campaign.register(app)
+_target.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

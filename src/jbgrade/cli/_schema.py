@@ -17,6 +17,7 @@ __all__ = ["SCHEMAS", "load_schema", "register"]
 # name -> (package, resource path). Each layer ships its own schema files.
 SCHEMAS: dict[str, tuple[str, str]] = {
     "grade": ("jbgrade.rubric", "data/grade.schema.json"),
+    "campaign": ("jbgrade.harness", "data/campaign.schema.json"),
 }
 
 

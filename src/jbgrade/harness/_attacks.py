@@ -34,10 +34,10 @@ __all__ = [
     "AttackRun",
     "AttackSpec",
     "BaselineAttack",
-    "attack_from_spec",
     "ChatFn",
     "MultiTurnAttack",
     "TemplateAttack",
+    "attack_from_spec",
     "bundled_attacks",
     "load_attack",
     "register_attack",
@@ -86,6 +86,10 @@ class Attack(Protocol):
 _LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
 
 
+def _rot13(text: str) -> str:
+    return codecs.encode(text, "rot13")
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
@@ -93,10 +97,10 @@ def _b64(text: str) -> str:
 #: Text transforms applied to the behaviour before templating (all benign mechanics).
 TRANSFORMS: dict[str, Callable[[str], str]] = {
     "base64": _b64,
-    "rot13": lambda t: codecs.encode(t, "rot13"),
+    "rot13": _rot13,
     "leetspeak": lambda t: t.lower().translate(_LEET),
     "reverse": lambda t: t[::-1],
-    "spaced": lambda t: " ".join(t),
+    "spaced": " ".join,
     "upper": str.upper,
 }
 
@@ -174,7 +178,9 @@ class TemplateAttack:
         text = self.transformed(behaviour)
         msgs = []
         if self._spec.system:
-            msgs.append(ChatMessage(role="system", content=_fill(self._spec.system, behaviour, text)))
+            msgs.append(
+                ChatMessage(role="system", content=_fill(self._spec.system, behaviour, text))
+            )
         msgs.append(ChatMessage(role="user", content=_fill(self._spec.template, behaviour, text)))
         return msgs
 
@@ -199,7 +205,9 @@ class MultiTurnAttack(TemplateAttack):
         text = self.transformed(behaviour)
         msgs: list[ChatMessage] = []
         if self._spec.system:
-            msgs.append(ChatMessage(role="system", content=_fill(self._spec.system, behaviour, text)))
+            msgs.append(
+                ChatMessage(role="system", content=_fill(self._spec.system, behaviour, text))
+            )
         reply: TargetReply | None = None
         n = 0
         for turn in self._spec.turns:
@@ -273,7 +281,9 @@ def bundled_attacks() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
-def load_attack(ref: str, base_dir: Path | None = None, options: dict[str, Any] | None = None) -> Attack:
+def load_attack(
+    ref: str, base_dir: Path | None = None, options: dict[str, Any] | None = None
+) -> Attack:
     """Resolve an attack reference: a bundled name, a YAML file, or a plug-in name."""
     if ref in bundled_attacks():
         res = resources.files("jbgrade.harness").joinpath(f"data/attacks/{ref}.yaml")
@@ -289,4 +299,3 @@ def load_attack(ref: str, base_dir: Path | None = None, options: dict[str, Any] 
         return ATTACKS.get(ref)(dict(options or {}))
     known = ", ".join([*bundled_attacks(), *ATTACKS.names()])
     raise InputError(f"unknown attack {ref!r}; bundled or registered: {known}", field="attacks")
-

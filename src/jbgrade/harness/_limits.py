@@ -9,7 +9,7 @@ import time
 __all__ = ["BudgetExhausted", "BudgetMeter", "TargetThrottle", "backoff_delay"]
 
 
-class BudgetExhausted(Exception):  # noqa: N818 - a control-flow signal, not an error
+class BudgetExhausted(Exception):
     """Internal: the request or token budget is spent; the campaign stops cleanly."""
 
 
@@ -21,7 +21,7 @@ def backoff_delay(
     delay = span / 2 + rng.uniform(0, span / 2)
     if retry_after is not None:
         delay = max(delay, retry_after)
-    return min(delay, cap) if cap > 0 else delay
+    return float(min(delay, cap) if cap > 0 else delay)
 
 
 class BudgetMeter:

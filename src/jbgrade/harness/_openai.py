@@ -35,7 +35,7 @@ from jbgrade.harness._targets import (
 )
 from jbgrade.records import LAYER_ORDER, ChatMessage
 
-__all__ = ["OpenAITarget", "parse_retry_after"]
+__all__ = ["OpenAITarget", "parse_retry_after", "reply_from_json"]
 
 _RETRYABLE = frozenset({408, 409, 425, 429})
 
@@ -85,10 +85,9 @@ def reply_from_json(data: Any, declared: Sequence[str]) -> TargetReply:
         stopped = ext.get("stopped_by")
         passed = tuple(str(x) for x in ext.get("layers_passed") or () if x in LAYER_ORDER)
         detected = ext.get("detected")
-        status = "blocked" if ext.get("status") == "blocked" else "ok"
         return TargetReply(
             text=text,
-            status=status,
+            status="blocked" if ext.get("status") == "blocked" else "ok",
             stopped_by=stopped if stopped in LAYER_ORDER else None,
             layers_passed=passed,
             detected=detected if isinstance(detected, bool) else None,
@@ -180,9 +179,7 @@ class OpenAITarget:
                 status = resp.status
                 retry_after = parse_retry_after(resp.headers.get("retry-after"))
         except TimeoutError:
-            raise TargetError(
-                f"timeout after {request.timeout_s:g} s", retryable=True
-            ) from None
+            raise TargetError(f"timeout after {request.timeout_s:g} s", retryable=True) from None
         except aiohttp.ClientPayloadError as exc:
             raise TargetError(f"truncated body: {exc}", retryable=True) from None
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
@@ -190,7 +187,9 @@ class OpenAITarget:
         except aiohttp.ClientResponseError as exc:
             raise TargetError(f"bad HTTP response: {exc.message}", retryable=True) from None
         except aiohttp.ClientError as exc:
-            raise TargetError(f"HTTP client error: {type(exc).__name__}: {exc}", retryable=True) from None
+            raise TargetError(
+                f"HTTP client error: {type(exc).__name__}: {exc}", retryable=True
+            ) from None
         if status != 200:
             retryable = status in _RETRYABLE or status >= 500
             raise TargetError(
@@ -216,4 +215,3 @@ class OpenAITarget:
 @register_target("openai")
 def _openai_factory(spec: TargetSpec, base_dir: Path) -> OpenAITarget:
     return OpenAITarget(spec, base_dir)
-

@@ -95,9 +95,7 @@ class JsonReporter:
 
     def attempt(self, attempt: Attempt, summary: RunSummary) -> None:
         if attempt.status == "error":
-            self._emit(
-                "attempt_error", key=attempt.key, target=attempt.target, error=attempt.error
-            )
+            self._emit("attempt_error", key=attempt.key, target=attempt.target, error=attempt.error)
         now = time.monotonic()
         if now - self._last >= self._interval:
             self._last = now

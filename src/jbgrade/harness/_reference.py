@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -85,7 +85,8 @@ class ReferenceConfig(BaseModel):
     )
     seed: int = Field(default=0, description="Mixed into every draw.")
     layers: list[Layer] = Field(
-        default_factory=lambda: list(LAYER_ORDER), description="Declared protection layers."
+        default_factory=lambda: cast(list[Layer], list(LAYER_ORDER)),
+        description="Declared protection layers.",
     )
     baseline: Odds = Field(
         default_factory=dict,
@@ -115,21 +116,19 @@ class ReferenceConfig(BaseModel):
         self, layer: str, tags: Sequence[str], domain: str, arm: str = "attack"
     ) -> float:
         """Probability that ``layer`` lets a request through."""
-        base = self.baseline.get(layer, DEFAULT_BASELINE[layer])  # type: ignore[call-overload]
+        base = _odd(self.baseline, layer, DEFAULT_BASELINE[layer])
         p = base
         if arm != "baseline":
             known = [self.techniques[t] for t in tags if t in self.techniques]
             if known:
-                named = [o[layer] for o in known if layer in o]  # type: ignore[index]
+                named = [_odd(o, layer, 0.0) for o in known if layer in o]
                 p = max(named) if named else base
             else:
-                p = self.unknown_technique.get(layer, base)  # type: ignore[call-overload]
-        factor = self.domains.get(domain, {}).get(layer, 1.0)  # type: ignore[call-overload]
-        return min(1.0, max(0.0, p * factor))
+                p = _odd(self.unknown_technique, layer, base)
+        factor = _odd(cast(dict[str, Odds], self.domains).get(domain, {}), layer, 1.0)
+        return float(min(1.0, max(0.0, p * factor)))
 
-    def success_probability(
-        self, tags: Sequence[str], domain: str, arm: str = "attack"
-    ) -> float:
+    def success_probability(self, tags: Sequence[str], domain: str, arm: str = "attack") -> float:
         """Probability that a request passes every declared stopping layer (the truth)."""
         prob = 1.0
         for layer in self.layers:
@@ -146,12 +145,16 @@ class ReferenceConfig(BaseModel):
         return 1.0 - self.pass_probability("monitoring", tags, domain, arm)
 
     def style(self, tags: Sequence[str], domain: str, arm: str = "attack") -> AnswerStyle:
-        if arm == "baseline":
-            return self.answer_by_domain.get(domain, self.answer)  # type: ignore[call-overload]
-        for t in tags:
-            if t in self.answer_by_technique:
-                return self.answer_by_technique[t]
-        return self.answer_by_domain.get(domain, self.answer)  # type: ignore[call-overload]
+        by_domain = cast(dict[str, AnswerStyle], self.answer_by_domain)
+        if arm != "baseline":
+            for t in tags:
+                if t in self.answer_by_technique:
+                    return self.answer_by_technique[t]
+        return by_domain.get(domain, self.answer)
+
+
+def _odd(odds: Mapping[Any, float], layer: str, default: float) -> float:
+    return float(odds.get(layer, default))
 
 
 def _unit(digest: bytes, layer: str) -> float:
@@ -230,9 +233,7 @@ class ReferenceModel:
             finish_reason="stop",
         )
 
-    def _detected(
-        self, digest: bytes, tags: Sequence[str], domain: str, arm: str
-    ) -> bool | None:
+    def _detected(self, digest: bytes, tags: Sequence[str], domain: str, arm: str) -> bool | None:
         if "monitoring" not in self._ordered:
             return None
         return _unit(digest, "monitoring") >= self.config.pass_probability(

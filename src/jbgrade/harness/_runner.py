@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jbgrade._errors import InputError, TargetError
 from jbgrade.behaviours import load_behaviours
@@ -74,13 +74,12 @@ class CampaignPlan:
     @property
     def planned(self) -> int:
         s = self.spec
-        return (
-            len(s.seeds) * s.samples * len(self.behaviours) * len(self.arms) * len(self.targets)
-        )
+        return len(s.seeds) * s.samples * len(self.behaviours) * len(self.arms) * len(self.targets)
 
-    def items(self, shard: Shard = Shard()) -> Iterator[WorkItem]:
+    def items(self, shard: Shard | None = None) -> Iterator[WorkItem]:
         """Every attempt of the grid (this shard's), in a fixed order."""
         arms = self.arms
+        shard = shard or Shard()
         for seed in self.spec.seeds:
             for sample in range(self.spec.samples):
                 for b in self.behaviours:
@@ -183,7 +182,9 @@ def build_plan(
             }
         )
     if not behaviours:
-        raise InputError("the behaviour sets select no behaviour", path=spec_path, field="behaviours")
+        raise InputError(
+            "the behaviour sets select no behaviour", path=spec_path, field="behaviours"
+        )
     targets = [build_target(t, base) for t in spec.targets]
     judges = [build_judge(dict(j)) for j in spec.judges]
     return CampaignPlan(spec, targets, attacks, behaviours, judges, sets, spec_path)
@@ -255,7 +256,9 @@ class _Run:
                         status=err.status,
                     ) from None
                 raise err
-            delay = backoff_delay(tries, lim.backoff_s, lim.max_backoff_s, err.retry_after, self.rng)
+            delay = backoff_delay(
+                tries, lim.backoff_s, lim.max_backoff_s, err.retry_after, self.rng
+            )
             if err.retry_after is not None:
                 throttle.pause(min(err.retry_after, lim.max_backoff_s))
             tries += 1
@@ -336,7 +339,7 @@ class _Run:
         verdicts: list[Verdict] = []
         success: bool | None = False
         error: str | None = None
-        status = reply.status
+        status: Literal["ok", "blocked", "error"] = reply.status
         if reply.status == "ok":
             try:
                 verdicts, success, error = await self._judge(b, run.messages, reply.text)
@@ -383,12 +386,13 @@ async def run_campaign(
     store: AttemptStore,
     *,
     reporter: Reporter | None = None,
-    shard: Shard = Shard(),
+    shard: Shard | None = None,
     retry_errors: bool = False,
     campaign: str | None = None,
 ) -> RunSummary:
     """Run every attempt of ``plan`` that ``store`` does not hold yet."""
     reporter = reporter or QuietReporter()
+    shard = shard or Shard()
     done = store.completed(retry_errors=retry_errors)
     planned = 0
     already = 0

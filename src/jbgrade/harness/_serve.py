@@ -66,7 +66,12 @@ class ReferenceServer:
                 {
                     "object": "list",
                     "data": [
-                        {"id": n, "object": "model", "created": self._created, "owned_by": "jbgrade"}
+                        {
+                            "id": n,
+                            "object": "model",
+                            "created": self._created,
+                            "owned_by": "jbgrade",
+                        }
                         for n in names
                     ],
                 }

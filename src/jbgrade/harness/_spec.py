@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +29,7 @@ __all__ = [
     "campaign_schema",
     "load_spec",
     "parse_spec",
+    "spec_hash",
 ]
 
 SPEC_VERSION = 1
@@ -170,11 +173,23 @@ class CampaignSpec(_Spec):
         return self
 
     def identity(self) -> dict[str, Any]:
-        """What defines the attempt set and its meaning (limits excluded)."""
+        """What defines the attempt set and its meaning. Limits and where endpoints
+        live (URLs, key variables, headers) are left out: a campaign may resume
+        with other limits or against a moved endpoint."""
         data = self.model_dump(mode="json", exclude={"limits", "description"})
         for t in data["targets"]:
-            for k in ("concurrency", "requests_per_s", "tokens_per_min", "headers"):
+            for k in (
+                "concurrency",
+                "requests_per_s",
+                "tokens_per_min",
+                "headers",
+                "base_url",
+                "api_key_env",
+            ):
                 t.pop(k, None)
+        for j in data["judges"]:
+            for k in ("base_url", "api_key_env", "timeout_s", "max_retries"):
+                j.pop(k, None)
         return data
 
 
@@ -206,14 +221,17 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                    nxt = v if not isinstance(v, yaml.ScalarNode) else v
+                    nxt = v
                     line = k.start_mark.line + 1
                     break
             if nxt is None and part in ("ref", "inline", "source") and isinstance(part, str):
                 continue  # shorthand forms
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                nxt = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            nxt = node.value[part]
         if nxt is None:
             if isinstance(part, str) and not part.isidentifier():
                 continue  # pydantic's union tags, e.g. 'function-after[...]'
@@ -233,8 +251,32 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand_env(text: str, where: str) -> str:
+    """``${NAME}`` and ``${NAME:-default}`` from the environment (lines are kept)."""
+
+    def repl(m: re.Match[str]) -> str:
+        value = os.environ.get(m[1])
+        if value is None:
+            if m[2] is None:
+                line = text.count("\n", 0, m.start()) + 1
+                raise CampaignSpecError(
+                    f"environment variable {m[1]} is not set", path=where, line=line
+                )
+            value = m[2]
+        return value
+
+    return _ENV_RE.sub(repl, text)
+
+
 def parse_spec(text: str, where: str = "<spec>") -> CampaignSpec:
-    """Parse and validate a campaign spec; errors name file, line and field."""
+    """Parse and validate a campaign spec; errors name file, line and field.
+
+    ``${NAME}`` / ``${NAME:-default}`` are replaced from the environment first.
+    """
+    text = _expand_env(text, where)
     try:
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
@@ -255,7 +297,9 @@ def parse_spec(text: str, where: str = "<spec>") -> CampaignSpec:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        raise CampaignSpecError(msg, path=where, line=_line_of(node, loc), field=_field(loc)) from None
+        raise CampaignSpecError(
+            msg, path=where, line=_line_of(node, loc), field=_field(loc)
+        ) from None
 
 
 def load_spec(path: Path) -> CampaignSpec:

@@ -40,8 +40,10 @@ __all__ = [
     "AttemptStore",
     "Manifest",
     "Shard",
+    "iter_attempt_records",
     "load_manifest",
     "read_attempts",
+    "read_runs",
 ]
 
 MANIFEST = "manifest.json"

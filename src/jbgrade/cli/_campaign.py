@@ -1,0 +1,176 @@
+"""``jbgrade campaign run | status`` (and ``evidence``, registered from _evidence)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from jbgrade.cli._common import out_console, print_json
+from jbgrade.harness import (
+    AttemptStore,
+    JsonReporter,
+    QuietReporter,
+    Reporter,
+    RichReporter,
+    RunSummary,
+    Shard,
+    build_plan,
+    load_manifest,
+    load_spec,
+    read_attempts,
+    read_runs,
+    run_campaign,
+)
+
+__all__ = ["register"]
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _summary_line(s: RunSummary) -> str:
+    return (
+        f"{s.campaign}: {s.outcome}; {s.completed} attempts this run "
+        f"({s.ok} ok, {s.blocked} blocked, {s.errors} errors, {s.successes} successes), "
+        f"{s.already_done} already stored, {s.remaining} remaining of {s.planned}; "
+        f"{s.requests} requests, {s.retries} retries, {s.tokens} tokens, {s.wall_s:.1f} s"
+    )
+
+
+def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
+    spec: Annotated[Path, typer.Argument(help="Campaign spec (YAML).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Campaign directory (default: campaigns/<name>)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a campaign: skip stored attempts.")
+    ] = False,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="With --resume: re-run errored attempts.")
+    ] = False,
+    shard: Annotated[
+        str, typer.Option("--shard", help="Run shard I of N (I/N) of the attempt grid.")
+    ] = "0/1",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="text (progress bar) or json (CI).")
+    ] = LogFormat.text,
+    fsync: Annotated[
+        bool, typer.Option("--fsync", help="fsync each attempt (survives power loss).")
+    ] = False,
+) -> None:
+    """Run a campaign: targets x (baseline + attacks) x behaviours x samples, judged."""
+    sh = Shard.parse(shard)
+    cspec = load_spec(spec)
+    plan = build_plan(cspec, spec.parent, str(spec))
+    manifest = plan.manifest()
+    directory = out or Path("campaigns") / cspec.name
+    store = AttemptStore.open(directory, manifest, resume=resume, shard=sh, fsync=fsync)
+    reporter: Reporter
+    if log_format is LogFormat.json:
+        reporter = JsonReporter()
+    elif quiet:
+        reporter = QuietReporter()
+    else:
+        reporter = RichReporter()
+
+    async def go() -> RunSummary:
+        try:
+            return await run_campaign(
+                plan,
+                store,
+                reporter=reporter,
+                shard=sh,
+                retry_errors=retry_errors,
+                campaign=manifest.campaign,
+            )
+        finally:
+            await plan.aclose()
+            store.close()
+
+    summary = asyncio.run(go())
+    if log_format is LogFormat.json:
+        print_json(summary.to_dict(), indent=None)
+    else:
+        out_console.print(_summary_line(summary), markup=False)
+        out_console.print(f"Attempts in {directory}", markup=False)
+
+
+def status(
+    directory: Annotated[Path, typer.Argument(help="Campaign directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a campaign's progress: stored attempts by status, target and arm; errors."""
+    m = load_manifest(directory)
+    attempts = read_attempts(directory)
+    by_status = Counter(a.status for a in attempts)
+    cells: dict[tuple[str, str], Counter[str]] = {}
+    reasons: Counter[str] = Counter()
+    for a in attempts:
+        c = cells.setdefault((a.target, a.attack), Counter())
+        c["n"] += 1
+        c[a.status] += 1
+        c["success"] += bool(a.success)
+        if a.status == "error":
+            reasons[(a.error or "?")[:80]] += 1
+    runs = read_runs(directory)
+    data: dict[str, Any] = {
+        "campaign": m.campaign,
+        "spec_hash": m.spec_hash,
+        "created_at": m.created_at.isoformat(),
+        "planned": m.planned,
+        "stored": len(attempts),
+        "remaining": max(0, m.planned - len(attempts)),
+        "by_status": dict(by_status),
+        "cells": [{"target": t, "attack": a, **dict(c)} for (t, a), c in sorted(cells.items())],
+        "errors": dict(reasons.most_common(10)),
+        "last_run": runs[-1] if runs else None,
+        "runs": len(runs),
+    }
+    if as_json:
+        print_json(data)
+        return
+    out_console.print(
+        f"{m.campaign} (spec {m.spec_hash[:12]}, created {data['created_at']})", markup=False
+    )
+    out_console.print(
+        f"{len(attempts)} of {m.planned} attempts stored, {data['remaining']} remaining; "
+        + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())),
+        markup=False,
+    )
+    t = Table(title="Attempts by target and arm", title_justify="left")
+    for col in ("target", "attack", "stored", "ok", "blocked", "error", "success"):
+        t.add_column(col, justify="left" if col in ("target", "attack") else "right")
+    for (tgt, att), c in sorted(cells.items()):
+        t.add_row(tgt, att, *(str(c[k]) for k in ("n", "ok", "blocked", "error", "success")))
+    out_console.print(t)
+    for reason, n in reasons.most_common(5):
+        out_console.print(f"error x{n}: {reason}", markup=False)
+    if runs:
+        last = runs[-1]
+        out_console.print(
+            f"last run: {last.get('outcome')} at {last.get('finished_at')} "
+            f"({last.get('completed')} attempts, {last.get('requests')} requests)",
+            markup=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    sub = typer.Typer(help="Run and inspect measurement campaigns.", no_args_is_help=True)
+    sub.command("run")(run)
+    sub.command("status")(status)
+    # The evidence command lives with the evidence layer's CLI module.
+    if importlib.util.find_spec("jbgrade.cli._evidence") is not None:
+        importlib.import_module("jbgrade.cli._evidence").register(sub)
+    app.add_typer(sub, name="campaign")
