@@ -31,6 +31,14 @@ from jbgrade._errors import (
     VectorPrefixError,
     VectorSyntaxError,
 )
+from jbgrade.policy import (
+    Decision,
+    Profile,
+    decide,
+    list_profiles,
+    load_all_profiles,
+    load_profile,
+)
 from jbgrade.rubric import (
     Grade,
     Vector,
@@ -51,6 +59,7 @@ __all__ = [
     "CampaignSpecError",
     "CampaignStoreError",
     "CaseFileError",
+    "Decision",
     "DuplicateMetricError",
     "Grade",
     "HarnessError",
@@ -64,6 +73,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "PolicyError",
+    "Profile",
     "RegistryError",
     "RubricTableError",
     "TargetError",
@@ -75,9 +85,13 @@ __all__ = [
     "VectorSyntaxError",
     "__version__",
     "check_tables",
+    "decide",
     "default_tables",
     "grade",
     "grade_many",
+    "list_profiles",
+    "load_all_profiles",
+    "load_profile",
     "load_tables",
     "parse_vector",
 ]

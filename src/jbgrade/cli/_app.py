@@ -13,7 +13,7 @@ import sys
 import typer
 
 from jbgrade._errors import JbgradeError
-from jbgrade.cli import _campaign, _demo, _rubric, _schema, _serve, _target
+from jbgrade.cli import _campaign, _demo, _policy, _rubric, _schema, _serve, _target
 from jbgrade.cli._common import one_line as _one_line
 
 __all__ = ["app", "main"]
@@ -33,6 +33,7 @@ _demo.register(app)
 _serve.register(app)
 _campaign.register(app)
 _target.register(app)
+_policy.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

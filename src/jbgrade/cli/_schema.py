@@ -18,6 +18,8 @@ __all__ = ["SCHEMAS", "load_schema", "register"]
 SCHEMAS: dict[str, tuple[str, str]] = {
     "grade": ("jbgrade.rubric", "data/grade.schema.json"),
     "campaign": ("jbgrade.harness", "data/campaign.schema.json"),
+    "policy-profile": ("jbgrade.policy", "data/policy-profile.schema.json"),
+    "decision": ("jbgrade.policy", "data/decision.schema.json"),
 }
 
 

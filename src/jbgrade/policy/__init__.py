@@ -1,0 +1,65 @@
+"""Policy engine: versioned decision tables that turn a JBG grade into actions.
+
+Profiles are YAML data (``data/profiles/*.yaml``, schema
+``data/policy-profile.schema.json``); :func:`decide` evaluates one against a
+grade and a context and returns a :class:`Decision` with the action, the
+obligations and their due dates, the rules that fired with the actual values
+that satisfied them, near misses, and the bundle hash that makes it replayable.
+
+Depends on :mod:`jbgrade.rubric` only.
+"""
+
+from jbgrade.policy._decide import add_days, decide, decide_all, replay
+from jbgrade.policy._model import (
+    DECISION_FORMAT_VERSION,
+    DECISION_KEYS,
+    Change,
+    Condition,
+    Decision,
+    DecisionDelta,
+    FiredRule,
+    NearMiss,
+    Obligation,
+)
+from jbgrade.policy._profile import (
+    ENGINE_VERSION,
+    Domain,
+    Profile,
+    canonical_json,
+    list_profiles,
+    load_all_profiles,
+    load_profile,
+    parse_profile,
+    profile_schema,
+)
+from jbgrade.policy._spec import ACTIONS, CLOCKS, Atom, Citation, action_rank
+
+__all__ = [
+    "ACTIONS",
+    "CLOCKS",
+    "DECISION_FORMAT_VERSION",
+    "DECISION_KEYS",
+    "ENGINE_VERSION",
+    "Atom",
+    "Change",
+    "Citation",
+    "Condition",
+    "Decision",
+    "DecisionDelta",
+    "Domain",
+    "FiredRule",
+    "NearMiss",
+    "Obligation",
+    "Profile",
+    "action_rank",
+    "add_days",
+    "canonical_json",
+    "decide",
+    "decide_all",
+    "list_profiles",
+    "load_all_profiles",
+    "load_profile",
+    "parse_profile",
+    "profile_schema",
+    "replay",
+]

@@ -1,0 +1,461 @@
+"""``decide``: grade + context + profile -> Decision, with a full trace.
+
+Deterministic: the same grade, context, dates and profile bundle give the same
+decision (see :func:`replay`). The action is the maximum of the fired rules'
+actions; obligations are the union of their obligations, with due dates from
+the awareness date (or the notification / patch date when given).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jbgrade._errors import PolicyError
+from jbgrade.policy._compile import Compiled, CtxEval, Outcome, PartInfo
+from jbgrade.policy._model import (
+    Change,
+    Condition,
+    Decision,
+    FiredRule,
+    NearMiss,
+    Obligation,
+)
+from jbgrade.policy._profile import Profile, list_profiles, load_profile
+from jbgrade.policy._spec import ACTIONS, Atom, ObligationSpec, RuleSpec
+from jbgrade.rubric import CRITERIA, NOT_ASSESSED, SEVERITIES, Grade, Grader, default_tables
+
+__all__ = ["add_days", "decide", "replay"]
+
+_Date = _dt.date | str | None
+
+
+def _date(v: _Date, what: str) -> _dt.date | None:
+    if v is None or isinstance(v, _dt.date):
+        return v.date() if isinstance(v, _dt.datetime) else v
+    try:
+        return _dt.date.fromisoformat(v)
+    except ValueError:
+        raise PolicyError(f"{what} must be an ISO date (YYYY-MM-DD), got {v!r}") from None
+
+
+@lru_cache(maxsize=8192)
+def add_days(
+    start: _dt.date, days: int, calendar: str, holidays: frozenset[_dt.date] = frozenset()
+) -> _dt.date:
+    """``start`` plus ``days`` calendar days, or business days (Mon-Fri, not holidays).
+
+    Business days count from the day after ``start``: Friday + 1 business day
+    is Monday; Saturday + 1 is Monday too. Zero days is ``start`` itself.
+    """
+    if calendar == "calendar":
+        return start + _dt.timedelta(days=days)
+    d, left = start, days
+    one = _dt.timedelta(days=1)
+    while left > 0:
+        d += one
+        if d.weekday() < 5 and d not in holidays:
+            left -= 1
+    return d
+
+
+def _grader(profile: Profile) -> Grader:
+    from jbgrade.rubric import default_grader
+
+    if profile.tables is default_tables():
+        return default_grader()
+    return Grader(profile.tables)
+
+
+def _grade(g: Grade | str, profile: Profile) -> Grade:
+    if isinstance(g, Grade):
+        if g.version != profile.tables.version:
+            raise PolicyError(
+                f"grade is JBG {g.version}, profile {profile.id} is for {profile.tables.version}"
+            )
+        return g
+    if not isinstance(g, str):
+        raise PolicyError(f"decide() needs a Grade or a vector string, got {type(g).__name__}")
+    return _grader(profile).grade(g.strip())
+
+
+class _Ctx:
+    """Per-decision inputs needed to explain (only built for full decisions)."""
+
+    def __init__(self, comp: Compiled, parts: tuple[PartInfo, PartInfo, PartInfo], ce: CtxEval):
+        self.comp = comp
+        self.parts = parts
+        self.ce = ce
+        sp = comp.space
+        bp, ec, ri = parts
+        self.cell = sp.cell(bp, ec, ri)
+        self.systemic = sp.systemic(bp, ec, ri)
+        self.provisional = bp.has_x or ec.has_x or ri.has_x
+        self.by_crit = dict(zip(CRITERIA, parts, strict=True))
+
+    def condition(self, a: Atom) -> Condition:
+        sp = self.comp.space
+        prof = self.comp.profile
+        f = a.context_field
+        if f is not None:
+            val = self.ce.values[f]
+            assumed = f in self.ce.assumed
+            return Condition(
+                on=a.on,
+                test=a.test,
+                actual=val,
+                holds=a.holds(val),
+                assumed=assumed,
+                reason=prof.context[f].default_reason if assumed else None,
+            )
+        if a.kind == "metric":
+            crit, pos = sp.metric_crit[a.on]
+            part = self.by_crit[crit]
+            given, used = part.letters[pos], part.resolved[pos]
+            return Condition(
+                on=a.on,
+                test=a.test,
+                actual=used,
+                holds=a.holds(used),
+                given=given if given != used else None,
+                reason="not assessed (X): scored as the worst value by precaution"
+                if given == NOT_ASSESSED
+                else None,
+            )
+        if a.kind == "criterion":
+            lvl = self.by_crit[a.on].level
+            return Condition(on=a.on, test=a.test, actual=lvl, holds=a.holds(lvl))
+        if a.kind == "severity":
+            sev = SEVERITIES[sp.sev[self.cell]]
+            return Condition(on=a.on, test=a.test, actual=sev, holds=a.holds(sev))
+        if a.kind == "score":
+            s = sp.score[self.cell]
+            return Condition(on=a.on, test=a.test, actual=s, holds=a.holds(s))
+        flag = self.systemic if a.on == "systemic" else self.provisional
+        return Condition(on=a.on, test=a.test, actual=flag, holds=a.holds(flag))
+
+
+def _fired_rule(r: RuleSpec, cx: _Ctx) -> FiredRule:
+    return FiredRule(
+        id=r.id,
+        kind="rule",
+        title=r.title,
+        action=r.action,  # type: ignore[arg-type]
+        citation=r.citation.to_dict(),
+        obligations=list(r.obligations),
+        conditions=[cx.condition(a) for a in r.atoms],
+    )
+
+
+def _gate_entry(prof: Profile, cx: _Ctx) -> FiredRule | None:
+    if not prof.gates:
+        return None
+    ce = cx.ce
+    if ce.applicable:
+        assert ce.gate is not None
+        conds = [cx.condition(a) for a in prof.gates[ce.gate]]
+        return FiredRule(
+            id=f"applies_when[{ce.gate}]",
+            kind="gate",
+            title=f"Profile {prof.id} applies",
+            action=None,
+            conditions=conds,
+        )
+    conds = [cx.condition(a) for atoms in prof.gates for a in atoms]
+    return FiredRule(
+        id="applies_when",
+        kind="gate",
+        title=f"Profile {prof.id} does not apply in this context (no applicability set holds)",
+        action="none",
+        conditions=conds,
+    )
+
+
+def _assumption_entry(prof: Profile, ce: CtxEval) -> FiredRule | None:
+    if not ce.assumed:
+        return None
+    return FiredRule(
+        id="assumed_context",
+        kind="assumption",
+        title="Context not given: precautionary defaults assumed",
+        conditions=[
+            Condition(
+                on=f"context.{f}",
+                test="not given",
+                actual=ce.values[f],
+                holds=True,
+                assumed=True,
+                reason=prof.context[f].default_reason,
+            )
+            for f in ce.assumed
+        ],
+    )
+
+
+def _obligations(
+    prof: Profile,
+    out: Outcome,
+    aware: _dt.date,
+    clocks: Mapping[str, _dt.date | None],
+) -> list[Obligation]:
+    by_ob: dict[str, list[str]] = {}
+    for rid in out.rules:
+        for oid in prof.rule(rid).obligations:
+            by_ob.setdefault(oid, []).append(rid)
+    res = []
+    for oid in out.obligations:
+        o: ObligationSpec = prof.obligations[oid]
+        start = aware if o.clock == "awareness" else clocks.get(o.clock)
+        assumed = start is None
+        start = start or aware
+        res.append(
+            Obligation(
+                id=oid,
+                party=o.party,
+                what=o.what,
+                due=add_days(start, o.days, o.calendar, prof.holidays),
+                kind=o.kind,
+                clock=o.clock,  # type: ignore[arg-type]
+                clock_start=start,
+                clock_start_assumed=assumed,
+                days=o.days,
+                calendar=o.calendar,  # type: ignore[arg-type]
+                recurs_every_days=o.repeat_every_days,
+                rules=by_ob[oid],
+                citation=o.citation.to_dict(),
+            )
+        )
+    res.sort(key=lambda ob: (ob.due, out.obligations.index(ob.id)))
+    return res
+
+
+def _context_alternatives(comp: Compiled, field: str, current: Any) -> list[Any]:
+    """Representative values of a context field that could change some test."""
+    f = comp.profile.context[field]
+    if f.type == "enum":
+        return [v for v in f.values if v != current]
+    pts: set[float] = set()
+    atoms = [a for _, a in comp.ctx_atoms[field]]
+    atoms += [a for g in comp.profile.gates for a in g if a.context_field == field]
+    for a in atoms:
+        for b in a.bounds():
+            pts.add(b)
+        # Exclusive bounds: a value just across them (powers of ten are typical thresholds).
+        if not a.lo_incl and a.lo > -math.inf:
+            pts.add(a.lo * 2 if a.lo > 0 else a.lo + 1)
+        if not a.hi_incl and a.hi < math.inf:
+            pts.add(a.hi / 2 if a.hi > 0 else a.hi - 1)
+    return sorted(p for p in pts if p != current and (f.minimum is None or p >= f.minimum))
+
+
+def _distance(comp: Compiled, field: str, cur: Any, alt: Any) -> float:
+    f = comp.profile.context[field]
+    if f.type == "number":
+        return abs(float(alt) - float(cur))
+    return abs(f.values.index(alt) - f.values.index(cur)) if f.ordered else 0.0
+
+
+def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[NearMiss]:
+    prof = comp.profile
+    sp = comp.space
+    bp, ec, ri = cx.parts
+    ce = cx.ce
+    cur_obs = set(out.obligations)
+    found: dict[int, list[Change]] = {}
+    best: dict[tuple[int, str], float] = {}  # (rule, on) -> index distance of the change kept
+
+    def consider(new_fired: int, on: str, frm: Any, to: Any, dist: float) -> None:
+        gained = new_fired & ~fired
+        if not gained:
+            return
+        res = comp.outcome(new_fired) if new_fired else None
+        if res is None:
+            return
+        for r in prof.rules:
+            if not gained >> r.index & 1:
+                continue
+            if r.rank <= out.rank and set(r.obligations) <= cur_obs:
+                continue  # would not change the decision
+            k = (r.index, on)
+            lst = found.setdefault(r.index, [])
+            ch = Change.model_validate({"on": on, "from": frm, "to": to, "action": res.action})
+            if k in best:
+                if dist >= best[k]:
+                    continue
+                lst[:] = [c for c in lst if c.on != on]
+            best[k] = dist
+            lst.append(ch)
+
+    if ce.applicable:
+        gm_parts = {"BP": bp, "EC": ec, "RI": ri}
+        for c in CRITERIA:
+            part = gm_parts[c]
+            for metric, frm, to, key in sp.neighbours(part):
+                np_ = sp.parts[c][key]
+                trio = {**gm_parts, c: np_}
+                prov = trio["BP"].has_x or trio["EC"].has_x or trio["RI"].has_x
+                m = comp.grade_mask(trio["BP"], trio["EC"], trio["RI"], prov) & ce.mask
+                letters = sp.tables.metric(metric).letters
+                dist = abs(
+                    letters.index(to)
+                    - (len(letters) - 1 if frm == NOT_ASSESSED else letters.index(frm))
+                )
+                consider(m, metric, frm, to, dist)
+    gm = comp.grade_mask(bp, ec, ri, cx.provisional)
+    for field in prof.context:
+        cur = ce.values[field]
+        alts = _context_alternatives(comp, field, cur)
+        for alt in alts:
+            mask, _ = comp.eval_values({**ce.values, field: alt})
+            consider(gm & mask, f"context.{field}", cur, alt, _distance(comp, field, cur, alt))
+    res = []
+    for r in prof.rules:
+        if r.index in found:
+            res.append(
+                NearMiss(
+                    id=r.id,
+                    title=r.title,
+                    action=r.action,  # type: ignore[arg-type]
+                    citation=r.citation.to_dict(),
+                    adds_obligations=[o for o in r.obligations if o not in cur_obs],
+                    changes=found[r.index],
+                )
+            )
+    res.sort(key=lambda n: -ACTIONS.index(n.action))
+    return res
+
+
+def _not_in_force(prof: Profile, on: _dt.date) -> FiredRule:
+    rng = f"in force from {prof.effective_from.isoformat()}"
+    if prof.effective_to:
+        rng += f" to {prof.effective_to.isoformat()}"
+    if prof.rescinded_on:
+        rng += f", rescinded on {prof.rescinded_on.isoformat()}"
+    return FiredRule(
+        id="in_force",
+        kind="gate",
+        title=f"Profile {prof.id} is not in force on {on.isoformat()}",
+        action="none",
+        conditions=[Condition(on="aware_on", test=rng, actual=on.isoformat(), holds=False)],
+    )
+
+
+def decide(
+    grade: Grade | str,
+    context: Mapping[str, Any] | None = None,
+    profile: str | Path | Profile | None = None,
+    *,
+    aware_on: _Date = None,
+    notified_on: _Date = None,
+    patched_on: _Date = None,
+) -> Decision:
+    """Decide what ``profile`` requires for ``grade`` in ``context``.
+
+    ``grade`` is a :class:`~jbgrade.Grade` or a JBG vector string; ``context``
+    maps the profile's declared context fields to values (missing fields take
+    the profile's precautionary default and make the decision provisional);
+    ``profile`` is a shipped profile name, a profile file path or a loaded
+    :class:`Profile`. Due dates count from ``aware_on`` (default: today);
+    obligations whose clock starts at notification or patch use
+    ``notified_on`` / ``patched_on`` when given, else the awareness date
+    (the earliest those events can happen), and say so.
+    """
+    if profile is None:
+        raise PolicyError(f"decide() needs a profile; available: {', '.join(list_profiles())}")
+    prof = load_profile(profile)
+    g = _grade(grade, prof)
+    aware = _date(aware_on, "aware_on") or _dt.date.today()
+    clocks = {
+        "notification": _date(notified_on, "notified_on"),
+        "patch": _date(patched_on, "patched_on"),
+    }
+    for name, d in clocks.items():
+        if d is not None and d < aware:
+            raise PolicyError(f"the {name} date {d} is before the awareness date {aware}")
+    comp = prof.compiled
+    parts = comp.space.parts_of(g.vector)
+    ce = comp.context(context)
+    cx = _Ctx(comp, parts, ce)
+
+    def make(
+        action: str, obligations: list[Obligation], fired: list[FiredRule], near: list[NearMiss]
+    ) -> Decision:
+        return Decision(
+            action=action,  # type: ignore[arg-type]
+            obligations=obligations,
+            fired_rules=fired,
+            near_misses=near,
+            provisional=cx.provisional or bool(ce.assumed),
+            profile=prof.id,
+            profile_version=prof.version,
+            bundle_sha256=prof.bundle_sha256,
+            vector=g.vector,
+            aware_on=aware,
+            context=dict(ce.values),
+        )
+
+    assumption = _assumption_entry(prof, ce)
+    head = [x for x in (_gate_entry(prof, cx), assumption) if x is not None]
+    if not prof.in_force(aware):
+        return make("none", [], [_not_in_force(prof, aware)], [])
+    if not ce.applicable:
+        return make("none", [], head, _near_misses(comp, cx, Outcome("none", 0, (), ()), 0))
+    fired = ce.mask & comp.grade_mask(*parts, cx.provisional)
+    if not fired:
+        raise PolicyError(
+            f"profile {prof.id}: no rule covers {g.vector} in this context "
+            "(a coverage gap: run 'jbgrade policy check')",
+            path=prof.source,
+        )
+    out = comp.outcome(fired)
+    return make(
+        out.action,
+        _obligations(prof, out, aware, clocks),
+        head + [_fired_rule(prof.rule(rid), cx) for rid in out.rules],
+        _near_misses(comp, cx, out, fired),
+    )
+
+
+def decide_all(
+    grade: Grade | str,
+    context: Mapping[str, Any] | None = None,
+    profiles: Iterable[str | Path | Profile] | None = None,
+    **dates: _Date,
+) -> dict[str, Decision]:
+    """Decide under several profiles (default: every shipped one), by profile id."""
+    refs = list(profiles) if profiles is not None else list_profiles()
+    out: dict[str, Decision] = {}
+    for ref in refs:
+        d = decide(grade, context, ref, **dates)
+        out[d.profile] = d
+    return out
+
+
+def replay(
+    decision: Decision | Mapping[str, Any],
+    grade: Grade | str,
+    context: Mapping[str, Any] | None = None,
+    profile: str | Path | Profile | None = None,
+    **dates: _Date,
+) -> Decision:
+    """Recompute a recorded decision and check it is the same.
+
+    Raises :class:`~jbgrade.PolicyError` when the profile's bundle hash differs
+    from the recorded one (a different policy: not a replay) or when the
+    recomputed decision differs. Returns the recomputed decision.
+    """
+    rec = decision.to_dict() if isinstance(decision, Decision) else dict(decision)
+    prof = load_profile(profile if profile is not None else rec.get("profile", ""))
+    if rec.get("bundle_sha256") != prof.bundle_sha256:
+        raise PolicyError(
+            f"bundle mismatch: decision was made with {str(rec.get('bundle_sha256'))[:16]}..., "
+            f"profile {prof.id} {prof.version} is {prof.bundle_sha256[:16]}..."
+        )
+    again = decide(grade, context, prof, **dates)
+    if again.to_dict() != rec:
+        raise PolicyError(f"replay differs from the recorded decision under {prof.id}")
+    return again

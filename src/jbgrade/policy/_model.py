@@ -1,0 +1,252 @@
+"""The Decision record and its parts (versioned pydantic models).
+
+The published JSON form (:meth:`Decision.to_dict`, ``jbgrade decide --json``,
+``decision.schema.json``) has exactly the keys ``action, obligations,
+fired_rules, near_misses, provisional, profile, profile_version,
+bundle_sha256``. The Python model also carries the inputs (vector, context,
+dates) so that a decision can be replayed and compared.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DECISION_FORMAT_VERSION",
+    "DECISION_KEYS",
+    "Action",
+    "Change",
+    "Condition",
+    "Decision",
+    "DecisionDelta",
+    "FiredRule",
+    "NearMiss",
+    "Obligation",
+]
+
+#: Bumped whenever the Decision format changes.
+DECISION_FORMAT_VERSION = 1
+
+#: The published top-level keys of a decision, in order.
+DECISION_KEYS = (
+    "action",
+    "obligations",
+    "fired_rules",
+    "near_misses",
+    "provisional",
+    "profile",
+    "profile_version",
+    "bundle_sha256",
+)
+
+Action = Literal["none", "monitor", "mitigate", "restrict_export", "block_deployment"]
+
+_CFG = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Condition(BaseModel):
+    """One tested condition and the actual value it was tested against."""
+
+    model_config = _CFG
+
+    on: str = Field(
+        description="The input: severity, score, systemic, provisional, a criterion (BP/EC/RI), "
+        "a metric key, context.NAME or aware_on."
+    )
+    test: str = Field(description="The test as written in the profile, e.g. 'at_least High'.")
+    actual: Any = Field(description="The value the test was evaluated on (X resolved to worst).")
+    holds: bool = Field(default=True, description="Whether the test held.")
+    given: str | None = Field(
+        default=None, description="The value as given when it differs from 'actual' (e.g. 'X')."
+    )
+    assumed: bool = Field(
+        default=False, description="True when the value is a precautionary default, not given."
+    )
+    reason: str | None = Field(
+        default=None, description="Why the assumed or resolved value was used."
+    )
+
+
+class FiredRule(BaseModel):
+    """A rule (or the applicability gate, or the context assumptions) that applied."""
+
+    model_config = _CFG
+
+    id: str = Field(description="Rule id; 'applies_when' / 'in_force' for gates.")
+    kind: Literal["rule", "gate", "assumption"] = Field(
+        description="'rule': a profile rule fired; 'gate': applicability or in-force test; "
+        "'assumption': context filled from precautionary defaults."
+    )
+    title: str = Field(description="Human title.")
+    action: Action | None = Field(
+        default=None, description="The rule's action (none for assumptions)."
+    )
+    citation: dict[str, Any] = Field(
+        default_factory=dict,
+        description="{'illustrative': true} or {'source', 'title', 'section', 'unconfirmed'...}.",
+    )
+    obligations: list[str] = Field(
+        default_factory=list, description="Ids of the obligations the rule adds."
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list, description="Each condition with its actual value."
+    )
+
+
+class Obligation(BaseModel):
+    """A concrete obligation: who, what, and by when."""
+
+    model_config = _CFG
+
+    id: str = Field(description="Obligation id in the profile's catalogue.")
+    party: str = Field(description="Who must act or be notified.")
+    what: str = Field(description="What must be done.")
+    due: _dt.date = Field(description="Due date (ISO), computed from the clock start.")
+    kind: str = Field(description="notify, report.initial, report.intermediate, ... .")
+    clock: Literal["awareness", "notification", "patch"] = Field(
+        description="The event that starts the clock."
+    )
+    clock_start: _dt.date = Field(description="The date the clock started (or is assumed to).")
+    clock_start_assumed: bool = Field(
+        default=False,
+        description="True when the clock's event date was not given and the awareness date "
+        "(the earliest it can be) was used.",
+    )
+    days: int = Field(description="Length of the period.")
+    calendar: Literal["calendar", "business"] = Field(
+        description="Calendar days, or business days (Mon-Fri minus the profile's holidays)."
+    )
+    recurs_every_days: int | None = Field(
+        default=None, description="For recurring obligations: the period after the first due date."
+    )
+    rules: list[str] = Field(description="The fired rules that require this obligation.")
+    citation: dict[str, Any] = Field(description="Source of the obligation and its deadline.")
+
+
+class Change(BaseModel):
+    """A single change of one input."""
+
+    model_config = _CFG
+
+    on: str = Field(description="Metric key or context.NAME.")
+    from_: Any = Field(alias="from", description="Current value.")
+    to: Any = Field(description="Value that would fire the rule.")
+    action: Action = Field(description="The whole decision's action after this change.")
+
+
+class NearMiss(BaseModel):
+    """A rule that did not fire but would after one change, and would change the decision."""
+
+    model_config = _CFG
+
+    id: str = Field(description="Rule id.")
+    title: str = Field(description="Rule title.")
+    action: Action = Field(description="The rule's action.")
+    citation: dict[str, Any] = Field(default_factory=dict, description="Rule citation.")
+    adds_obligations: list[str] = Field(
+        default_factory=list, description="Obligations it would add to the current decision."
+    )
+    changes: list[Change] = Field(description="Single changes, each of which fires the rule.")
+
+
+class Decision(BaseModel):
+    """What a profile decides for a grade in a context (versioned record)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: int = Field(
+        default=DECISION_FORMAT_VERSION, description="Decision format version (Python model only)."
+    )
+    action: Action = Field(description="The maximum action of the fired rules.")
+    obligations: list[Obligation] = Field(
+        description="Union of the fired rules' obligations, by due date."
+    )
+    fired_rules: list[FiredRule] = Field(
+        description="Gate, assumptions and fired rules, each with conditions and actual values."
+    )
+    near_misses: list[NearMiss] = Field(
+        description="Rules one change away from firing that would change the decision."
+    )
+    provisional: bool = Field(
+        description="True when a metric was X or context was assumed (precaution)."
+    )
+    profile: str = Field(description="Profile id.")
+    profile_version: str = Field(description="Profile version.")
+    bundle_sha256: str = Field(description="SHA-256 of the policy bundle (see docs).")
+    vector: str | None = Field(default=None, description="The graded vector (Python model only).")
+    aware_on: _dt.date | None = Field(
+        default=None, description="Awareness date (Python model only)."
+    )
+    context: dict[str, Any] | None = Field(
+        default=None, description="Context values used, defaults included (Python model only)."
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The published JSON form: exactly :data:`DECISION_KEYS`."""
+        d = self.model_dump(
+            mode="json", by_alias=True, exclude_none=True, include=set(DECISION_KEYS)
+        )
+        return {k: d[k] for k in DECISION_KEYS}
+
+    @property
+    def rule_ids(self) -> list[str]:
+        """Ids of the profile rules that fired (gates and assumptions left out)."""
+        return [r.id for r in self.fired_rules if r.kind == "rule"]
+
+    @property
+    def obligation_ids(self) -> list[str]:
+        return [o.id for o in self.obligations]
+
+    def compare(self, other: Decision) -> DecisionDelta:
+        """What changes from this decision to ``other`` (e.g. between two assessments)."""
+        from jbgrade.policy._spec import action_rank
+
+        a, b = action_rank(self.action), action_rank(other.action)
+        mine = {o.id: o for o in self.obligations}
+        theirs = {o.id: o for o in other.obligations}
+        return DecisionDelta(
+            profile=self.profile,
+            same_profile_bundle=self.bundle_sha256 == other.bundle_sha256,
+            action_from=self.action,
+            action_to=other.action,
+            direction="same" if a == b else ("up" if b > a else "down"),
+            obligations_added=[k for k in theirs if k not in mine],
+            obligations_removed=[k for k in mine if k not in theirs],
+            due_changed=[k for k in mine if k in theirs and mine[k].due != theirs[k].due],
+            rules_added=[r for r in other.rule_ids if r not in self.rule_ids],
+            rules_removed=[r for r in self.rule_ids if r not in other.rule_ids],
+            provisional_from=self.provisional,
+            provisional_to=other.provisional,
+        )
+
+
+class DecisionDelta(BaseModel):
+    """The difference between two decisions of the same profile."""
+
+    model_config = _CFG
+
+    profile: str = Field(description="Profile id (of the first decision).")
+    same_profile_bundle: bool = Field(description="Both decisions used the same bundle hash.")
+    action_from: Action = Field(description="First decision's action.")
+    action_to: Action = Field(description="Second decision's action.")
+    direction: Literal["up", "down", "same"] = Field(description="Change of action.")
+    obligations_added: list[str] = Field(description="Obligation ids only the second has.")
+    obligations_removed: list[str] = Field(description="Obligation ids only the first has.")
+    due_changed: list[str] = Field(description="Obligations in both whose due date differs.")
+    rules_added: list[str] = Field(description="Rules that fire only for the second.")
+    rules_removed: list[str] = Field(description="Rules that fire only for the first.")
+    provisional_from: bool = Field(description="First decision provisional.")
+    provisional_to: bool = Field(description="Second decision provisional.")
+
+    @property
+    def changed(self) -> bool:
+        """Whether the action or the obligations differ."""
+        return bool(
+            self.direction != "same"
+            or self.obligations_added
+            or self.obligations_removed
+            or self.due_changed
+        )

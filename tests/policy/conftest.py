@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+WORST = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
+LOWEST = "JBG:1.0/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/AG:T/AC:H/AU:N/EX:R/ST:U"
+SHIPPED = ("eu-ai-act-gpai", "g7-baseline", "lab-frontier", "us-export")
