@@ -20,6 +20,7 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "campaign": ("jbgrade.harness", "data/campaign.schema.json"),
     "policy-profile": ("jbgrade.policy", "data/policy-profile.schema.json"),
     "decision": ("jbgrade.policy", "data/decision.schema.json"),
+    "evidence": ("jbgrade.evidence", "data/evidence.schema.json"),
 }
 
 

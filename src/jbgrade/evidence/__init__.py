@@ -1,0 +1,64 @@
+"""Evidence: statistics over attempts and the JBG metrics derived from them.
+
+:func:`compute_evidence` turns attempts into per target x attack x domain
+success rates with Wilson 95% intervals (baseline-adjusted), universality,
+reliability, a transfer matrix, layers bypassed and uplift, then derives LY,
+UN, RL, TR, HD, UP and AU by the rules of docs/design/0002-measured-metrics.md,
+each with its provenance. :func:`load_campaign_evidence` reads a campaign
+directory. AC, EX, ST (and AG) stay with the assessor.
+"""
+
+from jbgrade.evidence._campaign import (
+    MANIFEST_NAME,
+    load_campaign_evidence,
+    read_campaign_attempts,
+)
+from jbgrade.evidence._compute import DERIVED_METRICS, RULES, Z95, compute_evidence, wilson
+from jbgrade.evidence._model import (
+    AttackEvidence,
+    AttackInfo,
+    AttemptCounts,
+    DerivedMetric,
+    DomainStats,
+    Evidence,
+    LayerStats,
+    Rate,
+    TargetInfo,
+    TargetStats,
+    Transfer,
+    TransferCell,
+    TransferRow,
+    Universality,
+    Uplift,
+    evidence_schema,
+)
+from jbgrade.evidence._vector import derived_letters, partial_vector
+
+__all__ = [
+    "DERIVED_METRICS",
+    "MANIFEST_NAME",
+    "RULES",
+    "Z95",
+    "AttackEvidence",
+    "AttackInfo",
+    "AttemptCounts",
+    "DerivedMetric",
+    "DomainStats",
+    "Evidence",
+    "LayerStats",
+    "Rate",
+    "TargetInfo",
+    "TargetStats",
+    "Transfer",
+    "TransferCell",
+    "TransferRow",
+    "Universality",
+    "Uplift",
+    "compute_evidence",
+    "derived_letters",
+    "evidence_schema",
+    "load_campaign_evidence",
+    "partial_vector",
+    "read_campaign_attempts",
+    "wilson",
+]

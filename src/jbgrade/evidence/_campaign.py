@@ -1,0 +1,118 @@
+"""Reading a campaign directory (manifest + attempt files) into evidence.
+
+The directory layout is the harness's (``jbgrade.harness`` writes it):
+``manifest.json`` with ``campaign``, ``targets`` (id, model, vendor, layers,
+optional family) and ``attacks`` (id, kind, optional unattended), and
+``attempts*.jsonl`` files of Attempt records, one per line. This module reads
+them without importing the harness (evidence sits below it): a torn final
+line (a crash mid-write) is skipped, and the last record of a key wins.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from jbgrade._errors import CampaignDirError
+from jbgrade.evidence._compute import compute_evidence
+from jbgrade.evidence._model import AttackInfo, Evidence, TargetInfo
+from jbgrade.records import Attempt
+
+__all__ = ["MANIFEST_NAME", "load_campaign_evidence", "read_campaign_attempts"]
+
+MANIFEST_NAME = "manifest.json"
+
+
+def _manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST_NAME
+    if not directory.is_dir():
+        raise CampaignDirError("not a directory", path=str(directory))
+    if not path.is_file():
+        raise CampaignDirError(
+            f"not a campaign directory (no {MANIFEST_NAME})", path=str(directory)
+        )
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CampaignDirError(f"manifest is not JSON: {exc}", path=str(path)) from None
+    if not isinstance(data, dict):
+        raise CampaignDirError("manifest must be a JSON object", path=str(path))
+    return data
+
+
+def _target_infos(data: dict[str, Any], path: str) -> list[TargetInfo]:
+    out = []
+    for i, t in enumerate(data.get("targets") or []):
+        if not isinstance(t, dict) or "id" not in t:
+            raise CampaignDirError("a target needs an id", path=path, field=f"targets[{i}]")
+        try:
+            out.append(
+                TargetInfo(
+                    id=str(t["id"]),
+                    model=str(t.get("model") or t["id"]),
+                    vendor=str(t.get("vendor") or "unknown"),
+                    family=t.get("family"),
+                    layers=list(t.get("layers") or []),
+                )
+            )
+        except ValidationError as exc:
+            raise CampaignDirError(
+                exc.errors()[0]["msg"], path=path, field=f"targets[{i}]"
+            ) from None
+    return out
+
+
+def _attack_infos(data: dict[str, Any]) -> list[AttackInfo]:
+    out = []
+    for a in data.get("attacks") or []:
+        if not isinstance(a, dict):
+            continue
+        aid = a.get("id") or a.get("name")
+        if not aid or a.get("kind") == "baseline":
+            continue
+        kind = str(a.get("kind") or a.get("type") or "template")
+        unattended = a.get("unattended")
+        if unattended is None:
+            unattended = kind not in ("manual", "human", "interactive")
+        out.append(AttackInfo(id=str(aid), kind=kind, unattended=bool(unattended)))
+    return out
+
+
+def read_campaign_attempts(directory: str | Path) -> list[Attempt]:
+    """The attempts of a campaign directory, one per key (the last record wins)."""
+    d = Path(directory)
+    latest: dict[str, Attempt] = {}
+    for path in sorted(d.glob("attempts*.jsonl")):
+        with path.open("rb") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.endswith(b"\n"):
+                    break  # torn final write of a killed run
+                if not line.strip():
+                    continue
+                try:
+                    a = Attempt.model_validate_json(line)
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    field = ".".join(str(p) for p in err["loc"]) or None
+                    raise CampaignDirError(
+                        f"not an attempt record: {err['msg']}", path=str(path), line=n, field=field
+                    ) from None
+                latest.pop(a.key, None)
+                latest[a.key] = a
+    return list(latest.values())
+
+
+def load_campaign_evidence(directory: str | Path) -> Evidence:
+    """Evidence from a campaign directory written by the harness."""
+    d = Path(directory)
+    data = _manifest(d)
+    path = str(d / MANIFEST_NAME)
+    return compute_evidence(
+        read_campaign_attempts(d),
+        _target_infos(data, path),
+        _attack_infos(data),
+        campaign=str(data["campaign"]) if data.get("campaign") else None,
+    )

@@ -1,0 +1,275 @@
+"""The versioned Evidence record and its parts."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jbgrade._errors import InputError
+
+__all__ = [
+    "AttackEvidence",
+    "AttackInfo",
+    "AttemptCounts",
+    "DerivedMetric",
+    "DomainStats",
+    "Evidence",
+    "LayerStats",
+    "Rate",
+    "TargetInfo",
+    "TargetStats",
+    "Transfer",
+    "TransferCell",
+    "TransferRow",
+    "Universality",
+    "Uplift",
+    "evidence_schema",
+]
+
+
+class _R(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TargetInfo(_R):
+    """What evidence needs to know about a target (from the campaign manifest)."""
+
+    id: str = Field(description="Target id from the campaign spec.")
+    model: str = Field(description="Model name at the target.")
+    vendor: str = Field(description="Vendor, for transfer (M-TR).")
+    family: str | None = Field(
+        default=None, description="Model family, if several vendors ship one family."
+    )
+    layers: list[str] = Field(
+        default_factory=list, description="Declared protection layers (for M-LY)."
+    )
+
+
+class AttackInfo(_R):
+    """What evidence needs to know about an attack."""
+
+    id: str = Field(description="Attack id.")
+    kind: str = Field(
+        default="template", description="template, transform, multi_turn, manual, ..."
+    )
+    unattended: bool = Field(
+        default=True,
+        description="Ran without a human in the loop (template, transform, scripted turns).",
+    )
+
+
+class Rate(_R):
+    """A success rate with its Wilson score interval."""
+
+    successes: int = Field(ge=0, description="Judged successes.")
+    n: int = Field(ge=0, description="Judged attempts (errors excluded).")
+    rate: float | None = Field(description="successes / n; None when n is 0.")
+    low: float | None = Field(description="Lower bound of the Wilson interval.")
+    high: float | None = Field(description="Upper bound of the Wilson interval.")
+
+
+class Uplift(_R):
+    """Mean rubric specificity (1-5) among successful attack-arm attempts."""
+
+    mean_specificity: float | None = Field(description="None without rubric scores.")
+    n: int = Field(ge=0, description="Successes that carry a specificity score.")
+
+
+class DomainStats(_R):
+    """One target x attack x domain."""
+
+    domain: Literal["G", "S", "W", "C"]
+    attack: Rate = Field(description="Attack-arm success rate in this domain.")
+    baseline: Rate = Field(description="Baseline-arm success rate in this domain.")
+    adjusted: float | None = Field(description="max(0, attack rate - baseline rate).")
+    behaviours_tested: int = Field(description="Behaviours with a judged attack-arm attempt.")
+    behaviours_broken: int = Field(description="Behaviours broken (design 0002).")
+    share_broken: float | None = Field(description="behaviours_broken / behaviours_tested.")
+    counted: bool = Field(description="Enough behaviours (>= 5) to count for M-UN.")
+    uplift: Uplift
+
+
+class LayerStats(_R):
+    """How attack-arm attempts fared at one declared layer of one target."""
+
+    layer: str
+    stopped: int = Field(description="Attempts this layer stopped.")
+    passed: int = Field(description="Attempts reported (or inferred) to have got through it.")
+    successes_passed: int = Field(description="Successful attempts that got through it.")
+    detected: int | None = Field(
+        default=None, description="Monitoring only: attempts flagged by monitoring."
+    )
+    undetected_successes: int | None = Field(
+        default=None, description="Monitoring only: successes monitoring did not flag."
+    )
+
+
+class Universality(_R):
+    """Share of domains and behaviours broken on one target."""
+
+    domains_tested: int
+    domains_counted: int = Field(description="Domains with >= 5 tested behaviours.")
+    domains_broken: list[str] = Field(description="Counted domains with share broken > 0.5.")
+    behaviours_tested: int
+    behaviours_broken: int
+    share_broken_counted: float | None = Field(
+        description="Broken share over the behaviours of counted domains."
+    )
+
+
+class TargetStats(_R):
+    """One target x attack."""
+
+    target: str
+    model: str
+    vendor: str
+    layers: list[str]
+    attack: Rate = Field(description="Attack-arm per-attempt success (reliability).")
+    baseline: Rate = Field(description="Baseline-arm success on this target.")
+    adjusted: float | None = Field(description="max(0, attack rate - baseline rate).")
+    errors: int = Field(description="Attack-arm attempts that errored or stayed undecided.")
+    baseline_errors: int
+    blocked: int = Field(description="Attack-arm attempts a declared layer stopped.")
+    domains: list[DomainStats]
+    by_sample: list[Rate] = Field(
+        description="Attack-arm success per sample index: the spread across repeats."
+    )
+    universality: Universality
+    layer_stats: list[LayerStats]
+    uplift: Uplift
+
+
+class TransferRow(_R):
+    """Whether one target is affected (M-TR)."""
+
+    target: str
+    model: str
+    vendor: str
+    family: str | None
+    n: int
+    attack_rate: float | None
+    attack_low: float | None
+    baseline_rate: float | None
+    adjusted: float | None
+    affected: bool = Field(description="adjusted >= 0.10 and Wilson low of attack rate > baseline.")
+
+
+class TransferCell(_R):
+    """Of the behaviours broken on ``source``, how many are broken on ``dest`` too."""
+
+    source: str
+    dest: str
+    broken_source: int
+    broken_both: int
+    tested_both: int = Field(description="Behaviours broken on source and tested on dest.")
+    share: float | None = Field(description="broken_both / tested_both.")
+
+
+class Transfer(_R):
+    """Transfer across targets (models and vendors)."""
+
+    rows: list[TransferRow]
+    matrix: list[TransferCell]
+    affected_vendors: list[str]
+    affected_models: list[str]
+
+
+class DerivedMetric(_R):
+    """One JBG metric derived from evidence, with its provenance."""
+
+    metric: str = Field(description="Metric key, e.g. RL.")
+    value: str | None = Field(description="The letter; None when the rule cannot derive it.")
+    rule: str = Field(description="Rule id in docs/design/0002-measured-metrics.md, e.g. M-RL.")
+    explanation: str = Field(description="One paragraph a reader can check by hand.")
+    figures: dict[str, Any] = Field(description="The numbers the rule used.")
+    thresholds: dict[str, Any] = Field(description="The thresholds the rule applied.")
+    per_target: dict[str, str | None] = Field(
+        default_factory=dict, description="The value on each target, where the rule is per target."
+    )
+    near_boundary: bool = Field(
+        default=False, description="A confidence interval crosses a band boundary."
+    )
+
+
+class AttackEvidence(_R):
+    """Everything measured for one attack (one jailbreak under test)."""
+
+    attack: str
+    kind: str
+    unattended: bool
+    targets: list[TargetStats]
+    transfer: Transfer
+    metrics: dict[str, DerivedMetric] = Field(
+        description="LY, UN, RL, TR, HD, UP, AU: derived or not, each with provenance."
+    )
+    for_assessor: list[str] = Field(
+        description="Metrics evidence never derives (e.g. AC, EX, ST): the assessor sets them."
+    )
+
+    def letters(self) -> dict[str, str]:
+        """The derived metrics' letters (metrics that could not be derived are absent)."""
+        return {k: m.value for k, m in self.metrics.items() if m.value is not None}
+
+
+class AttemptCounts(_R):
+    """What went into the evidence."""
+
+    total: int = Field(description="Attempt records considered (one per key).")
+    attack_arm: int
+    baseline_arm: int
+    judged: int = Field(description="Attempts with a decided success (blocked counts as failure).")
+    errors: int = Field(description="Errored or undecided attempts: in no rate.")
+    blocked: int
+
+
+class Evidence(_R):
+    """Measured evidence of a campaign and the JBG metrics derived from it.
+
+    A pure function of the attempts and target info: the same attempts give the
+    same evidence (no timestamps), so a resumed campaign can be compared with an
+    uninterrupted one.
+    """
+
+    format_version: Literal[1] = 1
+    standard: str = Field(default="JBG:1.0", description="The standard the metrics belong to.")
+    rules: str = Field(
+        default="docs/design/0002-measured-metrics.md",
+        description="Where the derivation rules (rule ids M-*) are defined.",
+    )
+    confidence: float = Field(default=0.95, description="Confidence level of the intervals.")
+    interval_method: Literal["wilson"] = "wilson"
+    campaign: str | None = Field(default=None, description="Campaign id, if known.")
+    targets: list[TargetInfo]
+    attacks: list[AttackEvidence]
+    counts: AttemptCounts
+    judges: list[dict[str, Any]] = Field(description="Distinct judge specs seen in the verdicts.")
+    notes: list[str] = Field(default_factory=list, description="Caveats found while computing.")
+
+    def attack(self, name: str | None = None) -> AttackEvidence:
+        """The evidence of one attack; ``name`` may be omitted when there is one."""
+        if name is None:
+            if len(self.attacks) != 1:
+                known = ", ".join(a.attack for a in self.attacks) or "none"
+                raise InputError(f"the evidence has several attacks ({known}); name one")
+            return self.attacks[0]
+        for a in self.attacks:
+            if a.attack == name:
+                return a
+        known = ", ".join(a.attack for a in self.attacks) or "none"
+        raise InputError(f"no attack {name!r} in the evidence (attacks: {known})")
+
+    def letters(self, attack: str | None = None) -> dict[str, str]:
+        """Derived metric letters of one attack, for merging with an assessor's."""
+        return self.attack(attack).letters()
+
+
+def evidence_schema() -> dict[str, Any]:
+    """The JSON Schema of :class:`Evidence` (published as ``jbgrade schema show evidence``)."""
+    schema = Evidence.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:jbgrade:schema:evidence:1",
+        **schema,
+        "title": "jbgrade Evidence (format_version 1)",
+    }
