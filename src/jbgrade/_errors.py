@@ -31,26 +31,35 @@ exit code 2 and one line on stderr; the API turns it into a 4xx problem body.
     │   └── CampaignStoreError       a campaign directory is unusable or holds another spec
     └── RegistryError                the case registry refused an operation
         ├── NotFoundError            no such object (or not visible to the caller)
+        ├── ConflictError            a unique name is taken, or a concurrent change won
         ├── PermissionDeniedError    the caller's role or organisation may not do this
         ├── InvalidTransitionError   a lifecycle transition the state machine forbids
-        └── AuditChainError          the audit chain is broken (names the first bad link)
+        ├── AuditChainError          the audit chain is broken (names the first bad link)
+        ├── AuthenticationError      unknown, expired or revoked token, session or password
+        ├── KeyringError             encryption key missing or malformed, or a ciphertext
+        │                            fails authentication (never echoes key or plaintext)
+        └── DatabaseError            the database URL is unusable or the schema is not current
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AuditChainError",
+    "AuthenticationError",
     "BehaviourFileError",
     "CampaignDirError",
     "CampaignSpecError",
     "CampaignStoreError",
     "CaseFileError",
+    "ConflictError",
+    "DatabaseError",
     "DuplicateMetricError",
     "HarnessError",
     "InputError",
     "InvalidTransitionError",
     "JbgradeError",
     "JudgeSpecError",
+    "KeyringError",
     "MetricOrderError",
     "MetricValueError",
     "MissingMetricError",
@@ -215,6 +224,10 @@ class NotFoundError(RegistryError):
     """No such object, or it is not visible to the caller."""
 
 
+class ConflictError(RegistryError):
+    """A unique name is already taken, or the object changed concurrently."""
+
+
 class PermissionDeniedError(RegistryError):
     """The caller's role or organisation may not do this."""
 
@@ -225,3 +238,18 @@ class InvalidTransitionError(RegistryError):
 
 class AuditChainError(RegistryError):
     """The audit chain is broken; the message names the first bad link."""
+
+
+class AuthenticationError(RegistryError):
+    """An unknown, expired or revoked API token or session, or a wrong password."""
+
+
+class KeyringError(RegistryError):
+    """An encryption key is missing or malformed, or a ciphertext fails authentication.
+
+    Messages name the key id or field, never key material or plaintext.
+    """
+
+
+class DatabaseError(RegistryError):
+    """The database URL is unusable, or the schema is missing or not current."""

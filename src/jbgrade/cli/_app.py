@@ -13,7 +13,16 @@ import sys
 import typer
 
 from jbgrade._errors import JbgradeError
-from jbgrade.cli import _campaign, _demo, _policy, _rubric, _schema, _serve, _target
+from jbgrade.cli import (
+    _campaign,
+    _demo,
+    _policy,
+    _registry,
+    _rubric,
+    _schema,
+    _serve,
+    _target,
+)
 from jbgrade.cli._common import one_line as _one_line
 
 __all__ = ["app", "main"]
@@ -34,6 +43,7 @@ _serve.register(app)
 _campaign.register(app)
 _target.register(app)
 _policy.register(app)
+_registry.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

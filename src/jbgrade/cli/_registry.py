@@ -1,0 +1,217 @@
+"""``jbgrade db upgrade | create-app-role``, ``jbgrade audit verify``,
+``jbgrade keys generate | rotate | status``.
+
+The registry needs the ``server`` extra; it is imported inside each command so
+the rest of the CLI works without it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from jbgrade._errors import InputError, KeyringError
+from jbgrade.cli._common import out_console, print_json
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from jbgrade.registry import Registry
+
+__all__ = ["register"]
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: $JBGRADE_DATABASE_URL, else SQLite in the data directory).",
+        show_default=False,
+    ),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="Key file (default: $JBGRADE_KEY, else $JBGRADE_KEY_FILE).",
+        show_default=False,
+    ),
+]
+
+
+def _engine(db: str | None) -> Engine:
+    from jbgrade.registry import make_engine, resolve_database_url
+
+    return make_engine(resolve_database_url(db))
+
+
+def _registry(db: str | None, key_file: Path | None, *, need_key: bool) -> Registry:
+    from jbgrade.registry import Keyring, Registry
+
+    ring = None
+    if need_key or key_file is not None:
+        ring = Keyring.from_environment(key_file=key_file)
+    return Registry(_engine(db), ring)
+
+
+def db_upgrade(db: DbOpt = None) -> None:
+    """Create or migrate the registry database to the current schema."""
+    from jbgrade.registry import redact_url, upgrade
+
+    eng = _engine(db)
+    rev = upgrade(eng)
+    out_console.print(
+        f"database at revision {rev}: {redact_url(eng.url.render_as_string(False))}",
+        markup=False,
+    )
+
+
+def db_create_app_role(
+    name: Annotated[str, typer.Argument(help="Role name, e.g. jbgrade_app.")],
+    db: DbOpt = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(help="Name of an environment variable holding the role's password."),
+    ] = None,
+    schema: Annotated[str, typer.Option(help="Schema of the registry tables.")] = "public",
+) -> None:
+    """PostgreSQL: create the application's login role, which cannot UPDATE, DELETE or
+    TRUNCATE audit rows. Run as the database owner after `db upgrade`."""
+    from jbgrade.registry import create_app_role
+
+    password = None
+    if password_env is not None:
+        password = os.environ.get(password_env)
+        if not password:
+            raise InputError(f"environment variable {password_env} is empty or unset")
+    create_app_role(_engine(db), name, password=password, schema=schema)
+    out_console.print(
+        f"role {name}: may read and write the registry; audit_log is insert-only",
+        markup=False,
+    )
+
+
+def audit_verify(
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    anchor: Annotated[
+        str | None,
+        typer.Option(help="SEQ:SHA256 of an entry recorded earlier; checks it is still there."),
+    ] = None,
+) -> None:
+    """Verify the hash-chained audit log and its binding to the data.
+
+    Exit 0 and a summary when intact; exit 1 and one line per problem (the first
+    broken link first) when not.
+    """
+    anc = None
+    if anchor is not None:
+        m = re.fullmatch(r"(\d+):([0-9a-f]{64})", anchor)
+        if m is None:
+            raise InputError("--anchor must be SEQ:SHA256 (64 lowercase hex digits)")
+        anc = (int(m.group(1)), m.group(2))
+    report = _registry(db, None, need_key=False).verify_audit(anchor=anc)
+    if as_json:
+        print_json(report.to_dict())
+    elif report.ok:
+        out_console.print(report.summary(), markup=False)
+    else:
+        for p in report.problems:
+            print(f"jbgrade: audit: {p}", file=sys.stderr)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def keys_generate(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write a new key file (mode 0600) instead of printing a key."),
+    ] = None,
+) -> None:
+    """Make a new 256-bit key: printed as base64 (for JBGRADE_KEY) or written as a key file."""
+    from jbgrade.registry import Keyring, generate_key
+
+    if out is None:
+        print(generate_key())
+        return
+    if out.exists():
+        raise InputError(f"{out} exists: refusing to overwrite a key file")
+    ring = Keyring.generate()
+    ring.save(out)
+    out_console.print(f"wrote key file {out} (active key {ring.active})", markup=False)
+
+
+def keys_rotate(
+    db: DbOpt = None,
+    key_file: KeyFileOpt = None,
+    prune: Annotated[
+        bool, typer.Option(help="Drop keys no ciphertext needs any more from the key file.")
+    ] = False,
+) -> None:
+    """Re-encrypt every payload and transcript under a new key.
+
+    With a key file: a new key is added to it and made active (the old keys stay
+    until --prune), then everything is re-encrypted. With JBGRADE_KEY: put the new
+    key first (JBGRADE_KEY=NEW,OLD; see `keys generate`) and run this; then drop OLD.
+    """
+
+    path = key_file or (
+        Path(os.environ["JBGRADE_KEY_FILE"])
+        if os.environ.get("JBGRADE_KEY_FILE") and not os.environ.get("JBGRADE_KEY")
+        else None
+    )
+    reg = _registry(db, path, need_key=True)
+    ring = reg.keyring
+    assert ring is not None
+    if path is not None:
+        ring = ring.with_new_active()
+        ring.save(path)  # saved first: a crash mid-way leaves every value decryptable
+    missing = sorted(set(reg.key_usage()) - set(ring.keys))
+    if missing:
+        raise KeyringError(f"ciphertexts need key(s) {', '.join(missing)}, absent from the keyring")
+    n = reg.rotate_keys(ring)
+    usage = reg.key_usage()
+    if prune and path is not None:
+        ring = ring.only(*usage)
+        ring.save(path)
+    out_console.print(
+        f"re-encrypted {n} value(s) under key {ring.active}; keys in use: "
+        + (", ".join(f"{k} ({v})" for k, v in sorted(usage.items())) or "none"),
+        markup=False,
+    )
+
+
+def keys_status(db: DbOpt = None, key_file: KeyFileOpt = None) -> None:
+    """Which keys encrypt how many values, and whether the keyring holds them."""
+    from jbgrade.registry import Keyring
+
+    usage = _registry(db, None, need_key=False).key_usage()
+    try:
+        ring: Keyring | None = Keyring.from_environment(key_file=key_file)
+    except KeyringError:
+        ring = None
+    for kid, n in sorted(usage.items()):
+        held = "held" if ring is not None and kid in ring.keys else "MISSING"
+        active = " (active)" if ring is not None and kid == ring.active else ""
+        out_console.print(f"{kid}\t{n}\t{held}{active}", markup=False)
+    if not usage:
+        out_console.print("no encrypted values", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    db = typer.Typer(help="The registry database: migrations and roles.", no_args_is_help=True)
+    db.command("upgrade")(db_upgrade)
+    db.command("create-app-role")(db_create_app_role)
+    app.add_typer(db, name="db")
+    audit = typer.Typer(help="The registry's hash-chained audit log.", no_args_is_help=True)
+    audit.command("verify")(audit_verify)
+    app.add_typer(audit, name="audit")
+    keys = typer.Typer(help="Encryption keys of payloads and transcripts.", no_args_is_help=True)
+    keys.command("generate")(keys_generate)
+    keys.command("rotate")(keys_rotate)
+    keys.command("status")(keys_status)
+    app.add_typer(keys, name="keys")
