@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,12 +49,19 @@ class Server:
     proc: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
     admin_token: str | None = None
+    admin_user: str | None = None
+    admin_password: str | None = None
+
+    def text(self) -> str:
+        return "".join(self.output)
 
 
 def start_server(data_dir: Path, *extra: str) -> Server:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env.pop("JBGRADE_DB_URL", None)
+    # An explicit PYTHONPATH (e.g. a checkout under test) wins over this tree's src/.
+    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT / "src")}
+    for var in ("JBGRADE_DATABASE_URL", "JBGRADE_KEY", "JBGRADE_KEY_FILE", "JBGRADE_DATA_DIR"):
+        env.pop(var, None)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -75,11 +83,18 @@ def start_server(data_dir: Path, *extra: str) -> Server:
         env=env,
     )
     server = Server(f"http://127.0.0.1:{port}", proc)
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            server.output.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise RuntimeError(f"jbgrade serve exited {proc.returncode}: {out}")
+            time.sleep(0.2)
+            raise RuntimeError(f"jbgrade serve exited {proc.returncode}: {server.text()}")
         try:
             if httpx2.get(server.base_url + "/api/v1/health", timeout=1).status_code == 200:
                 break
@@ -88,17 +103,28 @@ def start_server(data_dir: Path, *extra: str) -> Server:
     else:
         proc.kill()
         raise RuntimeError("jbgrade serve did not answer within 30 s")
+    text = server.text()
+    for attr, label in (
+        ("admin_user", "username"),
+        ("admin_password", "password"),
+        ("admin_token", "API token"),
+    ):
+        m = re.search(rf"^  {label}:\s+(\S+)$", text, re.M)
+        if m:
+            setattr(server, attr, m.group(1))
     return server
 
 
 def stop_server(server: Server) -> str:
     server.proc.terminate()
     try:
-        out, _ = server.proc.communicate(timeout=10)
+        server.proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.proc.kill()
-        out, _ = server.proc.communicate()
-    return out or ""
+        server.proc.wait()
+    if server.proc.stdout is not None:
+        server.proc.stdout.close()
+    return server.text()
 
 
 @pytest.fixture(scope="module")

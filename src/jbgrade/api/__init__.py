@@ -5,9 +5,12 @@
 """
 
 from jbgrade.api._app import OPENAPI_URL, create_app
+from jbgrade.api._auth import Caller, get_registry, require_actor, require_csrf, resolve_caller
 from jbgrade.api._guard import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, TokenBuckets
+from jbgrade.api._policy_routes import shipped_profile
 from jbgrade.api._problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, Problem, ProblemType
-from jbgrade.api._sessions import SessionData, SessionStore
+from jbgrade.api._registry_routes import decide_on_case, today_utc
+from jbgrade.api._sessions import SessionStore
 from jbgrade.api._settings import Settings
 
 __all__ = [
@@ -16,11 +19,18 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "PROBLEM_TYPES",
     "SECURITY_HEADERS",
+    "Caller",
     "Problem",
     "ProblemType",
-    "SessionData",
     "SessionStore",
     "Settings",
     "TokenBuckets",
     "create_app",
+    "decide_on_case",
+    "get_registry",
+    "require_actor",
+    "require_csrf",
+    "resolve_caller",
+    "shipped_profile",
+    "today_utc",
 ]

@@ -10,10 +10,13 @@ from fastapi.openapi.utils import get_openapi
 
 from jbgrade import __version__
 from jbgrade.api._guard import GuardMiddleware
+from jbgrade.api._policy_routes import policy_router
 from jbgrade.api._problems import install_problem_handlers
+from jbgrade.api._registry_routes import registry_router
 from jbgrade.api._sessions import SessionStore
 from jbgrade.api._settings import Settings
 from jbgrade.api._stateless import grade_schema, stateless_router
+from jbgrade.registry import Keyring, Registry, make_engine
 
 __all__ = ["OPENAPI_URL", "create_app"]
 
@@ -103,6 +106,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
+def _registry(settings: Settings) -> Registry | None:
+    """The registry over ``settings.db_url`` (already migrated: ``jbgrade db upgrade``)."""
+    if settings.db_url is None:
+        return None
+    keyring = Keyring.from_keys(*settings.payload_keys) if settings.payload_keys else None
+    return Registry(make_engine(settings.db_url), keyring)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The JSON API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``).
 
@@ -124,8 +135,11 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.secret_key, settings.session_ttl_s)
+    app.state.registry = _registry(settings)
     install_problem_handlers(app)
     app.include_router(stateless_router())
+    app.include_router(policy_router())
+    app.include_router(registry_router())
     app.add_middleware(GuardMiddleware, settings=settings)
 
     def openapi() -> dict[str, Any]:

@@ -21,9 +21,13 @@ from starlette.responses import Response
 
 from jbgrade._errors import (
     AuditChainError,
+    AuthenticationError,
+    ConflictError,
+    DatabaseError,
     InputError,
     InvalidTransitionError,
     JbgradeError,
+    KeyringError,
     NotFoundError,
     PermissionDeniedError,
     RegistryError,
@@ -140,8 +144,9 @@ _TYPES: tuple[ProblemType, ...] = (
     ProblemType(
         "registry-unavailable",
         503,
-        "Case registry not configured",
-        "This server was started without a database; only stateless endpoints work.",
+        "Case registry unavailable",
+        "The server has no usable case registry (no database, an old schema, or no "
+        "encryption key for payloads); stateless endpoints still work.",
     ),
 )
 
@@ -256,6 +261,12 @@ def _slug_for_error(exc: JbgradeError) -> tuple[str, dict[str, Any]]:
         return "forbidden", {}
     if isinstance(exc, InvalidTransitionError):
         return "invalid-transition", {}
+    if isinstance(exc, AuthenticationError):
+        return "unauthenticated", {}
+    if isinstance(exc, KeyringError | DatabaseError):
+        return "registry-unavailable", {}
+    if isinstance(exc, ConflictError):
+        return "conflict", {}
     if isinstance(exc, AuditChainError | RegistryError):
         return "conflict", {}
     return "invalid-input", {}

@@ -23,9 +23,9 @@ class Settings:
     """Key for signing session cookies and CSRF tokens (32+ random bytes; keep it stable
     across restarts, or every session ends)."""
 
-    payload_key: bytes | None = field(default=None, repr=False)
-    """AES-256 key for case payloads (handed to the registry); ``None`` lets the registry
-    use its own configured key source."""
+    payload_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    """AES-256 keys (32 bytes each) for case payloads, the first one active; empty: the
+    registry stores no payloads (reporting one fails clearly)."""
 
     session_ttl_s: int = 8 * 3600
     """Lifetime of a browser login session, enforced by the server."""

@@ -1,4 +1,4 @@
-"""``jbgrade serve``: the API and web UI on one local port."""
+"""``jbgrade serve``: the API and web UI on one local port, over the case registry."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from jbgrade._errors import InputError
+from jbgrade._errors import InputError, PermissionDeniedError
 
 __all__ = ["load_or_create_key", "register"]
 
@@ -36,28 +36,71 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     db: Annotated[
         str | None,
         typer.Option(
-            help="Database URL (default: $JBGRADE_DB_URL, else SQLite in the data directory).",
+            help="Database URL (default: $JBGRADE_DATABASE_URL, else SQLite in the data "
+            "directory).",
         ),
     ] = None,
     data_dir: Annotated[
-        Path,
-        typer.Option(help="Directory for the SQLite database and the server's key files."),
-    ] = Path("jbgrade-data"),
+        Path | None,
+        typer.Option(
+            help="Directory for the SQLite database and key files (default: "
+            "$JBGRADE_DATA_DIR, else ~/.local/share/jbgrade).",
+        ),
+    ] = None,
+    admin_org: Annotated[
+        str, typer.Option(help="Name of the first organisation, on an empty registry.")
+    ] = "Registry administrators",
+    admin_user: Annotated[
+        str, typer.Option(help="Username of the first admin, on an empty registry.")
+    ] = "admin",
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     access_log: Annotated[bool, typer.Option(help="Log each request line (never bodies).")] = True,
 ) -> None:
-    """Start the HTTP API (/api/v1) and the web UI (/calculator, /cases) with uvicorn."""
+    """Serve the HTTP API (/api/v1) and the web UI (/calculator, /cases).
+
+    Applies database migrations, and on an empty registry creates the first
+    organisation and admin, printing their password and API token once.
+    """
     import uvicorn
 
     from jbgrade.api import Settings
+    from jbgrade.registry import Keyring, Registry, default_data_dir, make_engine, upgrade
     from jbgrade.web import create_app
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = load_or_create_key(data_dir / "session.key")
-    db_url = db or os.environ.get("JBGRADE_DB_URL")
-    settings = Settings(db_url=db_url, secret_key=secret)
+    ddir = data_dir or default_data_dir()
+    ddir.mkdir(parents=True, exist_ok=True)
+    url = db or os.environ.get("JBGRADE_DATABASE_URL") or f"sqlite:///{ddir / 'registry.db'}"
+    if os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
+        keyring = Keyring.from_environment()
+    else:
+        keyring = Keyring.load_or_create(ddir / "keys.json")
+    engine = make_engine(url)
+    upgrade(engine)
+    registry = Registry(engine, keyring)
+    password = secrets.token_urlsafe(15)
+    try:
+        admin, token = registry.bootstrap(admin_org, admin_user, password=password)
+    except PermissionDeniedError:
+        pass  # the registry already has users: nothing to print
+    else:
+        print(
+            "jbgrade: created the first administrator. Shown once, store them now:\n"
+            f"  organisation: {admin_org}\n"
+            f"  username:     {admin.username}\n"
+            f"  password:     {password}\n"
+            f"  API token:    {token.token.get_secret_value()}",
+            flush=True,
+        )
+    engine.dispose()
+    others = [k for kid, k in keyring.keys.items() if kid != keyring.active]
+    keys = (keyring.keys[keyring.active], *others)
+    settings = Settings(
+        db_url=url,
+        secret_key=load_or_create_key(ddir / "session.key"),
+        payload_keys=keys,
+    )
     app = create_app(settings)
-    print(f"jbgrade: serving on http://{host}:{port}/calculator", file=sys.stderr)
+    print(f"jbgrade: serving on http://{host}:{port}/calculator", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from jbgrade.api import Settings
+from jbgrade.api import Settings, resolve_caller
 from jbgrade.api import create_app as create_api_app
+from jbgrade.api._sessions import SESSION_COOKIE
 from jbgrade.web._assets import static_dir
 from jbgrade.web._calculator import calculator_model, vector_from_letters
+from jbgrade.web._pages import pages_router
 from jbgrade.web._templating import Renderer, calculator_url
 
 __all__ = ["create_app"]
@@ -32,6 +35,8 @@ def _ui_router(renderer: Renderer) -> APIRouter:
     @router.get("/calculator")
     async def calculator(request: Request, v: str | None = None) -> Response:
         htmx = bool(request.headers.get("hx-request"))
+        if not htmx and request.cookies.get(SESSION_COOKIE):
+            await run_in_threadpool(resolve_caller, request)  # for the header's "logged in as"
         if v is None:
             built = vector_from_letters(request.query_params)
             if built is not None:
@@ -71,5 +76,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.state.html_problems = html_problem
     app.include_router(_ui_router(renderer))
+    app.include_router(pages_router(renderer))
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app

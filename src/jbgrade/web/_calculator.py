@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jbgrade._errors import VectorError
+from jbgrade.policy import decide, list_profiles, load_profile
 from jbgrade.rubric import CRITERIA, NOT_ASSESSED, Grade, default_tables, grade
 
 __all__ = ["MetricOption", "MetricRow", "all_x_vector", "calculator_model", "vector_from_letters"]
@@ -108,5 +110,24 @@ def calculator_model(vector: str | None) -> dict[str, Any]:
         "metric_names": names,
         "meanings": meanings,
         "nothing_assessed": all(v == NOT_ASSESSED for v in letters.values()),
-        "decisions": None,
+        "decisions": _decisions(g),
     }
+
+
+def _decisions(g: Grade) -> list[dict[str, Any]]:
+    """The decision under each shipped profile (no context: precautionary defaults)."""
+    today = dt.datetime.now(dt.UTC).date()
+    out = []
+    for name in list_profiles():
+        d = decide(g, {}, load_profile(name), aware_on=today)
+        out.append(
+            {
+                "profile": d.profile,
+                "version": d.profile_version,
+                "action": d.action,
+                "provisional": d.provisional,
+                "obligations": d.obligations,
+                "rules": d.rule_ids,
+            }
+        )
+    return out
