@@ -81,10 +81,10 @@ def _resolve(request: Request) -> Caller:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and reg is not None:
         store: SessionStore = request.app.state.sessions
-        token = store.unsign(cookie)
-        if token is not None:
+        session = store.unsign(cookie)
+        if session is not None:
             try:
-                return Caller(reg.authenticate_session(token), "session", token)
+                return Caller(reg.authenticate_session(session), "session", session)
             except AuthenticationError:
                 pass  # expired or logged out: carry on as anonymous
     return Caller(None, "none")

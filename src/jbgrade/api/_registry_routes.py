@@ -191,7 +191,7 @@ def registry_router() -> APIRouter:
 
     # -- cases ------------------------------------------------------------------------
     @r.get("/cases", tags=["cases"], summary="List visible cases (filters, keyset pages)")
-    def list_cases(
+    def list_cases(  # noqa: PLR0917 - one parameter per query filter
         request: Request,
         actor: ActorDep,
         state: Annotated[list[str] | None, Query(description="Lifecycle state(s).")] = None,

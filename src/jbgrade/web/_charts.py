@@ -81,7 +81,10 @@ def domain_chart_svg(bars: list[DomainBar], *, title: str, chart_id: str = "char
     """Horizontal bars (attack dark, baseline light) with Wilson-interval whiskers."""
     row_h, left, width, top = 26, 190, 360, 28
     height = top + row_h * len(bars) * 2 + 34
-    x = lambda v: left + width * max(0.0, min(1.0, v))  # noqa: E731
+
+    def x(v: float) -> float:
+        return left + width * max(0.0, min(1.0, v))
+
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{left + width + 70}" '
         f'height="{height}" role="img" aria-labelledby="{escape(chart_id)}-t">',
