@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jbgrade._errors import CampaignSpecError
+from jbgrade.harness._attacks import AttackSpec
 from jbgrade.harness._targets import TargetSpec
 
 __all__ = [
@@ -202,6 +203,23 @@ def spec_hash(identity: dict[str, Any]) -> str:
 def campaign_schema() -> dict[str, Any]:
     """The published JSON Schema of the campaign spec."""
     schema = CampaignSpec.model_json_schema()
+    # The YAML shorthands the validators accept are part of the format.
+    props = schema["properties"]
+    props["seed"] = {"type": "integer", "description": "Shorthand for seeds: [seed]."}
+    props["attacks"]["items"] = {
+        "anyOf": [
+            {"type": "string", "description": "Bundled attack name, YAML file or plug-in name."},
+            {"$ref": "#/$defs/AttackRef"},
+            {"$ref": "#/$defs/AttackSpec"},
+        ]
+    }
+    props["behaviours"]["items"] = {
+        "anyOf": [
+            {"type": "string", "description": "Behaviour set name or file."},
+            {"$ref": "#/$defs/BehaviourRef"},
+        ]
+    }
+    schema["$defs"]["AttackSpec"] = AttackSpec.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://jbgrade.org/schema/campaign-1.json"
     schema["title"] = "jbgrade campaign spec"
