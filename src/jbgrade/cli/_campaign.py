@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from jbgrade.cli import _evidence
 from jbgrade.cli._common import out_console, print_json
 from jbgrade.harness import (
     AttemptStore,
@@ -171,6 +170,5 @@ def register(app: typer.Typer) -> None:
     sub.command("run")(run)
     sub.command("status")(status)
     # The evidence command lives with the evidence layer's CLI module.
-    if importlib.util.find_spec("jbgrade.cli._evidence") is not None:
-        importlib.import_module("jbgrade.cli._evidence").register(sub)
+    _evidence.register(sub)
     app.add_typer(sub, name="campaign")

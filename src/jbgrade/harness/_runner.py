@@ -271,14 +271,28 @@ class _Run:
         self, behaviour: Behaviour, messages: list[ChatMessage], text: str
     ) -> tuple[list[Verdict], bool | None, str | None]:
         judges = self.plan.judges
-        members = list(
-            await asyncio.gather(*(j.judge(behaviour, list(messages), text) for j in judges))
-        )
+        rule = self.plan.spec.combine
+        if rule == "gated" and len(judges) > 1:
+            # The gate (a cheap refusal judge) decides alone when it says no:
+            # the rubric judge's endpoint is not called for refusals.
+            gate = await judges[0].judge(behaviour, list(messages), text)
+            rest: list[Verdict] = []
+            if gate.error is not None or gate.success:
+                rest = list(
+                    await asyncio.gather(
+                        *(j.judge(behaviour, list(messages), text) for j in judges[1:])
+                    )
+                )
+            members = [gate, *rest]
+        else:
+            members = list(
+                await asyncio.gather(*(j.judge(behaviour, list(messages), text) for j in judges))
+            )
         if len(members) == 1:
             v = members[0]
             final = v
         else:
-            final = combine_verdicts(members, self.plan.spec.combine, spec=self.ensemble_spec)
+            final = combine_verdicts(members, rule, spec=self.ensemble_spec)
             members.append(final)
         if final.error is not None:
             return members, None, f"judge undecided: {final.error}"
