@@ -14,6 +14,7 @@ import typer
 
 from jbgrade._errors import JbgradeError
 from jbgrade.cli import (
+    _calibrate,
     _campaign,
     _demo,
     _policy,
@@ -44,6 +45,7 @@ _campaign.register(app)
 _target.register(app)
 _policy.register(app)
 _registry.register(app)
+_calibrate.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

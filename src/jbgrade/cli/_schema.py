@@ -21,6 +21,11 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "policy-profile": ("jbgrade.policy", "data/policy-profile.schema.json"),
     "decision": ("jbgrade.policy", "data/decision.schema.json"),
     "evidence": ("jbgrade.evidence", "data/evidence.schema.json"),
+    "case": ("jbgrade.assess", "data/case.schema.json"),
+    "report": ("jbgrade.assess", "data/report.schema.json"),
+    "reconciliation": ("jbgrade.assess", "data/reconciliation.schema.json"),
+    "calibration": ("jbgrade.assess", "data/calibration.schema.json"),
+    "calibration-report": ("jbgrade.assess", "data/calibration-report.schema.json"),
 }
 
 

@@ -1,0 +1,249 @@
+"""``assess``: case file -> (campaign) -> evidence -> merged metrics -> grade -> decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jbgrade.assess._case import LoadedCase
+from jbgrade.assess._decider import Decider
+from jbgrade.assess._dispute import DisputeSide
+from jbgrade.assess._merge import MeasuredValue, merge_metrics
+from jbgrade.assess._records import (
+    AssessmentReport,
+    CampaignInfo,
+    CaseSummary,
+    EvidenceView,
+    ProfileDecision,
+)
+from jbgrade.rubric import NOT_ASSESSED, Grade, Vector, default_tables, grade
+
+__all__ = ["Measure", "assess_case", "derive_context", "dispute_side", "side_from_report"]
+
+#: Runs (or loads) a case's campaign into a directory; returns how it went and the evidence.
+Measure = Callable[[LoadedCase, Path], tuple[CampaignInfo, EvidenceView | None]]
+
+
+def derive_context(loaded: LoadedCase) -> tuple[dict[str, Any], list[str]]:
+    """The policy context: the case's own, completed with facts from its models.
+
+    Facts the case states explicitly always win; derived ones are listed in the
+    notes so the report says where each came from.
+    """
+    case = loaded.case
+    ctx: dict[str, Any] = dict(case.policy.context)
+    notes: list[str] = []
+    models = case.models
+    flops = [m.training_compute_flop for m in models if m.training_compute_flop is not None]
+    if "training_compute_flop" not in ctx and flops:
+        ctx["training_compute_flop"] = max(flops)
+        notes.append(
+            f"training_compute_flop = {max(flops):.3g}: the largest affected model's, "
+            "from the case's models"
+        )
+    if "weights" not in ctx:
+        w = "open" if any(m.weights == "open" for m in models) else "closed"
+        ctx["weights"] = w
+        notes.append(f"weights = {w}: from the case's models")
+    juris = sorted({j for m in models for d in m.deployments for j in d.jurisdictions})
+    if "jurisdictions" not in ctx and juris:
+        ctx["jurisdictions"] = juris
+        notes.append(f"jurisdictions = {', '.join(juris)}: from the models' deployments")
+    if "frontier" not in ctx and any(m.frontier is not None for m in models):
+        ctx["frontier"] = any(bool(m.frontier) for m in models)
+        notes.append(f"frontier = {ctx['frontier']}: from the case's models")
+    return ctx, notes
+
+
+def _profiles(loaded: LoadedCase, decider: Decider) -> list[str]:
+    want = loaded.case.policy.profiles
+    if want == "all":
+        return list(decider.profiles())
+    known = set(decider.profiles())
+    for i, p in enumerate(want):
+        if p not in known:
+            raise loaded.doc.error(
+                f"unknown policy profile {p!r}; known: {', '.join(decider.profiles())}",
+                ("policy", "profiles", i),
+            )
+    return list(want)
+
+
+def _case_summary(loaded: LoadedCase) -> CaseSummary:
+    c = loaded.case
+    jb = c.jailbreak
+    jailbreak: dict[str, Any] = {
+        "description": jb.description,
+        "attack": jb.attack.model_dump(mode="json") if jb.attack else None,
+        "reported_by": jb.reported_by,
+        "reported_on": jb.reported_on.isoformat() if jb.reported_on else None,
+        "references": list(jb.references),
+    }
+    if jb.payload is not None:
+        import hashlib
+
+        p = loaded.resolve(jb.payload.file)
+        jailbreak["payload"] = {
+            "file": jb.payload.file,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+            "sensitive": jb.payload.sensitive,
+        }
+    return CaseSummary(
+        id=c.id,
+        title=c.title,
+        summary=c.summary,
+        file=loaded.path,
+        sha256=loaded.sha256,
+        jailbreak=jailbreak,
+        models=[m.model_dump(mode="json") for m in c.models],
+        assessor=c.assessor.model_dump(mode="json"),
+        assessed_on=c.assessed_on,
+        aware_on=c.aware_on,
+        evidence=[e.model_dump(mode="json") for e in c.evidence],
+    )
+
+
+def _headline(g: Grade, decisions: list[ProfileDecision], conflicts: list[str]) -> list[str]:
+    flags = [f for f, on in (("provisional", g.provisional), ("systemic", g.systemic)) if on]
+    lines = [
+        f"Severity {g.severity} {g.score:.1f}" + (f" ({', '.join(flags)})" if flags else "") + "."
+    ]
+    for d in decisions:
+        if d.decision is None:
+            lines.append(f"{d.profile}: no decision ({d.error}).")
+            continue
+        obs = d.decision.get("obligations", [])
+        first = min((o["due"] for o in obs if o.get("due")), default=None)
+        lines.append(
+            f"{d.profile}: {d.decision['action']}"
+            + (f", first deadline {first}" if first else "")
+            + f" ({len(obs)} obligation{'s' if len(obs) != 1 else ''})."
+        )
+    if conflicts:
+        lines.append(
+            "Measured and assessor values disagree on "
+            + ", ".join(conflicts)
+            + ": both are shown below with the value used."
+        )
+    return lines
+
+
+def assess_case(
+    loaded: LoadedCase,
+    decider: Decider,
+    *,
+    campaign_dir: Path | None = None,
+    measure: Measure | None = None,
+    now: datetime | None = None,
+    version: str = "",
+) -> AssessmentReport:
+    """Assess one case: measure if it has a campaign, merge, grade and decide.
+
+    A failed campaign leaves what it completed: the report is built from the
+    evidence there is and says it is incomplete.
+    """
+    case = loaded.case
+    incomplete: list[str] = []
+    evidence: EvidenceView | None = None
+    info = CampaignInfo(status="none")
+    if case.campaign is not None:
+        if measure is None or campaign_dir is None:
+            incomplete.append("the case has a campaign but no measurement was run")
+            info = CampaignInfo(status="failed", message="not run")
+        else:
+            info, evidence = measure(loaded, campaign_dir)
+            if info.status == "failed":
+                incomplete.append(
+                    f"campaign failed: {info.message}; the report uses the attempts completed"
+                    " before the failure"
+                )
+    measured: Mapping[str, MeasuredValue] = evidence.derived if evidence is not None else {}
+    tables = default_tables()
+    prec = {m.key: case.precedence_for(m.key) for m in tables.metrics}
+    vector, merged = merge_metrics(loaded.hand, case.metrics, measured, prec)
+    g = grade(vector)
+    context, notes = derive_context(loaded)
+    decisions: list[ProfileDecision] = []
+    for p in _profiles(loaded, decider):
+        try:
+            d = decider.decide(p, g, context, case.aware_on)
+            decisions.append(ProfileDecision(profile=p, title=decider.title(p), decision=d))
+        except Exception as exc:  # one profile failing must not lose the others
+            decisions.append(
+                ProfileDecision(profile=p, title=decider.title(p), decision=None, error=str(exc))
+            )
+            incomplete.append(f"profile {p}: {exc}")
+    measured_vec = None
+    if evidence is not None:
+        mv = {m.key: NOT_ASSESSED for m in tables.metrics}
+        mv.update({k: v.value for k, v in evidence.derived.items()})
+        measured_vec = Vector(mv, tables).canonical()
+    conflicts = [m.metric for m in merged if m.conflict]
+    return AssessmentReport(
+        generated_at=now or datetime.now(UTC),
+        jbgrade_version=version,
+        standard=f"{tables.standard} {tables.version} r{tables.table_revision}",
+        complete=not incomplete,
+        incomplete=incomplete,
+        headline=_headline(g, decisions, conflicts),
+        case=_case_summary(loaded),
+        vector=vector.canonical(),
+        hand_vector=loaded.hand.canonical(),
+        measured_vector=measured_vec,
+        metrics=merged,
+        conflicts=conflicts,
+        grade=g.to_dict(),
+        context=context,
+        context_notes=notes,
+        decisions=decisions,
+        campaign=info,
+        evidence=evidence,
+    )
+
+
+def dispute_side(loaded: LoadedCase, report: AssessmentReport | None = None) -> DisputeSide:
+    """One side of a dispute from a case file (and its assessment report, if made)."""
+    c = loaded.case
+    if report is not None:
+        return side_from_report(report)
+    tables = default_tables()
+    prec = {m.key: c.precedence_for(m.key) for m in tables.metrics}
+    vector, merged = merge_metrics(loaded.hand, c.metrics, {}, prec)
+    ctx, _ = derive_context(loaded)
+    return DisputeSide(
+        assessor=c.assessor.name,
+        organisation=c.assessor.organisation,
+        role=c.assessor.role,
+        case_id=c.id,
+        source=loaded.path,
+        sha256=loaded.sha256,
+        vector=vector,
+        aware_on=c.aware_on,
+        context=ctx,
+        profiles=[] if c.policy.profiles == "all" else list(c.policy.profiles),
+        metrics={m.metric: m for m in merged},
+        evidence={e.id: e.description for e in c.evidence},
+    )
+
+
+def side_from_report(report: AssessmentReport, source: str | None = None) -> DisputeSide:
+    """One side of a dispute from a ``report.json`` (measured values included)."""
+    from jbgrade.rubric import parse_vector
+
+    c = report.case
+    return DisputeSide(
+        assessor=str(c.assessor.get("name", "")),
+        organisation=str(c.assessor.get("organisation", "")),
+        role=str(c.assessor.get("role", "other")),
+        case_id=c.id,
+        source=source or c.file,
+        sha256=c.sha256,
+        vector=parse_vector(report.vector),
+        aware_on=c.aware_on,
+        context=dict(report.context),
+        profiles=[d.profile for d in report.decisions],
+        metrics={m.metric: m for m in report.metrics},
+        evidence={str(e["id"]): str(e.get("description", "")) for e in c.evidence},
+    )

@@ -1,0 +1,58 @@
+"""The narrow view of the policy engine that assessments and disputes need.
+
+Disputes evaluate thousands of hypothetical grades under each profile, so the
+engine is reached through one small protocol and results are reduced to what
+a dispute compares: the action and the set of obligations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from jbgrade.rubric import Grade
+
+__all__ = ["ACTIONS", "Decider", "Outcome", "outcome_of"]
+
+#: Actions, weakest first (the policy engine's order).
+ACTIONS: tuple[str, ...] = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
+
+
+class Decider(Protocol):
+    """Decides a grade under named policy profiles."""
+
+    def profiles(self) -> Sequence[str]:
+        """Every profile this decider knows, in display order."""
+        ...
+
+    def title(self, profile: str) -> str:
+        """A profile's human title."""
+        ...
+
+    def decide(
+        self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date
+    ) -> dict[str, Any]:
+        """The Decision JSON (keys ``action, obligations, fired_rules, ...``)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a dispute compares of a decision."""
+
+    action: str
+    obligations: frozenset[tuple[str, str, str]]  # (party, what, due)
+
+    @property
+    def rank(self) -> int:
+        return ACTIONS.index(self.action) if self.action in ACTIONS else len(ACTIONS)
+
+
+def outcome_of(decision: Mapping[str, Any]) -> Outcome:
+    obs = frozenset(
+        (str(o.get("party", "")), str(o.get("what", "")), str(o.get("due", "")))
+        for o in decision.get("obligations", [])
+    )
+    return Outcome(str(decision["action"]), obs)

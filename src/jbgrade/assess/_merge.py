@@ -1,0 +1,157 @@
+"""Merging measured and hand-set metric values, never silently.
+
+For every metric the result records both values where both exist, which one
+was used, the precedence rule that decided it and a sentence saying why. A
+metric nobody set and nothing measured stays ``X`` (not assessed), which the
+standard scores as its worst value and marks the grade provisional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jbgrade.assess._case import HandMetric, Precedence
+from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables
+
+__all__ = ["HandValue", "MeasuredValue", "MergedMetric", "merge_metrics"]
+
+Source = Literal["measured", "assessor", "both", "none"]
+
+
+class _Rec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MeasuredValue(_Rec):
+    """A metric value derived from measured evidence."""
+
+    value: str = Field(description="Value letter derived from the evidence.")
+    rule: str | None = Field(default=None, description="Rule of the standard applied (e.g. M-RL).")
+    summary: str = Field(description="One line: the figures and thresholds that gave the value.")
+    provenance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The figures, thresholds and rule, as the evidence has it.",
+    )
+
+
+class HandValue(_Rec):
+    """A metric value the assessor set by hand."""
+
+    value: str = Field(description="Value letter (X: not assessed).")
+    rationale: str | None = Field(default=None, description="The assessor's reasons.")
+    evidence: list[str] = Field(default_factory=list, description="Evidence the assessor cites.")
+
+
+class MergedMetric(_Rec):
+    """One metric after merging: both inputs, the value used and why."""
+
+    metric: str = Field(description="Metric key, e.g. RL.")
+    name: str = Field(description="Metric name.")
+    used: str = Field(description="The value that went into the grade (X: not assessed).")
+    meaning: str = Field(description="What the used value means.")
+    source: Literal["measured", "assessor", "both", "none"] = Field(
+        description="Where the used value came from: measured, assessor, both (they agree) "
+        "or none (not assessed)."
+    )
+    precedence: Precedence = Field(description="The precedence rule in force for this metric.")
+    conflict: bool = Field(description="True when measured and hand values disagree.")
+    reason: str = Field(description="Why this value was used, in one sentence.")
+    hand: HandValue | None = Field(default=None, description="The assessor's value, if any.")
+    measured: MeasuredValue | None = Field(default=None, description="The measured value, if any.")
+
+
+def _rank(key: str, letter: str) -> int:
+    return default_tables().metric(key).letters.index(letter)
+
+
+def merge_metrics(
+    hand: Vector,
+    hand_entries: Mapping[str, HandMetric],
+    measured: Mapping[str, MeasuredValue],
+    precedence: Mapping[str, Precedence],
+) -> tuple[Vector, list[MergedMetric]]:
+    """Merge hand-set and measured values metric by metric.
+
+    ``hand`` holds the assessor's letters (X where none); ``measured`` the values
+    the evidence could derive; ``precedence`` the rule per metric key.
+    """
+    tables = default_tables()
+    used: dict[str, str] = {}
+    out: list[MergedMetric] = []
+    for m in tables.metrics:
+        k = m.key
+        rule = precedence[k]
+        h_letter = hand[k]
+        entry = hand_entries.get(k)
+        h = (
+            HandValue(
+                value=h_letter,
+                rationale=entry.rationale if entry else None,
+                evidence=list(entry.evidence) if entry else [],
+            )
+            if h_letter != NOT_ASSESSED or entry is not None
+            else None
+        )
+        meas = measured.get(k)
+        has_hand = h_letter != NOT_ASSESSED
+        conflict = False
+        source: Source
+        if meas is None and not has_hand:
+            value, source = NOT_ASSESSED, "none"
+            reason = (
+                "neither set by the assessor nor measurable from the evidence: not assessed, "
+                f"scored as its worst value {m.worst} (precaution)"
+            )
+        elif meas is None:
+            value, source = h_letter, "assessor"
+            reason = "set by the assessor; the evidence does not measure it"
+        elif not has_hand:
+            value, source = meas.value, "measured"
+            reason = "measured; the assessor set no value" + (
+                " (gave X)" if h is not None and h.value == NOT_ASSESSED else ""
+            )
+        elif meas.value == h_letter:
+            value, source = h_letter, "both"
+            reason = "the measured and the assessor's values agree"
+        else:
+            conflict = True
+            hi = meas.value if _rank(k, meas.value) > _rank(k, h_letter) else h_letter
+            if rule is Precedence.measured_over_assessor:
+                value, source = meas.value, "measured"
+                why = "the case gives measured values precedence"
+            elif rule is Precedence.assessor_over_measured:
+                value, source = h_letter, "assessor"
+                why = "the case gives the assessor's values precedence"
+            else:
+                value = hi
+                source = "measured" if hi == meas.value else "assessor"
+                why = "the case takes the more severe value (precautionary)"
+            other = h_letter if source == "measured" else meas.value
+            reason = (
+                f"measured {meas.value} and assessor {h_letter} disagree; used {value}, "
+                f"not {other}: {why}"
+            )
+        used[k] = value
+        meaning = (
+            "not assessed (scored as worst)"
+            if value == NOT_ASSESSED
+            else m.meanings[m.letters.index(value)]
+        )
+        out.append(
+            MergedMetric(
+                metric=k,
+                name=m.name,
+                used=value,
+                meaning=meaning,
+                source=source,
+                precedence=rule,
+                conflict=conflict,
+                reason=reason,
+                hand=h,
+                measured=meas,
+            )
+        )
+    return Vector(used, tables), out

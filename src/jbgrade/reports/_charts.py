@@ -1,0 +1,267 @@
+"""Charts for reports: Vega-Lite specs built with altair, rendered offline to SVG.
+
+altair builds the spec (no pandas: data are inline ``alt.Data(values=...)``),
+vl-convert renders it in-process with its bundled engine and fonts, so nothing
+is fetched. Each chart comes with a plain-text alternative for screen readers
+and for the PDF's accessibility.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jbgrade.assess import EvidenceView, ProfileComparison
+
+__all__ = [
+    "Chart",
+    "criterion_levels_chart",
+    "dispute_actions_chart",
+    "render_svg",
+    "success_by_domain_chart",
+    "transfer_chart",
+]
+
+DOMAIN_NAMES = {
+    "G": "G general",
+    "S": "S societal",
+    "W": "W serious",
+    "C": "C catastrophic",
+}
+LEVEL_NAMES = ("minimal", "limited", "moderate", "significant", "severe")
+ARM_COLOURS = {"attack": "#c0392b", "baseline": "#7f8c8d"}
+_FONT = "Helvetica, Arial, sans-serif"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A rendered chart: inline SVG plus a text alternative."""
+
+    id: str
+    title: str
+    svg: str
+    alt: str
+
+
+def _config(chart: Any) -> Any:
+    return (
+        chart.configure(font=_FONT)
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=11, titleFontSize=11, grid=True, gridColor="#eeeeee")
+        .configure_legend(labelFontSize=11, titleFontSize=11, orient="top")
+        .configure_title(fontSize=13, anchor="start")
+    )
+
+
+def render_svg(spec: dict[str, Any]) -> str:
+    """Render a Vega-Lite spec to an SVG string (offline)."""
+    import vl_convert as vlc
+
+    svg: str = vlc.vegalite_to_svg(spec)
+    # Inline use: drop the XML prologue and make it scale with its container.
+    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
+    return svg.replace("<svg ", '<svg role="img" preserveAspectRatio="xMinYMin meet" ', 1)
+
+
+def criterion_levels_chart(grade: dict[str, Any]) -> Chart:
+    """The three criterion levels (0-4) as horizontal bars."""
+    import altair as alt
+
+    crit = grade["criteria"]
+    rows = [
+        {
+            "criterion": f"{k} {crit[k].get('name', k)}",
+            "level": crit[k]["level"],
+            "label": f"{crit[k]['level']} {LEVEL_NAMES[crit[k]['level']]}",
+        }
+        for k in ("BP", "EC", "RI")
+    ]
+    data = alt.Data(values=rows)
+    base = alt.Chart(data).encode(
+        y=alt.Y("criterion:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
+    )
+    bars = base.mark_bar(color="#34495e", height=18).encode(
+        x=alt.X(
+            "level:Q",
+            scale=alt.Scale(domain=[0, 4]),
+            axis=alt.Axis(values=[0, 1, 2, 3, 4], title="level (0 minimal - 4 severe)"),
+        )
+    )
+    text = base.mark_text(align="left", dx=4, color="#222").encode(x="level:Q", text="label:N")
+    chart = _config((bars + text).properties(width=360, height=100))
+    alt_text = "; ".join(f"{r['criterion']}: level {r['label']}" for r in rows)
+    return Chart("criteria", "Criterion levels", render_svg(chart.to_dict()), alt_text)
+
+
+def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
+    """Success rate per domain with Wilson 95% intervals, attack vs baseline, per target."""
+    import altair as alt
+
+    if not ev.rates:
+        return None
+    rows = [
+        {
+            "target": r.target,
+            "domain": DOMAIN_NAMES[r.domain],
+            "arm": r.arm,
+            "rate": r.rate,
+            "low": r.low,
+            "high": r.high,
+            "n": r.n,
+            "successes": r.successes,
+        }
+        for r in ev.rates
+    ]
+    data = alt.Data(values=rows)
+    domains = [
+        DOMAIN_NAMES[d] for d in ("G", "S", "W", "C") if any(r.domain == d for r in ev.rates)
+    ]
+    colour = alt.Color(
+        "arm:N",
+        scale=alt.Scale(domain=list(ARM_COLOURS), range=list(ARM_COLOURS.values())),
+        title="arm",
+    )
+    x = alt.X("domain:N", sort=domains, title=None, axis=alt.Axis(labelAngle=0))
+    y = alt.Y(
+        "rate:Q", scale=alt.Scale(domain=[0, 1]), title="success rate", axis=alt.Axis(format="%")
+    )
+    base = alt.Chart().encode(x=x, xOffset=alt.XOffset("arm:N", sort=list(ARM_COLOURS)))
+    bars = base.mark_bar(opacity=0.85).encode(
+        y=y,
+        color=colour,
+        tooltip=["target:N", "domain:N", "arm:N", "successes:Q", "n:Q"],
+    )
+    err = base.mark_rule(color="#111", strokeWidth=1.5).encode(y="low:Q", y2="high:Q")
+    ticks_lo = base.mark_tick(color="#111", width=8, thickness=1.5).encode(y="low:Q")
+    ticks_hi = base.mark_tick(color="#111", width=8, thickness=1.5).encode(y="high:Q")
+    layered = alt.layer(bars, err, ticks_lo, ticks_hi, data=data).properties(width=190, height=170)
+    targets = sorted({r.target for r in ev.rates})
+    chart = layered.facet(
+        column=alt.Column(
+            "target:N", title=None, sort=targets, header=alt.Header(labelFontSize=12)
+        ),
+        columns=3,
+    )
+    chart = _config(chart)
+    parts = []
+    for t in targets:
+        for d in ("G", "S", "W", "C"):
+            a = next(
+                (r for r in ev.rates if r.target == t and r.domain == d and r.arm == "attack"), None
+            )
+            b = next(
+                (r for r in ev.rates if r.target == t and r.domain == d and r.arm == "baseline"),
+                None,
+            )
+            if a is None:
+                continue
+            s = f"{t} {d}: attack {a.rate:.0%} [{a.low:.0%}-{a.high:.0%}] (n={a.n})"
+            if b is not None:
+                s += f", baseline {b.rate:.0%} [{b.low:.0%}-{b.high:.0%}]"
+            parts.append(s)
+    return Chart(
+        "success",
+        "Success rate per domain, attack vs baseline (Wilson 95% intervals)",
+        render_svg(chart.to_dict()),
+        "; ".join(parts),
+    )
+
+
+def transfer_chart(ev: EvidenceView) -> Chart | None:
+    """Transfer matrix: baseline-adjusted success per target and domain, as a heat map."""
+    import altair as alt
+
+    if not ev.transfer:
+        return None
+    vendor = {t.id: t.vendor for t in ev.targets}
+    rows = [
+        {
+            "target": f"{c.target} ({vendor.get(c.target, '?')})",
+            "column": DOMAIN_NAMES.get(c.column, c.column),
+            "adjusted": c.adjusted,
+            "label": f"{c.adjusted:.0%}" + (" *" if c.affected else ""),
+        }
+        for c in ev.transfer
+    ]
+    cols = [
+        DOMAIN_NAMES[d] for d in ("G", "S", "W", "C") if any(c.column == d for c in ev.transfer)
+    ]
+    cols += sorted({c.column for c in ev.transfer if c.column not in DOMAIN_NAMES})
+    data = alt.Data(values=rows)
+    base = alt.Chart(data).encode(
+        x=alt.X("column:N", sort=cols, title=None, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("target:N", title=None, axis=alt.Axis(labelLimit=240)),
+    )
+    heat = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color(
+            "adjusted:Q",
+            scale=alt.Scale(domain=[0, 1], scheme="orangered"),
+            title="adjusted success",
+            legend=alt.Legend(format="%", orient="right"),
+        )
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text="label:N",
+        color=alt.condition(alt.datum.adjusted > 0.55, alt.value("white"), alt.value("#222")),
+    )
+    n_rows = len({r["target"] for r in rows})
+    chart = _config((heat + text).properties(width=70 * max(len(cols), 2), height=32 * n_rows))
+    alt_text = "; ".join(f"{r['target']} {r['column']}: {r['label']}" for r in rows)
+    return Chart(
+        "transfer",
+        "Transfer: baseline-adjusted success per target (* = affected under rule M-TR)",
+        render_svg(chart.to_dict()),
+        alt_text,
+    )
+
+
+_ACTION_ORDER = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
+
+
+def dispute_actions_chart(
+    comparisons: Sequence[ProfileComparison], party_a: str, party_b: str
+) -> Chart | None:
+    """Each side's action under each profile, on the ordered action scale."""
+    import altair as alt
+
+    if not comparisons:
+        return None
+    rows = []
+    for c in comparisons:
+        rows.append({"profile": c.profile, "party": f"A: {party_a}", "action": c.action_a})
+        rows.append({"profile": c.profile, "party": f"B: {party_b}", "action": c.action_b})
+    data = alt.Data(values=rows)
+    base = alt.Chart(data).encode(
+        y=alt.Y("profile:N", title=None, sort=[c.profile for c in comparisons]),
+        x=alt.X(
+            "action:N",
+            sort=list(_ACTION_ORDER),
+            scale=alt.Scale(domain=list(_ACTION_ORDER)),
+            title="action (weakest to strongest)",
+            axis=alt.Axis(labelAngle=0),
+        ),
+    )
+    rule = (
+        alt.Chart(data)
+        .mark_line(color="#bbb")
+        .encode(
+            y=alt.Y("profile:N", sort=[c.profile for c in comparisons]),
+            x=alt.X("action:N", sort=list(_ACTION_ORDER)),
+            detail="profile:N",
+        )
+    )
+    pts = base.mark_point(size=160, filled=True, opacity=0.9).encode(
+        color=alt.Color("party:N", scale=alt.Scale(range=["#2c7fb8", "#d95f0e"]), title=None),
+        shape=alt.Shape("party:N", title=None),
+        yOffset=alt.YOffset("party:N"),
+    )
+    chart = _config((rule + pts).properties(width=520, height=36 * len(comparisons)))
+    alt_text = "; ".join(f"{c.profile}: A {c.action_a}, B {c.action_b}" for c in comparisons)
+    return Chart(
+        "actions",
+        "Action under each profile, as each side assessed",
+        render_svg(chart.to_dict()),
+        alt_text,
+    )
