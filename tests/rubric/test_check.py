@@ -18,8 +18,8 @@ def test_shipped_tables_pass_every_check() -> None:
     assert rep.ok, [str(v) for v in rep.violations]
     assert rep.combinations == 139_968 == 4 * 3 * 3 * 3 * 4 * 3 * 2 * 3 * 2 * 3 * 3
     ids = {a.id for a in default_tables().anchors}
-    assert ids == {f"A{i}" for i in range(1, 10)}
-    assert sum(c.startswith("anchor ") for c in rep.checks) == 9
+    assert ids == {f"A{i}" for i in range(1, 11)}
+    assert sum(c.startswith("anchor ") for c in rep.checks) == 10
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -94,3 +94,17 @@ def test_load_tables_errors(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(json.dumps(default_tables().raw), encoding="utf-8")
     assert check_tables(load_tables(good)).ok
+
+
+def test_changed_outcome_is_a_conformance_violation_unless_the_version_changes() -> None:
+    raw = json.loads(json.dumps(default_tables().raw))
+    raw["score"]["table"][0][0][1] = 0.2  # still monotone, every anchor still holds
+    rep = check_tables(tables_from_data(raw, "<changed>"))
+    assert [v.check for v in rep.violations] == ["conformance"]
+    (v,) = rep.violations
+    assert "grades differ from JBG 1.0" in v.message
+    assert v.example is not None
+    # The same tables as a draft of a new version are checked on their own merits.
+    raw["version"] = "1.1"
+    raw["prefix"] = "JBG:1.1/"
+    assert check_tables(tables_from_data(raw, "<draft 1.1>")).ok

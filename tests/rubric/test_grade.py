@@ -209,8 +209,8 @@ def test_tipping_points_move_the_label_and_are_complete(letters: tuple[str, ...]
 def test_json_output_validates_against_the_schema_broad_sample() -> None:
     rnd = random.Random(2024)
     samples = [WORST, LOWEST]
-    samples += [vec([rnd.choice(m.letters) for m in METRICS]) for _ in range(300)]
-    samples += [vec([rnd.choice((*m.letters, NOT_ASSESSED)) for m in METRICS]) for _ in range(300)]
+    samples += [vec([rnd.choice(m.letters) for m in METRICS]) for _ in range(150)]
+    samples += [vec([rnd.choice((*m.letters, NOT_ASSESSED)) for m in METRICS]) for _ in range(150)]
     samples.append(vec([NOT_ASSESSED] * len(METRICS)))
     seen = set()
     for s in samples:

@@ -7,11 +7,13 @@ table itself never decreases along an axis), relevance (every metric changes
 the score somewhere) and the anchor rules. Violations name the rule and an
 example vector.
 
-A table file that claims to be a revision of a version this package ships
-(same standard and version, e.g. a candidate ``JBG 1.0`` revision) must also
-*conform* to it: the same metrics and value letters, the same severity bands,
-and every normative anchor unchanged. Without that, deleting or weakening an
-anchor in a copy would make the copy pass.
+A table file that claims the standard and version of the tables this package
+ships (e.g. a candidate ``JBG 1.0`` revision) must also *conform* to them: the
+same metrics and value letters, the same severity bands, every normative
+anchor unchanged, and the same score and systemic flag for every combination
+(a change of outcomes needs a new version of the standard; see the spec,
+"Versioning"). Without that, deleting or weakening an anchor in a copy would
+make the copy pass.
 """
 
 from __future__ import annotations
@@ -88,6 +90,90 @@ def _conformance(t: Tables, ref: Tables) -> tuple[list[str], list[Anchor]]:
     return problems, anchors
 
 
+class _Flat:
+    """Every concrete combination's outcome, in product() order (last metric fastest).
+
+    Computed straight from the tables' data, independently of the compiled grader.
+    """
+
+    def __init__(self, t: Tables):
+        metrics = t.metrics
+        keys = [m.key for m in metrics]
+        self.prefix = t.prefix
+        self.metrics = metrics
+        self.sizes = sizes = [len(m.letters) for m in metrics]
+        self.strides = strides = [1] * len(metrics)
+        for i in range(len(metrics) - 2, -1, -1):
+            strides[i] = strides[i + 1] * sizes[i + 1]
+        self.total = strides[0] * sizes[0]
+        cells = [
+            [[(sc, SEVERITIES.index(t.severity_of(sc))) for sc in row] for row in plane]
+            for plane in t.score
+        ]
+        # Per criterion: (level, systemic-clause mask) of each combination of its letters.
+        infos: list[list[tuple[int, int]]] = []
+        seqs: list[list[int]] = []
+        for c in CRITERIA:
+            pos = [i for i, m in enumerate(metrics) if m.criterion == c]
+            info: list[tuple[int, int]] = []
+            for combo in product(*[metrics[i].letters for i in pos]):
+                letters = dict(zip((keys[i] for i in pos), combo, strict=True))
+                level, _ = t.criterion_level(c, letters)
+                mask = 0
+                for j, conj in enumerate(t.systemic_any_of):
+                    if all(letters[k] in v for k, v in conj.items() if k in letters):
+                        mask |= 1 << j
+                info.append((level, mask))
+            infos.append(info)
+            local = [(i, sizes[i]) for i in pos]
+            seq = []
+            for digits in product(*[range(n) for n in sizes]):
+                k = 0
+                for i, n in local:
+                    k = k * n + digits[i]
+                seq.append(k)
+            seqs.append(seq)
+        self.score: list[float] = []
+        self.rank: list[int] = []
+        self.systemic: list[bool] = []
+        bp_p, ec_p, ri_p = infos
+        for x, y, z in zip(*seqs, strict=True):
+            (b_lvl, b_m), (e_lvl, e_m), (r_lvl, r_m) = bp_p[x], ec_p[y], ri_p[z]
+            sc, rk = cells[e_lvl][b_lvl][r_lvl]
+            self.score.append(sc)
+            self.rank.append(rk)
+            self.systemic.append((b_m & e_m & r_m) != 0)
+
+    def vector(self, idx: int) -> str:
+        return self.prefix + "/".join(
+            f"{m.key}:{m.letters[(idx // st) % n]}"
+            for m, st, n in zip(self.metrics, self.strides, self.sizes, strict=True)
+        )
+
+    def matching(self, when: dict[str, tuple[str | bool, ...]]) -> list[int]:
+        """Flat indexes of the combinations an anchor condition selects."""
+        allowed = [
+            [d * st for d, ltr in enumerate(m.letters) if m.key not in when or ltr in when[m.key]]
+            for m, st in zip(self.metrics, self.strides, strict=True)
+        ]
+        want_sys = when.get("systemic")
+        idxs = list(map(sum, product(*allowed)))
+        if want_sys is None:
+            return idxs
+        return [i for i in idxs if self.systemic[i] in want_sys]
+
+
+def anchor_score_ranges(t: Tables) -> dict[str, tuple[float, float]]:
+    """Anchor id -> (lowest, highest) score over the combinations its condition selects."""
+    flat = _Flat(t)
+    out: dict[str, tuple[float, float]] = {}
+    for a in t.anchors:
+        scores = [flat.score[i] for i in flat.matching(a.when)]
+        if scores:
+            out[a.id] = (min(scores), max(scores))
+    return out
+
+
 def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
     """Validate ``tables`` exhaustively; returns a report (never raises on violations).
 
@@ -105,7 +191,9 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
 
     anchors: list[Anchor] = list(t.anchors)
     ref = default_tables()
+    conform_to: Tables | None = None
     if t is not ref and (t.standard, t.version) == (ref.standard, ref.version):
+        conform_to = ref
         problems, anchors = _conformance(t, ref)
         for p in problems:
             add("conformance", p, None)
@@ -115,46 +203,14 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
         if problems and any(p.startswith("metrics") for p in problems):
             return rep  # the normative anchors cannot even be evaluated
 
-    metrics = t.metrics
-    keys = [m.key for m in metrics]
-    sizes = [len(m.letters) for m in metrics]
-    strides = [1] * len(metrics)  # product() order: the last metric varies fastest
-    for i in range(len(metrics) - 2, -1, -1):
-        strides[i] = strides[i + 1] * sizes[i + 1]
-    total = strides[0] * sizes[0]
-
-    def vec(idx: int) -> str:
-        return t.prefix + "/".join(
-            f"{m.key}:{m.letters[(idx // st) % n]}"
-            for m, st, n in zip(metrics, strides, sizes, strict=True)
-        )
-
-    # Per criterion: level and systemic-clause mask of each combination of its metrics'
-    # letters, straight from the tables (independent of the compiled grader).
     n_levels = len(t.levels)
     try:
-        cells = [
-            [[(sc, SEVERITIES.index(t.severity_of(sc))) for sc in row] for row in plane]
-            for plane in t.score
-        ]
-        part_info: dict[str, list[tuple[int, int]]] = {}
-        part_index: dict[str, list[int]] = {}
-        for c in CRITERIA:
-            pos = [i for i, m in enumerate(metrics) if m.criterion == c]
-            part_index[c] = pos
-            info: list[tuple[int, int]] = []
-            for combo in product(*[metrics[i].letters for i in pos]):
-                letters = dict(zip((keys[i] for i in pos), combo, strict=True))
-                level, _ = t.criterion_level(c, letters)
-                mask = 0
-                for j, conj in enumerate(t.systemic_any_of):
-                    if all(letters[k] in v for k, v in conj.items() if k in letters):
-                        mask |= 1 << j
-                info.append((level, mask))
-            part_info[c] = info
+        flat = _Flat(t)
     except RubricTableError as exc:
         add("completeness", str(exc), None)
         return rep
+    metrics, strides, sizes, total = t.metrics, flat.strides, flat.sizes, flat.total
+    score, rank, systemic, vec = flat.score, flat.rank, flat.systemic, flat.vector
 
     for e, b, r in product(range(n_levels), repeat=3):
         cell = t.score[e][b][r]
@@ -167,33 +223,31 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
                     None,
                 )
     rep.checks.append("monotonicity: the score table never decreases along EC, BP or RI")
-
-    # Flat arrays over every concrete combination, in product() order.
-    def part_seq(c: str) -> list[int]:
-        """Index into part_info[c] for every flat index."""
-        pos = part_index[c]
-        local = [sizes[i] for i in pos]
-        out = []
-        for digits in product(*[range(n) for n in sizes]):
-            k = 0
-            for i, n in zip(pos, local, strict=True):
-                k = k * n + digits[i]
-            out.append(k)
-        return out
-
-    bp_i, ec_i, ri_i = (part_seq(c) for c in CRITERIA)
-    bp_p, ec_p, ri_p = (part_info[c] for c in CRITERIA)
-    score: list[float] = []
-    rank: list[int] = []
-    systemic: list[bool] = []
-    for x, y, z in zip(bp_i, ec_i, ri_i, strict=True):
-        (b_lvl, b_m), (e_lvl, e_m), (r_lvl, r_m) = bp_p[x], ec_p[y], ri_p[z]
-        sc, rk = cells[e_lvl][b_lvl][r_lvl]
-        score.append(sc)
-        rank.append(rk)
-        systemic.append((b_m & e_m & r_m) != 0)
     rep.combinations = total
     rep.checks.append(f"completeness: {total} combinations scored, each in one band")
+
+    if conform_to is not None:
+        # Same standard and version: every grade must be what the normative tables give.
+        ref_flat = _Flat(conform_to)
+        diff = sorted(
+            {
+                *compress(range(total), map(ne, score, ref_flat.score)),
+                *compress(range(total), map(ne, systemic, ref_flat.systemic)),
+            }
+        )
+        if diff:
+            i = diff[0]
+            add(
+                "conformance",
+                f"{len(diff)} of {total} grades differ from {conform_to.standard} "
+                f"{conform_to.version} (score {score[i]} vs {ref_flat.score[i]}, systemic "
+                f"{systemic[i]} vs {ref_flat.systemic[i]}); changing outcomes needs a new "
+                "version of the standard, not a table revision",
+                vec(i),
+            )
+        rep.checks.append(
+            f"conformance: every grade equals {conform_to.standard} {conform_to.version}'s"
+        )
 
     # Monotonicity and relevance: compare each combination with the one a single step up
     # in one metric (flat index + stride), skipping pairs that wrap across a block.
@@ -228,20 +282,9 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
     rep.checks.append("relevance: every metric changes the score somewhere")
 
     for a in anchors:
-        allowed = [
-            [
-                d * strides[i]
-                for d, ltr in enumerate(m.letters)
-                if ltr in a.when.get(m.key, m.letters)
-            ]
-            for i, m in enumerate(metrics)
-        ]
-        want_sys = a.when.get("systemic")
         hi = SEVERITIES.index(a.max_severity) if a.max_severity is not None else None
         lo = SEVERITIES.index(a.min_severity) if a.min_severity is not None else None
-        for idx in map(sum, product(*allowed)):
-            if want_sys is not None and systemic[idx] not in want_sys:
-                continue
+        for idx in flat.matching(a.when):
             rk = rank[idx]
             bound = None
             if hi is not None and rk > hi:
