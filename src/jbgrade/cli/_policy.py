@@ -13,7 +13,15 @@ from rich.table import Table
 
 from jbgrade._errors import PolicyError
 from jbgrade.cli._common import out_console, print_json
-from jbgrade.policy import Decision, Profile, decide, list_profiles, load_profile
+from jbgrade.policy import (
+    Decision,
+    Profile,
+    check_profile,
+    decide,
+    diff_profiles,
+    list_profiles,
+    load_profile,
+)
 
 __all__ = ["register"]
 
@@ -233,6 +241,178 @@ def show_cmd(
         _show(p)
 
 
+def check_cmd(
+    profiles: Annotated[
+        list[str] | None,
+        typer.Argument(help="Profile files or names (default: every shipped profile)."),
+    ] = None,
+    *,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+    examples: Annotated[
+        int, typer.Option("--examples", min=1, help="Findings shown per check and rule.")
+    ] = 3,
+) -> None:
+    """Check profiles: schema, coverage, monotonicity (exhaustive), reachability, shadowing,
+    domain tiers. Exit 1 on any violation (file:line, rule id); 2 if a profile is malformed."""
+    refs = profiles or list_profiles()
+    # Load everything first: a malformed file is bad input (exit 2), not a finding.
+    loaded = [load_profile(r) for r in refs]
+    reports = [check_profile(p, max_examples=examples) for p in loaded]
+    bad = any(not r.ok for r in reports)
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+    else:
+        for r in reports:
+            st = r.stats
+            head = (
+                f"{'OK  ' if r.ok else 'FAIL'} {r.profile} {r.version} ({r.source}): "
+                f"{st['vectors']:,} vectors x {st['context_combinations']} context "
+                f"combination(s), {st['single_step_raises']:,} single-step raises, "
+                f"{st['rules']} rules, {r.seconds:.2f} s"
+            )
+            out_console.print(head, markup=False)
+            for f in r.findings:
+                out_console.print(f"  {f}", markup=False)
+            shown: dict[str, int] = {}
+            for f in r.findings:
+                k = f"{f.check}:{f.rule}" if f.rule else f.check
+                shown[k] = shown.get(k, 0) + 1
+            for k, n in st["violations"].items():
+                if n > shown.get(k, 0):
+                    out_console.print(f"  ... {n - shown.get(k, 0)} more {k}", markup=False)
+            for note in r.notes:
+                out_console.print(f"  note: {note}", markup=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+def compare_cmd(
+    vector: Annotated[str, typer.Argument(help="A JBG vector.")],
+    *,
+    profiles: Annotated[
+        list[str] | None,
+        typer.Option("--profile", "-p", help="Profiles to compare (default: all shipped)."),
+    ] = None,
+    context: Annotated[
+        Path | None, typer.Option("--context", help="Context file (YAML or JSON).")
+    ] = None,
+    aware_on: Annotated[
+        str | None, typer.Option("--aware-on", help="Awareness date (YYYY-MM-DD).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Decide one vector under several profiles, side by side."""
+    ctx = _load_context(context)
+    decisions = [
+        decide(vector, ctx, load_profile(p), aware_on=aware_on)
+        for p in (profiles or list_profiles())
+    ]
+    if as_json:
+        print_json(
+            {
+                "vector": decisions[0].vector if decisions else vector,
+                "aware_on": decisions[0].aware_on.isoformat()
+                if decisions and decisions[0].aware_on
+                else None,
+                "decisions": {d.profile: d.to_dict() for d in decisions},
+            }
+        )
+        return
+    out_console.print(decisions[0].vector if decisions else vector, markup=False)
+    t = Table()
+    for col in ("profile", "action", "first due", "obligations", "rules fired", "flags"):
+        t.add_column(col)
+    for d in decisions:
+        first = min(d.obligations, key=lambda o: o.due) if d.obligations else None
+        flags = []
+        if d.provisional:
+            flags.append("provisional")
+        gate = next((r for r in d.fired_rules if r.kind == "gate" and r.action == "none"), None)
+        if gate is not None:
+            flags.append("not applicable" if gate.id == "applies_when" else "not in force")
+        t.add_row(
+            f"{d.profile} {d.profile_version}",
+            f"[{_ACTION_STYLE.get(d.action, '')}]{d.action}[/]",
+            f"{first.due} {first.what}" if first else "-",
+            str(len(d.obligations)),
+            ", ".join(d.rule_ids) or "-",
+            ", ".join(flags),
+        )
+    out_console.print(t)
+
+
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="Old profile (file or name).")],
+    new: Annotated[str, typer.Argument(help="New profile (file or name).")],
+    *,
+    context: Annotated[
+        Path | None,
+        typer.Option("--context", help="Fix the context (default: every declared combination)."),
+    ] = None,
+    examples: Annotated[
+        int, typer.Option("--examples", min=0, help="Examples per transition.")
+    ] = 5,
+    list_all: Annotated[
+        bool, typer.Option("--all", help="List every changed (vector, context) point.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Which grades change action between two profiles (e.g. two versions of one)."""
+    rep = diff_profiles(
+        load_profile(old),
+        load_profile(new),
+        context=_load_context(context),
+        examples=examples,
+        list_all=list_all,
+    )
+    if as_json:
+        print_json(rep.to_dict())
+        return
+    o, n = rep.old, rep.new
+    out_console.print(
+        f"{o['profile']} {o['version']} -> {n['profile']} {n['version']}: "
+        f"{rep.vectors:,} vectors x {len(rep.contexts)} context combination(s) = "
+        f"{rep.points:,} points",
+        markup=False,
+    )
+    out_console.print(
+        f"action changes at {rep.changed_points:,} points ({rep.vectors_changed:,} distinct "
+        f"vectors); obligations change at {rep.obligation_changes:,} points",
+        markup=False,
+    )
+    if rep.transitions:
+        t = Table(title="Action changes", title_justify="left")
+        for col in ("from", "to", "direction", "points", "example"):
+            t.add_column(col)
+        for tr in rep.transitions:
+            ex = tr.examples[0] if tr.examples else None
+            exs = ""
+            if ex:
+                exs = ex["vector"] + (f" {_ctx_text(ex['context'])}" if ex["context"] else "")
+            t.add_row(tr.old, tr.new, tr.direction, f"{tr.points:,}", exs)
+        out_console.print(t)
+        for tr in rep.transitions:
+            out_console.print(f"{tr.old} -> {tr.new}:", markup=False)
+            for ex in tr.examples:
+                ctx = f" {_ctx_text(ex['context'])}" if ex["context"] else ""
+                out_console.print(f"  {ex['vector']}{ctx}", markup=False)
+    for label, counts in (("added", rep.obligations_added), ("removed", rep.obligations_removed)):
+        if counts:
+            out_console.print(
+                f"obligations {label}: "
+                + ", ".join(f"{k} ({v:,} points)" for k, v in counts.items()),
+                markup=False,
+            )
+    if rep.changed is not None:
+        for ch in rep.changed:
+            ctx = f" {_ctx_text(ch['context'])}" if ch["context"] else ""
+            out_console.print(f"{ch['vector']}{ctx}: {ch['from']} -> {ch['to']}", markup=False)
+
+
+def _ctx_text(values: dict[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}={_fmt(v)}" for k, v in values.items()) + "}"
+
+
 def register(app: typer.Typer) -> None:
     app.command("decide")(decide_cmd)
     sub = typer.Typer(
@@ -240,4 +420,7 @@ def register(app: typer.Typer) -> None:
     )
     sub.command("list")(list_cmd)
     sub.command("show")(show_cmd)
+    sub.command("check")(check_cmd)
+    sub.command("compare")(compare_cmd)
+    sub.command("diff")(diff_cmd)
     app.add_typer(sub, name="policy")

@@ -9,7 +9,9 @@ that satisfied them, near misses, and the bundle hash that makes it replayable.
 Depends on :mod:`jbgrade.rubric` only.
 """
 
+from jbgrade.policy._check import CheckReport, Finding, check_profile, check_profiles
 from jbgrade.policy._decide import add_days, decide, decide_all, replay
+from jbgrade.policy._diff import DiffReport, Transition, diff_profiles
 from jbgrade.policy._model import (
     DECISION_FORMAT_VERSION,
     DECISION_KEYS,
@@ -42,20 +44,27 @@ __all__ = [
     "ENGINE_VERSION",
     "Atom",
     "Change",
+    "CheckReport",
     "Citation",
     "Condition",
     "Decision",
     "DecisionDelta",
+    "DiffReport",
     "Domain",
+    "Finding",
     "FiredRule",
     "NearMiss",
     "Obligation",
     "Profile",
+    "Transition",
     "action_rank",
     "add_days",
     "canonical_json",
+    "check_profile",
+    "check_profiles",
     "decide",
     "decide_all",
+    "diff_profiles",
     "list_profiles",
     "load_all_profiles",
     "load_profile",
