@@ -1,19 +1,23 @@
-"""The CLI through a real subprocess: exit codes and one-line errors."""
+"""The CLI: exit codes and one-line errors through a real subprocess; output in-process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from jbgrade.cli import main
 from tests.policy.conftest import LOWEST, SHIPPED, WORST
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """A real process (exit codes and stderr exactly as users see them)."""
     env = {**os.environ, "PYTHONPATH": SRC, "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "jbgrade", *args],
@@ -24,8 +28,20 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same entry point in-process (fast; for output checks)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def test_decide_json() -> None:
-    p = run("decide", WORST, "--profile", "lab-frontier", "--aware-on", "2026-06-12", "--json")
+    p = cli("decide", WORST, "--profile", "lab-frontier", "--aware-on", "2026-06-12", "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["action"] == "block_deployment"
@@ -63,15 +79,19 @@ def test_unknown_profile_exit_2_lists_available() -> None:
 def test_bad_inputs_exit_2_one_line(tmp_path: Path) -> None:
     bad_ctx = tmp_path / "ctx.json"
     bad_ctx.write_text("{not json")
+    p = run("decide", LOWEST, "--profile", "us-export", "--context", str(bad_ctx))
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert len(p.stderr.strip().splitlines()) == 1 and str(bad_ctx) in p.stderr
     cases = [
         ("decide", "JBG:1.0/LY:F", "--profile", "g7-baseline"),
         ("decide", LOWEST, "--profile", "g7-baseline", "--aware-on", "tomorrow"),
-        ("decide", LOWEST, "--profile", "us-export", "--context", str(bad_ctx)),
         ("decide", LOWEST, "--profile", "us-export", "--context", str(tmp_path / "none.yaml")),
+        ("decide", LOWEST, "--profile", "lab-frontier", "--context", str(bad_ctx)),
         ("policy", "show", "nope"),
+        ("policy", "diff", "g7-baseline", str(tmp_path / "none.yaml")),
     ]
     for args in cases:
-        p = run(*args)
+        p = cli(*args)
         assert p.returncode == 2, (args, p.stdout, p.stderr)
         assert len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
         assert "Traceback" not in p.stderr
@@ -91,11 +111,15 @@ def test_malformed_profile_file_exit_2_names_file_line(tmp_path: Path) -> None:
 
 
 def test_policy_list_and_show() -> None:
-    p = run("policy", "list", "--json")
+    p = cli("policy", "list", "--json")
     assert p.returncode == 0
     assert [x["id"] for x in json.loads(p.stdout)] == sorted(SHIPPED)
-    p = run("policy", "show", "eu-ai-act-gpai")
+    p = cli("policy", "show", "eu-ai-act-gpai", "--json")
     assert p.returncode == 0
-    assert "incident-2d" in p.stdout
-    p = run("schema", "show", "policy-profile")
+    assert "incident-2d" in json.loads(p.stdout)["document"]["obligations"]
+    p = cli("policy", "show", "eu-ai-act-gpai")
+    assert p.returncode == 0 and "Rules" in p.stdout
+    p = cli("policy", "list")
+    assert p.returncode == 0 and "us-export" in p.stdout
+    p = cli("schema", "show", "policy-profile")
     assert p.returncode == 0 and json.loads(p.stdout)["title"].startswith("jbgrade policy")

@@ -320,8 +320,11 @@ def compare_cmd(
         return
     out_console.print(decisions[0].vector if decisions else vector, markup=False)
     t = Table()
-    for col in ("profile", "action", "first due", "obligations", "rules fired", "flags"):
-        t.add_column(col)
+    t.add_column("profile", no_wrap=True)
+    t.add_column("action", no_wrap=True)
+    t.add_column("decided by", overflow="fold")
+    t.add_column("obligations (first due)")
+    t.add_column("flags")
     for d in decisions:
         first = min(d.obligations, key=lambda o: o.due) if d.obligations else None
         flags = []
@@ -330,12 +333,12 @@ def compare_cmd(
         gate = next((r for r in d.fired_rules if r.kind == "gate" and r.action == "none"), None)
         if gate is not None:
             flags.append("not applicable" if gate.id == "applies_when" else "not in force")
+        top = [r.id for r in d.fired_rules if r.kind == "rule" and r.action == d.action]
         t.add_row(
             f"{d.profile} {d.profile_version}",
             f"[{_ACTION_STYLE.get(d.action, '')}]{d.action}[/]",
-            f"{first.due} {first.what}" if first else "-",
-            str(len(d.obligations)),
-            ", ".join(d.rule_ids) or "-",
+            ", ".join(top) or "-",
+            f"{len(d.obligations)} ({first.due} {first.id})" if first else "0",
             ", ".join(flags),
         )
     out_console.print(t)
