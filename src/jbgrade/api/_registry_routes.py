@@ -50,6 +50,8 @@ def view_json(obj: Any) -> Any:
         return obj.model_dump(mode="json")
     if isinstance(obj, list):
         return [view_json(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: view_json(v) for k, v in obj.items()}
     return obj
 
 
