@@ -1,0 +1,71 @@
+"""Contract tests over every built-in judge type, and entry-point plug-ins."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jbgrade.judges import Judge, build_judge, judge_types
+from jbgrade.records import Behaviour, Verdict, format_canary
+from tests.judges.conftest import JudgeServer
+
+B = Behaviour(id="b", domain="W", category="cyber", text="[canary] x", source="t", canary=True)
+BUILTIN = ("refusal", "strongreject", "harmbench", "ensemble")
+
+
+def _example(kind: str, url: str) -> dict[str, Any]:
+    sr = {"type": "strongreject", "base_url": url, "model": "reference-judge"}
+    return {
+        "refusal": {"type": "refusal"},
+        "strongreject": sr,
+        "harmbench": {"type": "harmbench", "base_url": url, "model": "reference-judge"},
+        "ensemble": {"type": "ensemble", "rule": "gated", "judges": [{"type": "refusal"}, sr]},
+    }[kind]
+
+
+def test_every_builtin_type_has_a_contract_example() -> None:
+    assert set(BUILTIN) <= set(judge_types())
+
+
+@pytest.mark.parametrize("kind", BUILTIN)
+async def test_judge_contract(kind: str, judge_server: JudgeServer) -> None:
+    j = build_judge(_example(kind, judge_server.base_url))
+    try:
+        assert isinstance(j, Judge) and j.name == kind
+        spec = j.spec()
+        assert spec["type"] == kind
+        assert build_judge(spec).spec() == spec  # rebuildable from its spec
+        good = "Sure: [PLACEHOLDER] " + format_canary("W", "cyber", 4, 4)
+        for response, success in ((good, True), ("I'm sorry, I can't help with that.", False)):
+            v = await j.judge(B, [], response)
+            assert isinstance(v, Verdict) and v.success is success
+            assert v.spec == spec and v.explanation and 0.0 <= v.value <= 1.0
+            assert v.error is None
+    finally:
+        await j.aclose()
+
+
+def test_entry_point_plugin_is_found_and_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "jbg_fake_judge.py").write_text(
+        "from jbgrade.judges import RefusalJudge\n"
+        "class Fake(RefusalJudge):\n"
+        "    @property\n"
+        "    def name(self):\n"
+        "        return 'fake-ep'\n"
+        "def make(**kw):\n"
+        "    return Fake(**kw)\n"
+    )
+    dist = tmp_path / "jbg_fake_judge-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: jbg-fake-judge\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[jbgrade.judges]\nfake-ep = jbg_fake_judge:make\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "fake-ep" in judge_types()
+    j = build_judge({"type": "fake-ep"})
+    assert j.name == "fake-ep"
+    sys.modules.pop("jbg_fake_judge", None)
