@@ -15,10 +15,12 @@ from jbgrade import (
     NotFoundError,
     PermissionDeniedError,
 )
+from jbgrade.evidence import compute_evidence
 from jbgrade.registry import Registry
 from tests.registry.conftest import Clock, World
 
 LOW = "JBG:1.0/LY:S/UN:N/RL:L/TR:S/HD:W/UP:P/AG:T/AC:M/AU:N/EX:P/ST:U"
+EVIDENCE = compute_evidence([], {}).model_dump(mode="json")
 HIGH = "JBG:1.0/LY:C/UN:U/RL:H/TR:M/HD:W/UP:F/AG:A/AC:L/AU:Y/EX:P/ST:P"
 
 
@@ -126,7 +128,7 @@ def test_bad_vector_and_rationale_rejected(world: World) -> None:
         reg.add_assessment(a, c.id, LOW, rationales={"ZZ": "x"})
     with pytest.raises(InputError, match="no evidence"):
         reg.add_assessment(a, c.id, LOW, evidence_refs=["evd_missing"])
-    ev = reg.attach_evidence(a, c.id, {"format_version": "1.0", "domains": {"W": 0.4}})
+    ev = reg.attach_evidence(a, c.id, EVIDENCE)
     ok = reg.add_assessment(a, c.id, LOW, evidence_refs=[ev.id, "https://example.org/run/1"])
     assert ok.evidence_refs == [ev.id, "https://example.org/run/1"]
 
@@ -137,6 +139,11 @@ def test_evidence_and_decision_validation(world: World) -> None:
     c = reg.report_case(a, title="t")
     with pytest.raises(InputError, match="format_version"):
         reg.attach_evidence(a, c.id, {"rates": []})
+    with pytest.raises(InputError, match=r"evidence\.counts"):
+        reg.attach_evidence(a, c.id, {**EVIDENCE, "counts": {"total": "many"}})
+    ev = reg.attach_evidence(a, c.id, compute_evidence([], {}), label="empty run")
+    assert ev.body == EVIDENCE and ev.evidence_format_version == "1"
+    assert reg.list_evidence(world.u("researchers", "reporter"), c.id)[0].id == ev.id
     with pytest.raises(InputError, match="missing key"):
         reg.record_decision(a, c.id, {"action": "none"})
     bad = decision()
@@ -255,3 +262,27 @@ def test_list_filters_sort_and_keyset_pages(world: World, clock: Clock) -> None:
     assert first.next_cursor is not None
     with pytest.raises(InputError, match="another sort"):
         reg.list_cases(a, sort="score", cursor=first.next_cursor)
+
+
+def test_decide_with_the_policy_engine_and_replay(world: World) -> None:
+    reg = world.reg
+    lab_a, lab_r = world.u("lab", "assessor"), world.u("lab", "reporter")
+    worst = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
+    c = reg.report_case(lab_a, title="t")
+    with pytest.raises(InvalidTransitionError, match="no assessment"):
+        reg.decide(lab_a, c.id, "lab-frontier")
+    low = reg.add_assessment(lab_a, c.id, LOW)
+    reg.grant_access(lab_a, c.id, world.gov)
+    reg.add_assessment(world.u("gov", "assessor"), c.id, worst)
+    with pytest.raises(PermissionDeniedError):
+        reg.decide(lab_r, c.id, "lab-frontier")
+    d = reg.decide(lab_a, c.id, "lab-frontier")  # the highest current assessment
+    assert d.action == "block_deployment" and d.result["vector"] == worst
+    assert d.result["aware_on"] == reg.get_case(lab_a, c.id).created_at.date().isoformat()
+    assert d.next_due is not None
+    d_low = reg.decide(lab_a, c.id, "lab-frontier", assessment_id=low.id, aware_on="2026-06-02")
+    assert d_low.action in ("none", "monitor") and d_low.assessment_id == low.id
+    assert reg.replay_decision(lab_r, d.id).id == d.id
+    outside = reg.record_decision(lab_a, c.id, decision())
+    with pytest.raises(InputError, match="cannot replay"):
+        reg.replay_decision(lab_a, outside.id)

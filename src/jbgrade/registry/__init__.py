@@ -27,7 +27,7 @@ from jbgrade.registry._db import (
     upgrade,
 )
 from jbgrade.registry._seed import seed_cases
-from jbgrade.registry._service import ACTIONS, ORG_KINDS, SORTS, Registry
+from jbgrade.registry._service import ORG_KINDS, SORTS, Registry
 from jbgrade.registry._tables import (
     RELATIONS,
     ROLES,
@@ -59,7 +59,6 @@ from jbgrade.registry._views import (
 )
 
 __all__ = [
-    "ACTIONS",
     "APP_ROLE_GRANTS",
     "FORMAT_VERSION",
     "HEAD_REVISION",

@@ -26,7 +26,7 @@ from functools import cache
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -41,6 +41,10 @@ from jbgrade._errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from jbgrade.evidence import Evidence as EvidenceRecord
+from jbgrade.policy import ACTIONS, DECISION_KEYS, Profile
+from jbgrade.policy import decide as policy_decide
+from jbgrade.policy import replay as policy_replay
 from jbgrade.registry import _audit
 from jbgrade.registry._crypto import Keyring
 from jbgrade.registry._db import HEAD_REVISION, current_revision
@@ -75,21 +79,10 @@ from jbgrade.registry._views import (
 )
 from jbgrade.rubric import SEVERITIES, default_tables, grade
 
-__all__ = ["ACTIONS", "ORG_KINDS", "SORTS", "Registry"]
+__all__ = ["ORG_KINDS", "SORTS", "Registry"]
 
 ORG_KINDS = ("lab", "government", "research", "platform", "other")
-ACTIONS = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
 SORTS = ("-updated_at", "updated_at", "-created_at", "created_at", "-score", "score")
-_DECISION_KEYS = (
-    "action",
-    "obligations",
-    "fired_rules",
-    "near_misses",
-    "provisional",
-    "profile",
-    "profile_version",
-    "bundle_sha256",
-)
 _SYSTEM_ROTATE = "system:keys-rotate"
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _MAX_TEXT = 100_000
@@ -1244,30 +1237,47 @@ class Registry:
             return self._assessment_views(s, case_id, history=history)
 
     # -- evidence ----------------------------------------------------------------------
+    @staticmethod
+    def _validate_evidence(evidence: Mapping[str, Any] | EvidenceRecord) -> tuple[str, str]:
+        """Validate against ``jbgrade.evidence.Evidence``; return canonical JSON and version."""
+        if isinstance(evidence, EvidenceRecord):
+            rec = evidence
+        else:
+            if not isinstance(evidence, Mapping):
+                raise InputError("evidence must be a JSON object", field="evidence")
+            fv = evidence.get("format_version")
+            if fv != 1:
+                raise InputError(
+                    f"unsupported evidence format_version {fv!r} (supported: 1)",
+                    field="evidence.format_version",
+                )
+            try:
+                rec = EvidenceRecord.model_validate(dict(evidence))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(x) for x in err["loc"])
+                raise InputError(
+                    err["msg"], field=f"evidence.{loc}" if loc else "evidence"
+                ) from None
+        body = canonical_json(rec.model_dump(mode="json"))
+        if len(body) > _MAX_SECRET:
+            raise InputError(f"evidence larger than {_MAX_SECRET} bytes", field="evidence")
+        return body, str(rec.format_version)
+
     def attach_evidence(
         self,
         actor: Actor,
         case_id: str,
-        evidence: Mapping[str, Any],
+        evidence: Mapping[str, Any] | EvidenceRecord,
         *,
         label: str = "",
         transcripts: str | None = None,
     ) -> EvidenceView:
-        """Attach campaign evidence (the ``jbgrade.evidence`` JSON, with its
-        ``format_version``) and, optionally, transcripts (encrypted)."""
+        """Attach campaign evidence (a ``jbgrade.evidence.Evidence`` or its JSON,
+        validated) and, optionally, transcripts (encrypted)."""
         with self._write() as s:
             case, _ = self._case(s, actor, case_id, "evidence.attach", lock=True)
-            if not isinstance(evidence, Mapping):
-                raise InputError("evidence must be a JSON object", field="evidence")
-            fv = evidence.get("format_version")
-            if not isinstance(fv, str) or not fv:
-                raise InputError("evidence needs a format_version", field="evidence.format_version")
-            try:
-                body = canonical_json(dict(evidence))
-            except (TypeError, ValueError):
-                raise InputError("evidence is not plain JSON", field="evidence") from None
-            if len(body) > _MAX_SECRET:
-                raise InputError(f"evidence larger than {_MAX_SECRET} bytes", field="evidence")
+            body, fv = self._validate_evidence(evidence)
             eid = new_id("evd")
             ev = Evidence(
                 id=eid,
@@ -1275,7 +1285,7 @@ class Registry:
                 org_id=actor.org_id,
                 attached_by=actor.user_id,
                 label=_text(label, "label", max_len=200),
-                format_version=fv[:20],
+                format_version=fv,
                 body=body,
                 body_sha256=sha256_hex(body),
                 transcripts_ct=self._seal(transcripts, case.id, f"evidence:{eid}:transcripts"),
@@ -1333,7 +1343,7 @@ class Registry:
     def _validate_decision(d: Mapping[str, Any]) -> tuple[dict[str, Any], date | None]:
         if not isinstance(d, Mapping):
             raise InputError("a decision must be a JSON object", field="decision")
-        missing = [k for k in _DECISION_KEYS if k not in d]
+        missing = [k for k in DECISION_KEYS if k not in d]
         if missing:
             raise InputError(f"missing key(s) {', '.join(missing)}", field="decision")
         if d["action"] not in ACTIONS:
@@ -1416,6 +1426,78 @@ class Registry:
             case.updated_at = d.created_at
             self._log(s, actor, "decision.record", d, case.id)
             return self._decision_views(s, case.id, only=d.id)[0]
+
+    def decide(
+        self,
+        actor: Actor,
+        case_id: str,
+        profile: str | Profile,
+        *,
+        assessment_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        aware_on: date | str | None = None,
+    ) -> DecisionView:
+        """Run the policy engine (:func:`jbgrade.decide`) on one of the case's
+        assessments and record the decision.
+
+        Default assessment: the highest-scoring current one (precaution when the
+        parties disagree). Default awareness date: the day the case was reported.
+        The stored result holds the vector, context and dates, so
+        :meth:`replay_decision` can recompute it.
+        """
+        with self._read() as s:
+            case, _ = self._case(s, actor, case_id, "decision.record")
+            q = sa.select(Assessment).where(Assessment.case_id == case.id)
+            if assessment_id is not None:
+                a = s.execute(q.where(Assessment.id == assessment_id)).scalar_one_or_none()
+                if a is None:
+                    raise InputError(
+                        f"no assessment {assessment_id} on this case", field="assessment_id"
+                    )
+            else:
+                current = [v.id for v in self._assessment_views(s, case.id, history=False)]
+                a = s.execute(
+                    q.where(Assessment.id.in_(current))
+                    .order_by(Assessment.score.desc(), Assessment.created_at.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+                if a is None:
+                    raise InvalidTransitionError(f"case {case_id} has no assessment to decide on")
+            aware = aware_on if aware_on is not None else case.created_at.date()
+        d = policy_decide(a.vector, context, profile, aware_on=aware)
+        full = d.model_dump(mode="json")
+        # The published keys exactly as the engine renders them, plus what replay needs.
+        rec = {
+            **d.to_dict(),
+            **{k: full[k] for k in ("vector", "aware_on", "context")},
+            # Replay needs what was given: the effective context includes assumptions.
+            "context_given": dict(context) if context is not None else None,
+        }
+        return self.record_decision(actor, case_id, rec, assessment_id=a.id)
+
+    def replay_decision(self, actor: Actor, decision_id: str) -> DecisionView:
+        """Recompute a recorded decision with the policy engine and check it is the
+        same (:func:`jbgrade.policy.replay`); PolicyError when it is not."""
+        with self._read() as s:
+            row = s.get(Decision, decision_id) if isinstance(decision_id, str) else None
+            if row is None:
+                raise NotFoundError(f"decision {decision_id} not found")
+            self._case(s, actor, row.case_id, "case.read")
+            view = self._decision_views(s, row.case_id, only=row.id)[0]
+        rec = view.result
+        if "vector" not in rec:
+            raise InputError(
+                "this decision was recorded from outside without its vector: cannot replay",
+                field="decision_id",
+            )
+        policy_replay(
+            {k: rec[k] for k in DECISION_KEYS},
+            rec["vector"],
+            rec.get("context_given"),
+            rec["profile"],
+            aware_on=rec.get("aware_on"),
+        )
+        return view
 
     def _decision_views(
         self, s: Session, case_id: str, only: str | None = None
