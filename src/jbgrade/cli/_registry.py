@@ -63,7 +63,10 @@ def db_upgrade(db: DbOpt = None) -> None:
     from jbgrade.registry import redact_url, upgrade
 
     eng = _engine(db)
-    rev = upgrade(eng)
+    try:
+        rev = upgrade(eng)
+    finally:
+        eng.dispose()
     out_console.print(
         f"database at revision {rev}: {redact_url(eng.url.render_as_string(False))}",
         markup=False,
@@ -88,7 +91,11 @@ def db_create_app_role(
         password = os.environ.get(password_env)
         if not password:
             raise InputError(f"environment variable {password_env} is empty or unset")
-    create_app_role(_engine(db), name, password=password, schema=schema)
+    eng = _engine(db)
+    try:
+        create_app_role(eng, name, password=password, schema=schema)
+    finally:
+        eng.dispose()
     out_console.print(
         f"role {name}: may read and write the registry; audit_log is insert-only",
         markup=False,
@@ -114,7 +121,8 @@ def audit_verify(
         if m is None:
             raise InputError("--anchor must be SEQ:SHA256 (64 lowercase hex digits)")
         anc = (int(m.group(1)), m.group(2))
-    report = _registry(db, None, need_key=False).verify_audit(anchor=anc)
+    with _registry(db, None, need_key=False) as reg:
+        report = reg.verify_audit(anchor=anc)
     if as_json:
         print_json(report.to_dict())
     elif report.ok:
@@ -164,7 +172,11 @@ def keys_rotate(
         if os.environ.get("JBGRADE_KEY_FILE") and not os.environ.get("JBGRADE_KEY")
         else None
     )
-    reg = _registry(db, path, need_key=True)
+    with _registry(db, path, need_key=True) as reg:
+        _rotate(reg, path, prune=prune)
+
+
+def _rotate(reg: Registry, path: Path | None, *, prune: bool) -> None:
     ring = reg.keyring
     assert ring is not None
     if path is not None:
@@ -189,7 +201,8 @@ def keys_status(db: DbOpt = None, key_file: KeyFileOpt = None) -> None:
     """Which keys encrypt how many values, and whether the keyring holds them."""
     from jbgrade.registry import Keyring
 
-    usage = _registry(db, None, need_key=False).key_usage()
+    with _registry(db, None, need_key=False) as reg:
+        usage = reg.key_usage()
     try:
         ring: Keyring | None = Keyring.from_environment(key_file=key_file)
     except KeyringError:

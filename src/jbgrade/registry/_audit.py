@@ -265,9 +265,15 @@ def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> 
                 chain.append(AuditProblem(e.seq, "reordered", "sequence goes backwards"))
         if e.prev_sha256 != prev_hash:
             if e.prev_sha256 in seen_hash_at:
+                m = seen_hash_at[e.prev_sha256]
                 msg = (
-                    f"prev_sha256 points to seq {seen_hash_at[e.prev_sha256]}, not seq "
-                    f"{prev_seq}: entries were reordered"
+                    f"prev_sha256 points to seq {m}, not seq {prev_seq}: "
+                    + (
+                        f"seq {m + 1} was inserted"
+                        if m + 1 == prev_seq
+                        else f"seq {m + 1}..{prev_seq} were inserted"
+                    )
+                    + ", or entries were reordered"
                 )
                 kind = "reordered"
             elif recomputed == e.entry_sha256 and e.seq == prev_seq + 1:
