@@ -43,9 +43,9 @@ def _runners(spare: str) -> dict[str, Callable[[Registry, Actor, str], Any]]:
     }
 
 
-def _outcome(fn: Callable[[], Any]) -> str:
+def _outcome(run: Callable[[Registry, Actor, str], Any], reg: Registry, a: Actor, c: str) -> str:
     try:
-        fn()
+        run(reg, a, c)
     except NotFoundError:
         return "not_found"
     except PermissionDeniedError:
@@ -85,7 +85,7 @@ def test_matrix(world: World, clock: Clock, embargoed: bool, payload_grant: bool
                     {"granted_payload"} if rel == "granted" and payload_grant else set()
                 )
                 want = table.outcome(action, role, rels, embargoed=embargoed)
-                got = _outcome(lambda: run(reg, world.u(org, role), case.id))
+                got = _outcome(run, reg, world.u(org, role), case.id)
                 if got != want:
                     mismatches.append((action, role, sorted(rels), embargoed, want, got))
     assert not mismatches
