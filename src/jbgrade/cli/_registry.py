@@ -210,7 +210,7 @@ def keys_status(db: DbOpt = None, key_file: KeyFileOpt = None) -> None:
     for kid, n in sorted(usage.items()):
         held = "held" if ring is not None and kid in ring.keys else "MISSING"
         active = " (active)" if ring is not None and kid == ring.active else ""
-        out_console.print(f"{kid}\t{n}\t{held}{active}", markup=False)
+        print(f"{kid}\t{n}\t{held}{active}")
     if not usage:
         out_console.print("no encrypted values", markup=False)
 
