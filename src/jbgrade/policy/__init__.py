@@ -10,6 +10,7 @@ Depends on :mod:`jbgrade.rubric` only.
 """
 
 from jbgrade.policy._check import CheckReport, Finding, check_profile, check_profiles
+from jbgrade.policy._compile import Outcome
 from jbgrade.policy._decide import add_days, decide, decide_all, replay
 from jbgrade.policy._diff import DiffReport, Transition, diff_profiles
 from jbgrade.policy._model import (
@@ -55,6 +56,7 @@ __all__ = [
     "FiredRule",
     "NearMiss",
     "Obligation",
+    "Outcome",
     "Profile",
     "Transition",
     "action_rank",

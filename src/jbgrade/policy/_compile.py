@@ -100,7 +100,7 @@ class Space:
                 sl.append((p, p + w))
                 p += w + 1
             self._slices = tuple(sl)
-        self._neigh: dict[tuple[str, str], tuple[tuple[str, str, str, str], ...]] = {}
+        self._neigh: dict[tuple[str, str], tuple[tuple[str, str, str, str, int], ...]] = {}
 
     def cell(self, bp: PartInfo, ec: PartInfo, ri: PartInfo) -> int:
         """Flat index of the score-table cell ``[EC][BP][RI]``."""
@@ -134,8 +134,9 @@ class Space:
     def systemic(self, bp: PartInfo, ec: PartInfo, ri: PartInfo) -> bool:
         return (bp.sys & ec.sys & ri.sys) != 0
 
-    def neighbours(self, part: PartInfo) -> tuple[tuple[str, str, str, str], ...]:
-        """Single-metric changes of a part: (metric, from, to, new part key), concrete ``to``."""
+    def neighbours(self, part: PartInfo) -> tuple[tuple[str, str, str, str, int], ...]:
+        """Single-metric changes of a part, concrete ``to`` only:
+        (metric, from, to, new part key, steps in the metric's order; X counts as worst)."""
         k = (part.crit, part.key)
         got = self._neigh.get(k)
         if got is None:
@@ -148,7 +149,8 @@ class Space:
                     letters = list(part.letters)
                     letters[i] = alt
                     key = "/".join(f"{mm.key}:{v}" for mm, v in zip(ms, letters, strict=True))
-                    out.append((m.key, part.letters[i], alt, key))
+                    dist = abs(m.letters.index(alt) - m.letters.index(part.resolved[i]))
+                    out.append((m.key, part.letters[i], alt, key, dist))
             got = self._neigh[k] = tuple(out)
         return got
 
@@ -292,6 +294,12 @@ class Compiled:
             if not a.holds(value):
                 m &= ~bit
         return m
+
+    def ctx_relevant(self, field: str) -> bool:
+        """Whether any rule or gate tests ``field``."""
+        return bool(self.ctx_atoms[field]) or any(
+            a.on == f"context.{field}" for g in self.profile.gates for a in g
+        )
 
     def gate_holds(self, values: Mapping[str, Any]) -> int | None:
         gates = self.profile.gates

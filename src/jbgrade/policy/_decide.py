@@ -17,17 +17,10 @@ from typing import Any
 
 from jbgrade._errors import PolicyError
 from jbgrade.policy._compile import Compiled, CtxEval, Outcome, PartInfo
-from jbgrade.policy._model import (
-    Change,
-    Condition,
-    Decision,
-    FiredRule,
-    NearMiss,
-    Obligation,
-)
+from jbgrade.policy._model import Decision
 from jbgrade.policy._profile import Profile, list_profiles, load_profile
-from jbgrade.policy._spec import ACTIONS, Atom, ObligationSpec, RuleSpec
-from jbgrade.rubric import CRITERIA, NOT_ASSESSED, SEVERITIES, Grade, Grader, default_tables
+from jbgrade.policy._spec import ACTIONS, Atom, Citation, ObligationSpec, RuleSpec
+from jbgrade.rubric import SEVERITIES, Grade, Grader, default_tables
 
 __all__ = ["add_days", "decide", "replay"]
 
@@ -83,6 +76,14 @@ def _grade(g: Grade | str, profile: Profile) -> Grade:
     return _grader(profile).grade(g.strip())
 
 
+_Json = dict[str, Any]
+
+
+@lru_cache(maxsize=256)
+def _cite(c: Citation) -> _Json:
+    return c.to_dict()
+
+
 class _Ctx:
     """Per-decision inputs needed to explain (only built for full decisions)."""
 
@@ -95,142 +96,131 @@ class _Ctx:
         self.cell = sp.cell(bp, ec, ri)
         self.systemic = sp.systemic(bp, ec, ri)
         self.provisional = bp.has_x or ec.has_x or ri.has_x
-        self.by_crit = dict(zip(CRITERIA, parts, strict=True))
+        self.by_crit = {"BP": bp, "EC": ec, "RI": ri}
 
-    def condition(self, a: Atom) -> Condition:
+    def condition(self, a: Atom) -> _Json:
         sp = self.comp.space
-        prof = self.comp.profile
         f = a.context_field
         if f is not None:
-            val = self.ce.values[f]
-            assumed = f in self.ce.assumed
-            return Condition(
-                on=a.on,
-                test=a.test,
-                actual=val,
-                holds=a.holds(val),
-                assumed=assumed,
-                reason=prof.context[f].default_reason if assumed else None,
-            )
+            cval = self.ce.values[f]
+            out = {"on": a.on, "test": a.test, "actual": cval, "holds": a.holds(cval)}
+            if f in self.ce.assumed:
+                out["assumed"] = True
+                out["reason"] = self.comp.profile.context[f].default_reason
+            return out
         if a.kind == "metric":
             crit, pos = sp.metric_crit[a.on]
             part = self.by_crit[crit]
             given, used = part.letters[pos], part.resolved[pos]
-            return Condition(
-                on=a.on,
-                test=a.test,
-                actual=used,
-                holds=a.holds(used),
-                given=given if given != used else None,
-                reason="not assessed (X): scored as the worst value by precaution"
-                if given == NOT_ASSESSED
-                else None,
-            )
+            out = {"on": a.on, "test": a.test, "actual": used, "holds": a.holds(used)}
+            if given != used:
+                out["given"] = given
+                out["reason"] = "not assessed (X): scored as the worst value by precaution"
+            return out
+        val: Any
         if a.kind == "criterion":
-            lvl = self.by_crit[a.on].level
-            return Condition(on=a.on, test=a.test, actual=lvl, holds=a.holds(lvl))
-        if a.kind == "severity":
-            sev = SEVERITIES[sp.sev[self.cell]]
-            return Condition(on=a.on, test=a.test, actual=sev, holds=a.holds(sev))
-        if a.kind == "score":
-            s = sp.score[self.cell]
-            return Condition(on=a.on, test=a.test, actual=s, holds=a.holds(s))
-        flag = self.systemic if a.on == "systemic" else self.provisional
-        return Condition(on=a.on, test=a.test, actual=flag, holds=a.holds(flag))
+            val = self.by_crit[a.on].level
+        elif a.kind == "severity":
+            val = SEVERITIES[sp.sev[self.cell]]
+        elif a.kind == "score":
+            val = sp.score[self.cell]
+        else:
+            val = self.systemic if a.on == "systemic" else self.provisional
+        return {"on": a.on, "test": a.test, "actual": val, "holds": a.holds(val)}
 
 
-def _fired_rule(r: RuleSpec, cx: _Ctx) -> FiredRule:
-    return FiredRule(
-        id=r.id,
-        kind="rule",
-        title=r.title,
-        action=r.action,  # type: ignore[arg-type]
-        citation=r.citation.to_dict(),
-        obligations=list(r.obligations),
-        conditions=[cx.condition(a) for a in r.atoms],
-    )
+def _fired_rule(r: RuleSpec, cx: _Ctx) -> _Json:
+    return {
+        "id": r.id,
+        "kind": "rule",
+        "title": r.title,
+        "action": r.action,
+        "citation": _cite(r.citation),
+        "obligations": list(r.obligations),
+        "conditions": [cx.condition(a) for a in r.atoms],
+    }
 
 
-def _gate_entry(prof: Profile, cx: _Ctx) -> FiredRule | None:
+def _gate_entry(prof: Profile, cx: _Ctx) -> _Json | None:
     if not prof.gates:
         return None
     ce = cx.ce
     if ce.applicable:
         assert ce.gate is not None
-        conds = [cx.condition(a) for a in prof.gates[ce.gate]]
-        return FiredRule(
-            id=f"applies_when[{ce.gate}]",
-            kind="gate",
-            title=f"Profile {prof.id} applies",
-            action=None,
-            conditions=conds,
-        )
-    conds = [cx.condition(a) for atoms in prof.gates for a in atoms]
-    return FiredRule(
-        id="applies_when",
-        kind="gate",
-        title=f"Profile {prof.id} does not apply in this context (no applicability set holds)",
-        action="none",
-        conditions=conds,
-    )
+        return {
+            "id": f"applies_when[{ce.gate}]",
+            "kind": "gate",
+            "title": f"Profile {prof.id} applies",
+            "conditions": [cx.condition(a) for a in prof.gates[ce.gate]],
+        }
+    return {
+        "id": "applies_when",
+        "kind": "gate",
+        "title": f"Profile {prof.id} does not apply in this context (no applicability set holds)",
+        "action": "none",
+        "conditions": [cx.condition(a) for atoms in prof.gates for a in atoms],
+    }
 
 
-def _assumption_entry(prof: Profile, ce: CtxEval) -> FiredRule | None:
+def _assumption_entry(prof: Profile, ce: CtxEval) -> _Json | None:
     if not ce.assumed:
         return None
-    return FiredRule(
-        id="assumed_context",
-        kind="assumption",
-        title="Context not given: precautionary defaults assumed",
-        conditions=[
-            Condition(
-                on=f"context.{f}",
-                test="not given",
-                actual=ce.values[f],
-                holds=True,
-                assumed=True,
-                reason=prof.context[f].default_reason,
-            )
+    return {
+        "id": "assumed_context",
+        "kind": "assumption",
+        "title": "Context not given: precautionary defaults assumed",
+        "conditions": [
+            {
+                "on": f"context.{f}",
+                "test": "not given",
+                "actual": ce.values[f],
+                "holds": True,
+                "assumed": True,
+                "reason": prof.context[f].default_reason,
+            }
             for f in ce.assumed
         ],
-    )
+    }
 
 
+@lru_cache(maxsize=4096)
 def _obligations(
     prof: Profile,
     out: Outcome,
     aware: _dt.date,
-    clocks: Mapping[str, _dt.date | None],
-) -> list[Obligation]:
+    notified: _dt.date | None,
+    patched: _dt.date | None,
+) -> tuple[_Json, ...]:
+    clocks = {"awareness": aware, "notification": notified, "patch": patched}
     by_ob: dict[str, list[str]] = {}
     for rid in out.rules:
         for oid in prof.rule(rid).obligations:
             by_ob.setdefault(oid, []).append(rid)
     res = []
-    for oid in out.obligations:
+    for n, oid in enumerate(out.obligations):
         o: ObligationSpec = prof.obligations[oid]
-        start = aware if o.clock == "awareness" else clocks.get(o.clock)
+        start = clocks[o.clock]
         assumed = start is None
         start = start or aware
-        res.append(
-            Obligation(
-                id=oid,
-                party=o.party,
-                what=o.what,
-                due=add_days(start, o.days, o.calendar, prof.holidays),
-                kind=o.kind,
-                clock=o.clock,  # type: ignore[arg-type]
-                clock_start=start,
-                clock_start_assumed=assumed,
-                days=o.days,
-                calendar=o.calendar,  # type: ignore[arg-type]
-                recurs_every_days=o.repeat_every_days,
-                rules=by_ob[oid],
-                citation=o.citation.to_dict(),
-            )
-        )
-    res.sort(key=lambda ob: (ob.due, out.obligations.index(ob.id)))
-    return res
+        ob = {
+            "id": oid,
+            "party": o.party,
+            "what": o.what,
+            "due": add_days(start, o.days, o.calendar, prof.holidays),
+            "kind": o.kind,
+            "clock": o.clock,
+            "clock_start": start,
+            "clock_start_assumed": assumed,
+            "days": o.days,
+            "calendar": o.calendar,
+            "rules": by_ob[oid],
+            "citation": _cite(o.citation),
+        }
+        if o.repeat_every_days:
+            ob["recurs_every_days"] = o.repeat_every_days
+        res.append((ob["due"], n, ob))
+    res.sort(key=lambda x: (x[0], x[1]))
+    return tuple(ob for _, _, ob in res)
 
 
 def _context_alternatives(comp: Compiled, field: str, current: Any) -> list[Any]:
@@ -259,89 +249,97 @@ def _distance(comp: Compiled, field: str, cur: Any, alt: Any) -> float:
     return abs(f.values.index(alt) - f.values.index(cur)) if f.ordered else 0.0
 
 
-def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[NearMiss]:
+def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[_Json]:
+    """Rules one change away that would change the decision, with the changes."""
     prof = comp.profile
     sp = comp.space
-    bp, ec, ri = cx.parts
     ce = cx.ce
     cur_obs = set(out.obligations)
-    found: dict[int, list[Change]] = {}
-    best: dict[tuple[int, str], float] = {}  # (rule, on) -> index distance of the change kept
+    useful = 0  # rules not firing whose firing would change action or obligations
+    for r in prof.rules:
+        if not fired >> r.index & 1 and (
+            r.rank > out.rank or not cur_obs.issuperset(r.obligations)
+        ):
+            useful |= 1 << r.index
+    if not useful:
+        return []
+    found: dict[int, dict[str, tuple[float, _Json]]] = {}  # rule -> input -> (distance, change)
 
     def consider(new_fired: int, on: str, frm: Any, to: Any, dist: float) -> None:
-        gained = new_fired & ~fired
+        gained = new_fired & useful
         if not gained:
             return
-        res = comp.outcome(new_fired) if new_fired else None
-        if res is None:
-            return
-        for r in prof.rules:
-            if not gained >> r.index & 1:
-                continue
-            if r.rank <= out.rank and set(r.obligations) <= cur_obs:
-                continue  # would not change the decision
-            k = (r.index, on)
-            lst = found.setdefault(r.index, [])
-            ch = Change.model_validate({"on": on, "from": frm, "to": to, "action": res.action})
-            if k in best:
-                if dist >= best[k]:
-                    continue
-                lst[:] = [c for c in lst if c.on != on]
-            best[k] = dist
-            lst.append(ch)
+        action = comp.outcome(new_fired).action
+        while gained:
+            low = gained & -gained
+            gained ^= low
+            per = found.setdefault(low.bit_length() - 1, {})
+            if on not in per or dist < per[on][0]:
+                per[on] = (dist, {"on": on, "from": frm, "to": to, "action": action})
 
+    bp, ec, ri = cx.parts
     if ce.applicable:
-        gm_parts = {"BP": bp, "EC": ec, "RI": ri}
-        for c in CRITERIA:
-            part = gm_parts[c]
-            for metric, frm, to, key in sp.neighbours(part):
-                np_ = sp.parts[c][key]
-                trio = {**gm_parts, c: np_}
-                prov = trio["BP"].has_x or trio["EC"].has_x or trio["RI"].has_x
-                m = comp.grade_mask(trio["BP"], trio["EC"], trio["RI"], prov) & ce.mask
-                letters = sp.tables.metric(metric).letters
-                dist = abs(
-                    letters.index(to)
-                    - (len(letters) - 1 if frm == NOT_ASSESSED else letters.index(frm))
-                )
-                consider(m, metric, frm, to, dist)
+        pm = comp.part_mask
+        base = ce.mask & useful
+        for c, part, o1, o2 in (("BP", bp, ec, ri), ("EC", ec, bp, ri), ("RI", ri, bp, ec)):
+            others = base & pm[o1.crit][o1.key] & pm[o2.crit][o2.key]
+            if not others:
+                continue
+            pmc = pm[c]
+            mine = pmc[part.key]
+            table = sp.parts[c]
+            for metric, frm, to, key, dist in sp.neighbours(part):
+                pk = pmc[key]
+                if not others & pk:
+                    continue  # cheap filter: no useful rule can fire
+                np_ = table[key]
+                same = pk == mine and np_.level == part.level and np_.sys == part.sys
+                if same and np_.has_x == part.has_x:
+                    continue  # same inputs to every rule: same decision
+                trio = {"BP": bp, "EC": ec, "RI": ri, c: np_}
+                t_bp, t_ec, t_ri = trio["BP"], trio["EC"], trio["RI"]
+                prov = t_bp.has_x or t_ec.has_x or t_ri.has_x
+                consider(comp.grade_mask(t_bp, t_ec, t_ri, prov) & ce.mask, metric, frm, to, dist)
     gm = comp.grade_mask(bp, ec, ri, cx.provisional)
-    for field in prof.context:
-        cur = ce.values[field]
-        alts = _context_alternatives(comp, field, cur)
-        for alt in alts:
-            mask, _ = comp.eval_values({**ce.values, field: alt})
-            consider(gm & mask, f"context.{field}", cur, alt, _distance(comp, field, cur, alt))
+    if gm & useful or not ce.applicable:
+        for field in prof.context:
+            if not comp.ctx_relevant(field):
+                continue
+            cur = ce.values[field]
+            for alt in _context_alternatives(comp, field, cur):
+                mask, _ = comp.eval_values({**ce.values, field: alt})
+                consider(gm & mask, f"context.{field}", cur, alt, _distance(comp, field, cur, alt))
     res = []
     for r in prof.rules:
-        if r.index in found:
+        per = found.get(r.index)
+        if per:
             res.append(
-                NearMiss(
-                    id=r.id,
-                    title=r.title,
-                    action=r.action,  # type: ignore[arg-type]
-                    citation=r.citation.to_dict(),
-                    adds_obligations=[o for o in r.obligations if o not in cur_obs],
-                    changes=found[r.index],
-                )
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "action": r.action,
+                    "citation": _cite(r.citation),
+                    "adds_obligations": [o for o in r.obligations if o not in cur_obs],
+                    "changes": [ch for _, ch in per.values()],
+                }
             )
-    res.sort(key=lambda n: -ACTIONS.index(n.action))
+    res.sort(key=lambda n: -ACTIONS.index(n["action"]))
     return res
 
 
-def _not_in_force(prof: Profile, on: _dt.date) -> FiredRule:
+def _not_in_force(prof: Profile, on: _dt.date) -> _Json:
     rng = f"in force from {prof.effective_from.isoformat()}"
     if prof.effective_to:
         rng += f" to {prof.effective_to.isoformat()}"
     if prof.rescinded_on:
         rng += f", rescinded on {prof.rescinded_on.isoformat()}"
-    return FiredRule(
-        id="in_force",
-        kind="gate",
-        title=f"Profile {prof.id} is not in force on {on.isoformat()}",
-        action="none",
-        conditions=[Condition(on="aware_on", test=rng, actual=on.isoformat(), holds=False)],
-    )
+    return {
+        "id": "in_force",
+        "kind": "gate",
+        "title": f"Profile {prof.id} is not in force on {on.isoformat()}",
+        "action": "none",
+        "conditions": [{"on": "aware_on", "test": rng, "actual": on.isoformat(), "holds": False}],
+    }
 
 
 def decide(
@@ -381,29 +379,29 @@ def decide(
     ce = comp.context(context)
     cx = _Ctx(comp, parts, ce)
 
-    def make(
-        action: str, obligations: list[Obligation], fired: list[FiredRule], near: list[NearMiss]
-    ) -> Decision:
-        return Decision(
-            action=action,  # type: ignore[arg-type]
-            obligations=obligations,
-            fired_rules=fired,
-            near_misses=near,
-            provisional=cx.provisional or bool(ce.assumed),
-            profile=prof.id,
-            profile_version=prof.version,
-            bundle_sha256=prof.bundle_sha256,
-            vector=g.vector,
-            aware_on=aware,
-            context=dict(ce.values),
+    def make(action: str, obligations: Any, fired: list[_Json], near: list[_Json]) -> Decision:
+        return Decision.model_validate(
+            {
+                "action": action,
+                "obligations": obligations,
+                "fired_rules": fired,
+                "near_misses": near,
+                "provisional": cx.provisional or bool(ce.assumed),
+                "profile": prof.id,
+                "profile_version": prof.version,
+                "bundle_sha256": prof.bundle_sha256,
+                "vector": g.vector,
+                "aware_on": aware,
+                "context": ce.values,
+            }
         )
 
     assumption = _assumption_entry(prof, ce)
     head = [x for x in (_gate_entry(prof, cx), assumption) if x is not None]
     if not prof.in_force(aware):
-        return make("none", [], [_not_in_force(prof, aware)], [])
+        return make("none", (), [_not_in_force(prof, aware)], [])
     if not ce.applicable:
-        return make("none", [], head, _near_misses(comp, cx, Outcome("none", 0, (), ()), 0))
+        return make("none", (), head, _near_misses(comp, cx, _NONE, 0))
     fired = ce.mask & comp.grade_mask(*parts, cx.provisional)
     if not fired:
         raise PolicyError(
@@ -414,10 +412,13 @@ def decide(
     out = comp.outcome(fired)
     return make(
         out.action,
-        _obligations(prof, out, aware, clocks),
+        _obligations(prof, out, aware, clocks["notification"], clocks["patch"]),
         head + [_fired_rule(prof.rule(rid), cx) for rid in out.rules],
         _near_misses(comp, cx, out, fired),
     )
+
+
+_NONE = Outcome("none", 0, (), ())
 
 
 def decide_all(

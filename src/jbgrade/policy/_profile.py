@@ -46,7 +46,7 @@ from jbgrade.policy._yaml import Located, Path_, load_located
 from jbgrade.rubric import CRITERIA, SEVERITIES, Tables, default_tables
 
 if TYPE_CHECKING:
-    from jbgrade.policy._compile import Compiled
+    from jbgrade.policy._compile import Compiled, Outcome
 
 __all__ = [
     "ENGINE_VERSION",
@@ -199,6 +199,15 @@ class Profile:
         if self.effective_to is not None and on > self.effective_to:
             return False
         return not (self.rescinded_on is not None and on >= self.rescinded_on)
+
+    def evaluate(self, grade: Any, context: Any = None) -> Outcome:
+        """The compiled decision core: action, obligation ids and rule ids, no trace.
+
+        For bulk work (hundreds of thousands of decisions a second); ``grade``
+        is a :class:`~jbgrade.Grade` or a canonical vector string known to be
+        valid. :func:`jbgrade.decide` gives the full, explained Decision.
+        """
+        return self.compiled.evaluate(grade, context)
 
     @property
     def compiled(self) -> Compiled:
