@@ -187,3 +187,14 @@ def test_class_based_check_agrees_with_brute_force_sample(name: str) -> None:
         a, b = comp.evaluate(lo_v, ctx), comp.evaluate(hi_v, ctx)
         assert b.rank >= a.rank, (lo_v, hi_v, ctx)
         assert set(a.obligations) <= set(b.obligations), (lo_v, hi_v, ctx)
+
+
+def test_precaution_never_weakens_checked() -> None:
+    # A rule that only fires when nothing is X: marking a metric X would weaken the decision.
+    text = _text("g7-baseline").replace(
+        "      ST: {in: [A]}\n      severity: {at_least: Medium}\n",
+        "      ST: {in: [A]}\n      severity: {at_least: Medium}\n      provisional: false\n",
+    )
+    rep = check_profile(parse_profile(text, "x.yaml"))
+    msgs = [str(x) for x in rep.findings if x.check == "monotonicity" and x.rule == "in-the-wild"]
+    assert any("marking a metric X" in m for m in msgs)

@@ -296,3 +296,25 @@ def test_decision_compare_for_disputes() -> None:
     assert "halt" in delta.obligations_added
     assert "block-cbrn" in delta.rules_added
     assert not a.compare(a).changed
+
+
+def test_misspelt_context_field_is_named_in_the_assumption() -> None:
+    d = decide(WORST, {"capabilty_tier": "critical"}, "lab-frontier", aware_on=AWARE)
+    entry = next(r for r in d.fired_rules if r.kind == "assumption")
+    assert "capabilty_tier" in entry.title
+    assert {c.on for c in entry.conditions} == {"context.capability_tier", "context.deployment"}
+
+
+def test_rescinded_profile_replays_history_but_is_not_in_force_after() -> None:
+    from pathlib import Path
+
+    f = str(Path(__file__).resolve().parents[2] / "examples/policies/us-ai-diffusion-2025.yaml")
+    prof = load_profile(f)
+    assert prof.status == "rescinded" and prof.rescinded_on == dt.date(2025, 5, 13)
+    before = decide(WORST, {"weights": "closed"}, prof, aware_on="2025-03-01")
+    assert before.action == "block_deployment"
+    after = decide(WORST, {"weights": "closed"}, prof, aware_on="2025-05-13")
+    assert after.action == "none" and after.obligations == []
+    assert after.fired_rules[0].id == "in_force"
+    assert "rescinded on 2025-05-13" in after.fired_rules[0].conditions[0].test
+    assert replay(before, WORST, {"weights": "closed"}, prof, aware_on="2025-03-01") == before

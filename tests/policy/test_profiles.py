@@ -109,3 +109,30 @@ def test_impossible_condition_rejected() -> None:
 def test_rescinded_needs_date() -> None:
     text = _text("g7-baseline").replace("status: active", "status: rescinded")
     assert "rescinded_on" in str(_err(text))
+
+
+def test_entry_point_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jbgrade.policy._profile as mod
+
+    d = tmp_path / "profiles"
+    d.mkdir()
+    (d / "acme-lab.yaml").write_text(
+        _text("g7-baseline").replace("id: g7-baseline", "id: acme-lab")
+    )
+
+    class EP:
+        name = "acme"
+        value = "acme_policies:PROFILES"
+
+        def load(self) -> Path:
+            return d
+
+    monkeypatch.setattr(
+        mod, "entry_points", lambda group: [EP()] if group == mod.ENTRY_POINT_GROUP else []
+    )
+    assert "acme-lab" in list_profiles()
+    p = load_profile("acme-lab")
+    assert p.id == "acme-lab" and p.source == str(d / "acme-lab.yaml")
+    (d / "g7-baseline.yaml").write_text(_text("g7-baseline"))
+    with pytest.raises(PolicyError, match="already taken"):
+        list_profiles()

@@ -26,6 +26,7 @@ from jbgrade.policy._model import (
 )
 from jbgrade.policy._profile import (
     ENGINE_VERSION,
+    ENTRY_POINT_GROUP,
     Domain,
     Profile,
     canonical_json,
@@ -43,6 +44,7 @@ __all__ = [
     "DECISION_FORMAT_VERSION",
     "DECISION_KEYS",
     "ENGINE_VERSION",
+    "ENTRY_POINT_GROUP",
     "Atom",
     "Change",
     "CheckReport",

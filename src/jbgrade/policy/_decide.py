@@ -165,10 +165,14 @@ def _gate_entry(prof: Profile, cx: _Ctx) -> _Json | None:
 def _assumption_entry(prof: Profile, ce: CtxEval) -> _Json | None:
     if not ce.assumed:
         return None
+    title = "Context not given: precautionary defaults assumed"
+    if ce.ignored:
+        # A misspelt field is the usual cause of an unexpected assumption: say so.
+        title += f" (given but not declared by {prof.id}, ignored: {', '.join(ce.ignored)})"
     return {
         "id": "assumed_context",
         "kind": "assumption",
-        "title": "Context not given: precautionary defaults assumed",
+        "title": title,
         "conditions": [
             {
                 "on": f"context.{f}",

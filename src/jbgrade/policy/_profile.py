@@ -27,8 +27,9 @@ import datetime as _dt
 import hashlib
 import json
 import math
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENGINE_VERSION",
+    "ENTRY_POINT_GROUP",
     "Domain",
     "Profile",
     "canonical_json",
@@ -583,6 +585,12 @@ def parse_profile(text: str, source: str = "<profile>", tables: Tables | None = 
 # -- registry --------------------------------------------------------------------
 
 
+#: Entry-point group through which other packages ship profiles. An entry point
+#: resolves to a path (or a callable returning one) of a profile file or of a
+#: directory of ``*.yaml`` profiles; the file stem is the profile name.
+ENTRY_POINT_GROUP = "jbgrade.policy_profiles"
+
+
 def _shipped() -> dict[str, str]:
     """Shipped profile name -> resource file name."""
     root = resources.files("jbgrade.policy").joinpath("data/profiles")
@@ -593,9 +601,36 @@ def _shipped() -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def _plugins() -> dict[str, Path]:
+    """Profiles from the entry-point group: name -> file."""
+    out: dict[str, Path] = {}
+    shipped = _shipped()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+            target = Path(str(obj() if callable(obj) else obj))
+        except Exception as exc:  # a broken plug-in must not hide the others' names
+            raise PolicyError(
+                f"policy profile entry point {ep.name!r} ({ep.value}) failed to load: {exc}"
+            ) from exc
+        files = (
+            sorted(f for f in target.iterdir() if f.suffix in (".yaml", ".yml"))
+            if target.is_dir()
+            else [target]
+        )
+        for f in files:
+            if f.stem in shipped or f.stem in out:
+                raise PolicyError(
+                    f"profile name {f.stem!r} from entry point {ep.name!r} is already taken",
+                    path=str(f),
+                )
+            out[f.stem] = f
+    return out
+
+
 def list_profiles() -> list[str]:
-    """Names of the shipped profiles (what ``--profile NAME`` accepts)."""
-    return list(_shipped())
+    """Names ``--profile NAME`` accepts: shipped profiles and entry-point ones."""
+    return sorted({*_shipped(), *_plugins()})
 
 
 @cache
@@ -607,39 +642,63 @@ def _load_shipped(name: str) -> Profile:
     return prof
 
 
+@lru_cache(maxsize=256)
+def _load_file(path: str, mtime_ns: int, size: int) -> Profile:
+    # Keyed by modification time and size so an edited file is re-read.
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read profile: {exc}", path=path) from exc
+    return parse_profile(text, path)
+
+
 def _looks_like_path(ref: str) -> bool:
     return ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref
 
 
 def load_profile(ref: str | Path | Profile, tables: Tables | None = None) -> Profile:
-    """A shipped profile by name, or a profile file by path.
+    """A profile by name (shipped or from the entry-point group), or a profile file by path.
 
     Unknown names raise :class:`~jbgrade.UnknownProfileError` listing the
-    shipped ones; malformed files raise :class:`~jbgrade.PolicyError` with
+    available ones; malformed files raise :class:`~jbgrade.PolicyError` with
     ``file:line``.
     """
     if isinstance(ref, Profile):
         return ref
+    custom = tables is not None and tables is not default_tables()
     if isinstance(ref, Path) or _looks_like_path(ref) or Path(ref).is_file():
         p = Path(ref)
         try:
-            text = p.read_text(encoding="utf-8")
+            st = p.stat()
         except FileNotFoundError as exc:
             raise PolicyError("no such profile file", path=str(p)) from exc
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise PolicyError(f"cannot read profile: {exc}", path=str(p)) from exc
-        return parse_profile(text, str(p), tables)
-    if ref not in _shipped():
-        raise UnknownProfileError(
-            f"unknown profile {ref!r}; available: {', '.join(list_profiles())} "
-            "(or give a path to a profile .yaml file)"
-        )
-    if tables is not None and tables is not default_tables():
-        res = resources.files("jbgrade.policy").joinpath(f"data/profiles/{_shipped()[ref]}")
-        return parse_profile(res.read_text("utf-8"), f"{ref}.yaml", tables)
-    return _load_shipped(ref)
+        if p.is_dir():
+            raise PolicyError("a profile must be a file, not a directory", path=str(p))
+        if custom:
+            return parse_profile(p.read_text(encoding="utf-8"), str(p), tables)
+        return _load_file(str(p), st.st_mtime_ns, st.st_size)
+    if ref in _shipped():
+        if custom:
+            res = resources.files("jbgrade.policy").joinpath(f"data/profiles/{_shipped()[ref]}")
+            return parse_profile(res.read_text("utf-8"), f"{ref}.yaml", tables)
+        return _load_shipped(ref)
+    plugins = _plugins()
+    if ref in plugins:
+        prof = load_profile(plugins[ref], tables)
+        if prof.id != ref:
+            raise PolicyError(
+                f"profile file declares id {prof.id!r}, not {ref!r}", path=prof.source
+            )
+        return prof
+    raise UnknownProfileError(
+        f"unknown profile {ref!r}; available: {', '.join(list_profiles())} "
+        "(or give a path to a profile .yaml file)"
+    )
 
 
 def load_all_profiles() -> dict[str, Profile]:
-    """Every shipped profile, by name (in name order)."""
+    """Every available profile (shipped and entry-point), by name (in name order)."""
     return {name: load_profile(name) for name in list_profiles()}
