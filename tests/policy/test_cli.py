@@ -123,3 +123,27 @@ def test_policy_list_and_show() -> None:
     assert p.returncode == 0 and "us-export" in p.stdout
     p = cli("schema", "show", "policy-profile")
     assert p.returncode == 0 and json.loads(p.stdout)["title"].startswith("jbgrade policy")
+
+
+def test_context_file_yes_no_stay_strings(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx.yaml"
+    ctx.write_text("placed_on_eu_market: no\ndesignated: yes\n")
+    p = cli(
+        "decide",
+        WORST,
+        "--profile",
+        "eu-ai-act-gpai",
+        "--context",
+        str(ctx),
+        "--aware-on",
+        "2026-06-12",
+        "--json",
+    )
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["action"] == "none"  # not placed on the EU market: the AI Act does not apply
+    gate = out["fired_rules"][0]
+    assert gate["id"] == "applies_when"
+    assert {"on": "context.placed_on_eu_market", "actual": "no"}.items() <= gate["conditions"][
+        0
+    ].items()

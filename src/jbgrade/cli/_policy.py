@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.panel import Panel
 from rich.table import Table
 
-from jbgrade._errors import PolicyError
 from jbgrade.cli._common import out_console, print_json
 from jbgrade.policy import (
     Decision,
@@ -20,6 +17,7 @@ from jbgrade.policy import (
     decide,
     diff_profiles,
     list_profiles,
+    load_context_file,
     load_profile,
 )
 
@@ -35,29 +33,7 @@ _ACTION_STYLE = {
 
 
 def _load_context(path: Path | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise PolicyError("no such context file", path=str(path)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read context file: {exc}", path=str(path)) from exc
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        line = line + 1 if line is not None else getattr(exc, "lineno", None)
-        raise PolicyError(
-            f"context file is not valid {'JSON' if path.suffix == '.json' else 'YAML'}",
-            path=str(path),
-            line=line,
-        ) from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise PolicyError("context file must hold a mapping of field: value", path=str(path))
-    return data
+    return None if path is None else load_context_file(path)
 
 
 def _fmt(v: Any) -> str:

@@ -37,6 +37,7 @@ from jbgrade.policy._profile import (
     profile_schema,
 )
 from jbgrade.policy._spec import ACTIONS, CLOCKS, Atom, Citation, action_rank
+from jbgrade.policy._yaml import load_context_file
 
 __all__ = [
     "ACTIONS",
@@ -71,6 +72,7 @@ __all__ = [
     "diff_profiles",
     "list_profiles",
     "load_all_profiles",
+    "load_context_file",
     "load_profile",
     "parse_profile",
     "profile_schema",

@@ -3,21 +3,24 @@
 Profiles are reviewed by people and rejected by machines, so every error must
 point at ``file:line``. PyYAML's composer keeps marks on nodes; we build the
 plain data ourselves and record the line of each path on the way. Duplicate
-keys (which PyYAML silently accepts) are rejected, dates become ISO strings and
-``1e25`` (YAML 1.1 would read it as a string) is a float.
+keys (which PyYAML silently accepts) are rejected, dates become ISO strings,
+``1e25`` (YAML 1.1 would read it as a string) is a float and only
+``true``/``false`` are booleans (``yes``/``no`` stay strings).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from jbgrade._errors import PolicyError
 
-__all__ = ["Located", "load_located"]
+__all__ = ["Located", "load_context_file", "load_located"]
 
 Path_ = tuple[str | int, ...]
 
@@ -25,9 +28,20 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_Base):  # type: ignore[misc]
-    """SafeLoader plus floats without a dot (``1e25``)."""
+    """SafeLoader with YAML 1.2 booleans and floats without a dot (``1e25``)."""
 
 
+# YAML 1.2 booleans only: "yes", "no", "on", "off" stay strings (enum values like
+# designated: [no, yes] must not turn into booleans - the "Norway problem").
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
@@ -101,3 +115,35 @@ def load_located(text: str, source: str) -> Located:
     finally:
         loader.dispose()
     return Located(data, lines, source)
+
+
+def load_context_file(path: str | Path) -> dict[str, Any]:
+    """A decision context from a JSON or YAML file (a mapping of field: value).
+
+    YAML is read like profiles are (YAML 1.2 booleans, so ``designated: no``
+    stays the string ``"no"``); errors name the file and line.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise PolicyError("no such context file", path=str(p)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read context file: {exc}", path=str(p)) from exc
+    data: Any
+    if p.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise PolicyError(
+                f"context file is not valid JSON: {exc}",
+                path=str(p),
+                line=getattr(exc, "lineno", None),
+            ) from exc
+    else:
+        data = load_located(text, str(p)).data if text.strip() else None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PolicyError("context file must hold a mapping of field: value", path=str(p))
+    return data
