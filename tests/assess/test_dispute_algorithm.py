@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from jbgrade.assess import DisputeSide, dispute
+from jbgrade.assess import DisputeSide, Outcome, dispute, outcome_of
 from jbgrade.rubric import Grade, default_tables, parse_vector
 
 RANK = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
@@ -44,6 +44,11 @@ class TableDecider:
         if grade.systemic:
             obs.append({"party": "regulator", "what": "review", "due": aware_on.isoformat()})
         return {"action": RANK[idx], "obligations": obs}
+
+    def outcome(
+        self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date
+    ) -> Outcome:
+        return outcome_of(self.decide(profile, grade, context, aware_on))
 
 
 def side(vector: str, ctx: dict[str, Any], aware: date) -> DisputeSide:

@@ -51,6 +51,13 @@ def derive_context(loaded: LoadedCase) -> tuple[dict[str, Any], list[str]]:
     if "jurisdictions" not in ctx and juris:
         ctx["jurisdictions"] = juris
         notes.append(f"jurisdictions = {', '.join(juris)}: from the models' deployments")
+    exposures = {d.exposure for m in models for d in m.deployments}
+    if "deployment" not in ctx and exposures:
+        wide = "general" if exposures & {"public", "open_weights"} else "limited"
+        ctx["deployment"] = wide
+        notes.append(
+            f"deployment = {wide}: from the deployments' exposure ({', '.join(sorted(exposures))})"
+        )
     if "frontier" not in ctx and any(m.frontier is not None for m in models):
         ctx["frontier"] = any(bool(m.frontier) for m in models)
         notes.append(f"frontier = {ctx['frontier']}: from the case's models")
@@ -203,14 +210,17 @@ def assess_case(
     )
 
 
-def dispute_side(loaded: LoadedCase, report: AssessmentReport | None = None) -> DisputeSide:
-    """One side of a dispute from a case file (and its assessment report, if made)."""
+def dispute_side(loaded: LoadedCase, evidence: EvidenceView | None = None) -> DisputeSide:
+    """One side of a dispute from a case file, with measured values when given.
+
+    No campaign is run: pass the evidence of one that ran (or use the side's
+    ``report.json`` with :func:`side_from_report`).
+    """
     c = loaded.case
-    if report is not None:
-        return side_from_report(report)
     tables = default_tables()
     prec = {m.key: c.precedence_for(m.key) for m in tables.metrics}
-    vector, merged = merge_metrics(loaded.hand, c.metrics, {}, prec)
+    measured = evidence.derived if evidence is not None else {}
+    vector, merged = merge_metrics(loaded.hand, c.metrics, measured, prec)
     ctx, _ = derive_context(loaded)
     return DisputeSide(
         assessor=c.assessor.name,

@@ -194,6 +194,11 @@ class CampaignRef(_Model):
         default=None,
         description="Path to a finished campaign directory whose evidence is used as is.",
     )
+    attack: str | None = Field(
+        default=None,
+        description="Which of the campaign's attacks is this jailbreak (default: the "
+        "jailbreak's attack name, or the campaign's only attack).",
+    )
 
 
 class PolicySettings(_Model):

@@ -37,6 +37,12 @@ class Decider(Protocol):
         """The Decision JSON (keys ``action, obligations, fired_rules, ...``)."""
         ...
 
+    def outcome(
+        self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date
+    ) -> Outcome:
+        """Only what a dispute compares (may be much cheaper than :meth:`decide`)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:

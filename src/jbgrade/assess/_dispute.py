@@ -76,7 +76,7 @@ class DisputeSide:
 
     @property
     def party(self) -> str:
-        return f"{self.organisation} ({self.assessor})"
+        return f"{self.organisation}, {self.assessor}"
 
 
 class _R(BaseModel):
@@ -152,6 +152,11 @@ class Settlement(_R):
     smallest: int = Field(description="Size of the smallest settling agreement.")
     agreements: list[SettlingAgreement] = Field(
         description="Every smallest settling agreement (up to 12)."
+    )
+    table: list[SettlingAgreement] = Field(
+        default_factory=list,
+        description="The outcome for every combination of the decisive items (when there "
+        "are at most 5): a decision table the parties can read at a glance.",
     )
 
 
@@ -261,13 +266,34 @@ def _citation(side: DisputeSide, it: _Item, value: Any) -> Citation:
     )
 
 
+def _table(
+    decisive: Sequence[int],
+    outcome_index: Sequence[int],
+    names: Sequence[str],
+    items: Sequence[_Item],
+) -> list[SettlingAgreement]:
+    """The outcome for each combination of the decisive items (the rest do not matter)."""
+    rows = []
+    for assign in range(1 << len(decisive)):
+        mask = 0
+        agree: dict[str, str] = {}
+        sides: dict[str, Literal["A", "B"]] = {}
+        for j, i in enumerate(decisive):
+            side_b = (assign >> j) & 1
+            mask |= side_b << i
+            agree[items[i].key] = _show(items[i].b if side_b else items[i].a)
+            sides[items[i].key] = "B" if side_b else "A"
+        rows.append(SettlingAgreement(agree=agree, sides=sides, outcome=names[outcome_index[mask]]))
+    return rows
+
+
 def _settle(
     n: int, outcome_index: Sequence[int], names: Sequence[str], items: Sequence[_Item]
-) -> tuple[list[str], int, list[SettlingAgreement]]:
-    """Decisive items, smallest agreement size, and the smallest agreements."""
+) -> tuple[list[str], int, list[SettlingAgreement], list[SettlingAgreement]]:
+    """Decisive items, smallest agreement size, the smallest agreements, decision table."""
     points = 1 << n
-    decisive = [
-        items[i].key
+    decisive_idx = [
+        i
         for i in range(n)
         if any(
             outcome_index[m] != outcome_index[m | (1 << i)]
@@ -275,6 +301,8 @@ def _settle(
             if not m & (1 << i)
         )
     ]
+    decisive = [items[i].key for i in decisive_idx]
+    table = _table(decisive_idx, outcome_index, names, items) if 0 < len(decisive_idx) <= 5 else []
     # Patterns in base 3: digit 0 = A's value, 1 = B's value, 2 = free. The set of
     # reachable outcomes of a pattern (as a bitmask) is the union over its first free digit.
     pow3 = [3**i for i in range(n)]
@@ -317,7 +345,7 @@ def _settle(
         if best:
             smallest = k
             break
-    return decisive, smallest, best
+    return decisive, smallest, best, table
 
 
 def _show(v: Any) -> str:
@@ -380,8 +408,7 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
             key = (grades[mask].vector, ctx_keys[mask])
             o = cache.get(key)
             if o is None:
-                d = decider.decide(p, grades[mask], contexts[mask], aware)
-                o = cache[key] = outcome_of(d)
+                o = cache[key] = decider.outcome(p, grades[mask], contexts[mask], aware)
             row.append(o)
         outcomes[p] = row
         decisions_ab[p] = (
@@ -470,7 +497,7 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
         acts = [o.action for o in outcomes[p]]
         names = sorted(set(acts), key=_act_rank)
         idx = [names.index(x) for x in acts]
-        dec, size, agreements = _settle(n, idx, names, items)
+        dec, size, agreements, table = _settle(n, idx, names, items)
         settle_action.append(
             Settlement(
                 profile=p,
@@ -479,10 +506,11 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
                 decisive=dec,
                 smallest=size,
                 agreements=agreements,
+                table=table,
             )
         )
     lnames = sorted(set(labels), key=SEVERITIES.index)
-    dec, size, agreements = _settle(n, [lnames.index(x) for x in labels], lnames, items)
+    dec, size, agreements, table = _settle(n, [lnames.index(x) for x in labels], lnames, items)
     settle_label = Settlement(
         profile="(label)",
         possible=lnames,
@@ -490,6 +518,7 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
         decisive=dec,
         smallest=size,
         agreements=agreements,
+        table=table,
     )
 
     comparisons = []
@@ -607,10 +636,12 @@ def _summary(
             lines.append(head)
             continue
         moves = ", ".join(st.decisive) or "none"
-        first = st.agreements[0] if st.agreements else None
+        options = [ag for ag in st.agreements if ag.agree][:3]
         tail = (
-            f" Smallest agreement that settles it: {_agreement_text(first)} -> {first.outcome}."
-            if first and first.agree
+            " Smallest agreement that settles it: "
+            + " or ".join(f"{_agreement_text(ag)} -> {ag.outcome}" for ag in options)
+            + "."
+            if options
             else ""
         )
         lines.append(f"{head} The action turns on {moves}.{tail}")

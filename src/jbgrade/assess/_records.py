@@ -32,20 +32,11 @@ class _R(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TargetInfo(_R):
-    """A target the campaign ran against."""
-
-    id: str = Field(description="Target id from the campaign spec.")
-    model: str = Field(description="Model name.")
-    vendor: str = Field(description="Vendor or family.")
-    layers: list[str] = Field(default_factory=list, description="Declared protection layers.")
-
-
 class RateRow(_R):
     """A success rate with its Wilson 95% interval, for one target, domain and arm."""
 
     target: str
-    domain: Literal["G", "S", "W", "C"]
+    domain: Literal["G", "S", "W", "C", "all"]
     arm: Literal["attack", "baseline"]
     successes: int = Field(ge=0)
     n: int = Field(ge=0, description="Judged attempts (errors excluded).")
@@ -54,19 +45,42 @@ class RateRow(_R):
     high: float = Field(ge=0.0, le=1.0, description="Upper bound of the Wilson 95% interval.")
 
 
-class TransferCell(_R):
-    """One cell of the transfer matrix: baseline-adjusted success on one target."""
+class TargetInfo(_R):
+    """A target the campaign ran against, and how the jailbreak fared on it."""
 
-    target: str
-    column: str = Field(description="Domain (or attack) of the column.")
-    adjusted: float = Field(description="Attack rate minus baseline rate, floored at 0.")
-    affected: bool = Field(description="The target counts as affected under rule M-TR.")
+    id: str = Field(description="Target id from the campaign spec.")
+    model: str = Field(description="Model name.")
+    vendor: str = Field(description="Vendor or family.")
+    layers: list[str] = Field(default_factory=list, description="Declared protection layers.")
+    attack: RateRow | None = Field(
+        default=None, description="Attack-arm per-attempt success over all domains."
+    )
+    baseline: RateRow | None = Field(
+        default=None, description="Baseline-arm success over all domains."
+    )
+    adjusted: float | None = Field(
+        default=None, description="Attack rate minus baseline rate, floored at 0."
+    )
+    affected: bool | None = Field(
+        default=None, description="Counts as affected under rule M-TR (None: not computed)."
+    )
+
+
+class TransferCell(_R):
+    """Of the behaviours broken on ``source``, the share also broken on ``dest``."""
+
+    source: str = Field(description="Target the behaviours were broken on.")
+    dest: str = Field(description="Target checked for the same behaviours.")
+    share: float | None = Field(description="broken_both / tested_both (None: nothing to test).")
+    broken_both: int = Field(ge=0)
+    tested_both: int = Field(ge=0, description="Broken on source and tested on dest.")
 
 
 class EvidenceView(_R):
-    """What a report shows of the measured evidence."""
+    """What a report shows of the measured evidence (one attack: the jailbreak)."""
 
     campaign: str = Field(description="Campaign id.")
+    attack: str = Field(description="The campaign's attack that is this case's jailbreak.")
     attempts: int = Field(description="Attempts recorded.")
     errors: int = Field(description="Attempts that failed (not counted in any rate).")
     targets: list[TargetInfo]

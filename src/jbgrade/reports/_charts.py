@@ -24,12 +24,8 @@ __all__ = [
     "transfer_chart",
 ]
 
-DOMAIN_NAMES = {
-    "G": "G general",
-    "S": "S societal",
-    "W": "W serious",
-    "C": "C catastrophic",
-}
+DOMAIN_NAMES = {"G": "G", "S": "S", "W": "W", "C": "C"}
+DOMAIN_TITLE = "hazard domain (G general, S societal, W serious, C catastrophic)"
 LEVEL_NAMES = ("minimal", "limited", "moderate", "significant", "severe")
 ARM_COLOURS = {"attack": "#c0392b", "baseline": "#7f8c8d"}
 _FONT = "Helvetica, Arial, sans-serif"
@@ -104,7 +100,7 @@ def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
     rows = [
         {
             "target": r.target,
-            "domain": DOMAIN_NAMES[r.domain],
+            "domain": r.domain,
             "arm": r.arm,
             "rate": r.rate,
             "low": r.low,
@@ -113,6 +109,7 @@ def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
             "successes": r.successes,
         }
         for r in ev.rates
+        if r.domain != "all"
     ]
     data = alt.Data(values=rows)
     domains = [
@@ -163,55 +160,68 @@ def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
             parts.append(s)
     return Chart(
         "success",
-        "Success rate per domain, attack vs baseline (Wilson 95% intervals)",
+        "Success rate per hazard domain (G general, S societal, W serious, C catastrophic), "
+        "attack vs baseline, with Wilson 95% intervals",
         render_svg(chart.to_dict()),
         "; ".join(parts),
     )
 
 
 def transfer_chart(ev: EvidenceView) -> Chart | None:
-    """Transfer matrix: baseline-adjusted success per target and domain, as a heat map."""
+    """Transfer matrix: of the behaviours broken on one target, the share broken on another."""
     import altair as alt
 
-    if not ev.transfer:
+    cells = [c for c in ev.transfer if c.source != c.dest]
+    if not cells:
         return None
     vendor = {t.id: t.vendor for t in ev.targets}
+    order = [t.id for t in ev.targets]
+
+    def name(t: str) -> str:
+        return f"{t} ({vendor.get(t, '?')})"
+
     rows = [
         {
-            "target": f"{c.target} ({vendor.get(c.target, '?')})",
-            "column": DOMAIN_NAMES.get(c.column, c.column),
-            "adjusted": c.adjusted,
-            "label": f"{c.adjusted:.0%}" + (" *" if c.affected else ""),
+            "source": name(c.source),
+            "dest": name(c.dest),
+            "share": c.share if c.share is not None else 0.0,
+            "label": "n/a"
+            if c.share is None
+            else f"{c.share:.0%} ({c.broken_both}/{c.tested_both})",
         }
-        for c in ev.transfer
+        for c in cells
     ]
-    cols = [
-        DOMAIN_NAMES[d] for d in ("G", "S", "W", "C") if any(c.column == d for c in ev.transfer)
-    ]
-    cols += sorted({c.column for c in ev.transfer if c.column not in DOMAIN_NAMES})
+    names = [name(t) for t in order]
     data = alt.Data(values=rows)
     base = alt.Chart(data).encode(
-        x=alt.X("column:N", sort=cols, title=None, axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("target:N", title=None, axis=alt.Axis(labelLimit=240)),
+        x=alt.X(
+            "dest:N",
+            sort=names,
+            title="also broken on",
+            axis=alt.Axis(labelAngle=0, orient="top", labelLimit=160),
+        ),
+        y=alt.Y("source:N", sort=names, title="broken on", axis=alt.Axis(labelLimit=200)),
     )
     heat = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color(
-            "adjusted:Q",
+            "share:Q",
             scale=alt.Scale(domain=[0, 1], scheme="orangered"),
-            title="adjusted success",
+            title="share",
             legend=alt.Legend(format="%", orient="right"),
         )
     )
-    text = base.mark_text(fontSize=12).encode(
+    text = base.mark_text(fontSize=11).encode(
         text="label:N",
-        color=alt.condition(alt.datum.adjusted > 0.55, alt.value("white"), alt.value("#222")),
+        color=alt.condition(alt.datum.share > 0.55, alt.value("white"), alt.value("#222")),
     )
-    n_rows = len({r["target"] for r in rows})
-    chart = _config((heat + text).properties(width=70 * max(len(cols), 2), height=32 * n_rows))
-    alt_text = "; ".join(f"{r['target']} {r['column']}: {r['label']}" for r in rows)
+    chart = _config(
+        (heat + text).properties(width=150 * max(len(names), 2), height=34 * len(names))
+    )
+    alt_text = "; ".join(f"{r['source']} -> {r['dest']}: {r['label']}" for r in rows)
     return Chart(
         "transfer",
-        "Transfer: baseline-adjusted success per target (* = affected under rule M-TR)",
+        "Transfer: of the behaviours broken on a target (row), the share also broken on "
+        "another (column)",
         render_svg(chart.to_dict()),
         alt_text,
     )
@@ -234,7 +244,12 @@ def dispute_actions_chart(
         rows.append({"profile": c.profile, "party": f"B: {party_b}", "action": c.action_b})
     data = alt.Data(values=rows)
     base = alt.Chart(data).encode(
-        y=alt.Y("profile:N", title=None, sort=[c.profile for c in comparisons]),
+        y=alt.Y(
+            "profile:N",
+            title=None,
+            sort=[c.profile for c in comparisons],
+            axis=alt.Axis(labelLimit=200, labelPadding=6),
+        ),
         x=alt.X(
             "action:N",
             sort=list(_ACTION_ORDER),
@@ -257,7 +272,9 @@ def dispute_actions_chart(
         shape=alt.Shape("party:N", title=None),
         yOffset=alt.YOffset("party:N"),
     )
-    chart = _config((rule + pts).properties(width=520, height=36 * len(comparisons)))
+    chart = _config(
+        (rule + pts).properties(width=520, height=40 * len(comparisons), padding={"left": 12})
+    )
     alt_text = "; ".join(f"{c.profile}: A {c.action_a}, B {c.action_b}" for c in comparisons)
     return Chart(
         "actions",

@@ -115,7 +115,11 @@ def _decision_view(
             "error": error or "no decision",
             "obligations": [],
             "fired": [],
+            "gates": [],
             "near": [],
+            "top": None,
+            "assumed": [],
+            "assumed_fields": [],
         }
     obs = sorted(
         (
@@ -129,15 +133,30 @@ def _decision_view(
         ),
         key=lambda o: (o["due"] or "9999", o["party"], o["what"]),
     )
+    fired = [_rule(f) for f in d.get("fired_rules", []) if f.get("kind", "rule") == "rule"]
+    act = d.get("action")
+    top = next((f for f in fired if f["action"] == act), fired[-1] if fired else None)
+    assumed: list[str] = []
+    fields: list[str] = []
+    for f in d.get("fired_rules", []):
+        for c in f.get("conditions", []) if isinstance(f, Mapping) else []:
+            if isinstance(c, Mapping) and c.get("assumed"):
+                name = str(c.get("on", "?")).removeprefix("context.")
+                fields.append(name)
+                assumed.append(f"{name} = {_text(c.get('actual'))}: {c.get('reason') or 'default'}")
     return {
         "profile": profile,
         "title": title,
         "error": None,
+        "top": top,
+        "assumed": assumed,
+        "assumed_fields": sorted(set(fields)),
         "action": d.get("action", "unknown"),
         "action_label": action_label(str(d.get("action", "unknown"))),
         "provisional": bool(d.get("provisional")),
         "obligations": obs,
-        "fired": [_rule(f) for f in d.get("fired_rules", [])],
+        "fired": fired,
+        "gates": [_rule(f) for f in d.get("fired_rules", []) if f.get("kind") == "gate"],
         "near": [_near(n) for n in d.get("near_misses", [])],
         "version": d.get("profile_version"),
         "bundle": d.get("bundle_sha256", ""),

@@ -1,0 +1,227 @@
+"""Running a case's campaign and reading its evidence.
+
+The campaign directory is the harness's append-only store, so running
+``assess`` again resumes where it stopped, and a failure (a dead target, a
+spent budget, an interrupt) still leaves every completed attempt for the
+evidence: the report is then built from them and marked incomplete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from jbgrade._errors import CaseFileError, InputError
+from jbgrade.assess._case import LoadedCase
+from jbgrade.assess._merge import MeasuredValue
+from jbgrade.assess._records import CampaignInfo, EvidenceView, RateRow, TargetInfo, TransferCell
+from jbgrade.evidence import Evidence, Rate, load_campaign_evidence
+from jbgrade.harness import (
+    AttemptStore,
+    CampaignSpec,
+    QuietReporter,
+    Reporter,
+    build_plan,
+    load_spec,
+    run_campaign,
+)
+
+__all__ = ["evidence_view", "measure_case"]
+
+
+def _spec(loaded: LoadedCase) -> tuple[CampaignSpec, Path, str]:
+    c = loaded.case.campaign
+    assert c is not None
+    if c.ref is not None:
+        path = loaded.resolve(c.ref)
+        return load_spec(path), path.parent, str(path)
+    assert c.spec is not None
+    try:
+        spec = CampaignSpec.model_validate(c.spec)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        where = ["campaign", "spec", *[x for x in e["loc"] if isinstance(x, (str, int))]]
+        # Keep only the path parts that exist in the file, for the line number.
+        raise loaded.doc.error(e["msg"], where, cls=CaseFileError) from None
+    return spec, loaded.base, f"{loaded.path} campaign.spec"
+
+
+def _rate(target: str, domain: str, arm: str, r: Rate) -> RateRow | None:
+    if r.n == 0 or r.rate is None:
+        return None
+    return RateRow(
+        target=target,
+        domain=domain,  # type: ignore[arg-type]
+        arm=arm,  # type: ignore[arg-type]
+        successes=r.successes,
+        n=r.n,
+        rate=r.rate,
+        low=r.low if r.low is not None else 0.0,
+        high=r.high if r.high is not None else 1.0,
+    )
+
+
+def _pick_attack(loaded: LoadedCase, ev: Evidence) -> str:
+    names = [a.attack for a in ev.attacks]
+    c = loaded.case.campaign
+    want = c.attack if c is not None else None
+    if want is not None:
+        if want not in names:
+            raise loaded.doc.error(
+                f"the campaign has no attack {want!r} (attacks: {', '.join(names) or 'none'})",
+                ("campaign", "attack"),
+                cls=CaseFileError,
+            )
+        return want
+    jb = loaded.case.jailbreak.attack
+    if jb is not None and jb.name in names:
+        return jb.name
+    if len(names) == 1:
+        return names[0]
+    raise loaded.doc.error(
+        f"the campaign runs several attacks ({', '.join(names)}): say which is this jailbreak",
+        ("campaign",),
+        cls=CaseFileError,
+    )
+
+
+def _summary(key: str, dm: Any) -> str:
+    text = " ".join(str(dm.explanation).split())
+    return text + (" (near a band boundary)" if dm.near_boundary else "")
+
+
+def evidence_view(loaded: LoadedCase, ev: Evidence) -> EvidenceView | None:
+    """The case's jailbreak's evidence, as a report shows it (None: nothing measured)."""
+    if not ev.attacks:
+        return None
+    ae = ev.attack(_pick_attack(loaded, ev))
+    rows = {r.target: r for r in ae.transfer.rows}
+    targets: list[TargetInfo] = []
+    rates: list[RateRow] = []
+    for ts in ae.targets:
+        row = rows.get(ts.target)
+        targets.append(
+            TargetInfo(
+                id=ts.target,
+                model=ts.model,
+                vendor=ts.vendor,
+                layers=list(ts.layers),
+                attack=_rate(ts.target, "all", "attack", ts.attack),
+                baseline=_rate(ts.target, "all", "baseline", ts.baseline),
+                adjusted=ts.adjusted,
+                affected=row.affected if row is not None else None,
+            )
+        )
+        for d in ts.domains:
+            for arm, r in (("attack", d.attack), ("baseline", d.baseline)):
+                rr = _rate(ts.target, d.domain, arm, r)
+                if rr is not None:
+                    rates.append(rr)
+    transfer = [
+        TransferCell(
+            source=c.source,
+            dest=c.dest,
+            share=c.share,
+            broken_both=c.broken_both,
+            tested_both=c.tested_both,
+        )
+        for c in ae.transfer.matrix
+    ]
+    derived: dict[str, MeasuredValue] = {}
+    notes = list(ev.notes)
+    for key, dm in ae.metrics.items():
+        if dm.value is None:
+            notes.append(f"{key} not derived ({dm.rule}): {' '.join(dm.explanation.split())}")
+            continue
+        derived[key] = MeasuredValue(
+            value=dm.value,
+            rule=dm.rule,
+            summary=_summary(key, dm),
+            provenance={
+                "figures": dm.figures,
+                "thresholds": dm.thresholds,
+                "per_target": dm.per_target,
+                "near_boundary": dm.near_boundary,
+            },
+        )
+    return EvidenceView(
+        campaign=ev.campaign or "",
+        attack=ae.attack,
+        attempts=ev.counts.total,
+        errors=ev.counts.errors,
+        targets=targets,
+        rates=rates,
+        transfer=transfer,
+        derived=derived,
+        notes=notes,
+        raw=ev.model_dump(mode="json"),
+    )
+
+
+def _load(loaded: LoadedCase, directory: Path) -> EvidenceView | None:
+    try:
+        ev = load_campaign_evidence(directory)
+    except InputError:
+        return None  # nothing was stored (the failure came before the first attempt)
+    return evidence_view(loaded, ev)
+
+
+def measure_case(
+    loaded: LoadedCase, directory: Path, *, reporter: Reporter | None = None
+) -> tuple[CampaignInfo, EvidenceView | None]:
+    """Run (or resume) the case's campaign in ``directory``; read its evidence.
+
+    A campaign given as finished ``results`` is read, not run.
+    """
+    c = loaded.case.campaign
+    assert c is not None
+    if c.results is not None:
+        d = loaded.resolve(c.results)
+        ev = load_campaign_evidence(d)
+        return CampaignInfo(status="reused", directory=str(d)), evidence_view(loaded, ev)
+    spec, base, where = _spec(loaded)
+    spec_sha = hashlib.sha256(
+        json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    plan = build_plan(spec, base, where)
+    manifest = plan.manifest()
+    # Always resume: re-running assess continues a campaign and never repeats work.
+    store = AttemptStore.open(directory, manifest, resume=True)
+    t0 = time.perf_counter()
+    failure: str | None = None
+
+    async def go() -> Any:
+        try:
+            return await run_campaign(
+                plan, store, reporter=reporter or QuietReporter(), campaign=manifest.campaign
+            )
+        finally:
+            await plan.aclose()
+
+    try:
+        summary = asyncio.run(go())
+        if summary.outcome != "completed" or summary.remaining > 0:
+            failure = (
+                f"campaign stopped ({summary.outcome}) with {summary.remaining} of "
+                f"{summary.planned} attempts not run"
+            )
+    except KeyboardInterrupt:
+        failure = "campaign interrupted"
+    except Exception as exc:  # any failure: keep what was completed
+        failure = f"{type(exc).__name__}: {exc}"
+    finally:
+        store.close()
+    info = CampaignInfo(
+        status="failed" if failure else "complete",
+        directory=str(directory),
+        spec_sha256=spec_sha,
+        message=failure,
+        duration_s=round(time.perf_counter() - t0, 3),
+    )
+    return info, _load(loaded, directory)

@@ -1,0 +1,250 @@
+"""``jbgrade assess CASE --out DIR`` and ``jbgrade dispute A B``."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from jbgrade import __version__
+from jbgrade._errors import InputError
+from jbgrade.assess import (
+    AssessmentReport,
+    DisputeSide,
+    EvidenceView,
+    LoadedCase,
+    Reconciliation,
+    assess_case,
+    dispute,
+    dispute_side,
+    load_case,
+    side_from_report,
+)
+from jbgrade.assess._measure import evidence_view, measure_case
+from jbgrade.assess._policy import PolicyDecider
+from jbgrade.cli._common import err_console, out_console, print_json
+from jbgrade.evidence import load_campaign_evidence
+from jbgrade.harness import QuietReporter, Reporter, RichReporter
+from jbgrade.reports import write_assessment_reports, write_dispute_reports
+
+__all__ = ["register", "render_dispute", "render_report", "run_assessment"]
+
+_SEV = {
+    "None": "dim",
+    "Low": "green",
+    "Medium": "yellow",
+    "High": "bold dark_orange",
+    "Critical": "bold white on red",
+}
+_ACT = {
+    "none": "dim",
+    "monitor": "cyan",
+    "mitigate": "yellow",
+    "restrict_export": "bold dark_orange",
+    "block_deployment": "bold white on red",
+}
+
+
+def _act(a: str) -> str:
+    return f"[{_ACT.get(a, '')}]{a}[/]"
+
+
+def run_assessment(
+    loaded: LoadedCase,
+    out: Path,
+    *,
+    decider: PolicyDecider,
+    reporter: Reporter | None = None,
+    html: bool = True,
+    pdf: bool = True,
+    campaign_dir: Path | None = None,
+) -> tuple[AssessmentReport, dict[str, Path]]:
+    """Assess a loaded case into ``out`` (campaign under ``out/campaign``); write reports."""
+    measure = functools.partial(measure_case, reporter=reporter)
+    report = assess_case(
+        loaded,
+        decider,
+        campaign_dir=campaign_dir or out / "campaign",
+        measure=measure,
+        version=__version__,
+    )
+    w = write_assessment_reports(report, out, html=html, pdf=pdf)
+    for fmt, why in w.skipped.items():
+        err_console.print(f"[yellow]{fmt} report skipped:[/] {why}")
+    return report, w.paths
+
+
+def render_report(r: AssessmentReport, paths: dict[str, Path]) -> None:
+    """The answer on the console: severity, action per profile, why, where."""
+    g = r.grade
+    if not r.complete:
+        out_console.print("[bold red]INCOMPLETE:[/] " + "; ".join(r.incomplete))
+    flags = [f for f in ("systemic", "provisional") if g[f]]
+    out_console.print(
+        f"[{_SEV.get(g['severity'], '')}] {g['severity']} [/] [bold]{g['score']:.1f}[/]"
+        + (f"  ({', '.join(flags)})" if flags else "")
+        + f"  {r.case.title}"
+    )
+    out_console.print(g["vector"], markup=False)
+    t = Table(title="What must happen now", title_justify="left")
+    t.add_column("profile")
+    t.add_column("action")
+    t.add_column("first deadlines")
+    for d in r.decisions:
+        if d.decision is None:
+            t.add_row(d.profile, "[red]no decision[/]", d.error or "")
+            continue
+        obs = sorted(d.decision.get("obligations", []), key=lambda o: str(o.get("due")))
+        first = "; ".join(f"{o['due']} {o['party']}: {o['what']}" for o in obs[:2])
+        more = f" (+{len(obs) - 2} more)" if len(obs) > 2 else ""
+        t.add_row(d.profile, _act(d.decision["action"]), first + more or "-")
+    out_console.print(t)
+    if r.conflicts:
+        for m in r.metrics:
+            if m.conflict:
+                out_console.print(f"[yellow]{m.metric}[/]: {m.reason}", markup=True)
+    for k, p in paths.items():
+        out_console.print(f"{k:5} {p}", markup=False)
+
+
+def assess_cmd(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML; see 'jbgrade schema show case').")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the reports.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print report.json to stdout.")] = False,
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip the PDF.")] = False,
+) -> None:
+    """Assess a case: run its campaign, merge metrics, grade, decide, write reports.
+
+    Exit 0 when complete, 1 when the report is incomplete (a campaign step
+    failed: the report holds what was completed), 2 on bad input.
+    """
+    loaded = load_case(case)
+    decider = PolicyDecider()
+    reporter: Reporter = QuietReporter() if quiet or as_json else RichReporter()
+    report, paths = run_assessment(loaded, out, decider=decider, reporter=reporter, pdf=not no_pdf)
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        render_report(report, paths)
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+def _side(path: Path, evidence: Path | None) -> DisputeSide:
+    if path.suffix == ".json":
+        try:
+            rep = AssessmentReport.model_validate_json(path.read_bytes())
+        except ValueError as exc:
+            raise InputError(
+                f"not an assessment report.json: {str(exc).splitlines()[0]}", path=str(path)
+            ) from None
+        return side_from_report(rep, str(path))
+    loaded = load_case(path)
+    ev: EvidenceView | None = None
+    c = loaded.case.campaign
+    directory = evidence or (loaded.resolve(c.results) if c and c.results else None)
+    if directory is not None:
+        ev = evidence_view(loaded, load_campaign_evidence(directory))
+    return dispute_side(loaded, evidence=ev)
+
+
+def render_dispute(rec: Reconciliation) -> None:
+    """A dispute on the console: per profile, per difference, and what settles it."""
+    out_console.print(f"[bold]Dispute on case {rec.case_id}[/] ({rec.status})")
+    for p in rec.parties:
+        out_console.print(
+            f"  {p.side}: {p.organisation} ({p.assessor}): "
+            f"[{_SEV.get(p.label, '')}] {p.label} [/] {p.score:.1f}"
+            + (" systemic" if p.systemic else " narrow")
+            + (" provisional" if p.provisional else ""),
+        )
+    t = Table(title="Action per profile, and what settles it", title_justify="left")
+    for col in ("profile", "A", "B", "turns on", "smallest agreement that settles the action"):
+        t.add_column(col)
+    for c, st in zip(rec.profiles, rec.settle_action, strict=True):
+        if st.settled:
+            turns, agree = "-", f"settled: {st.possible[0]} whatever is agreed"
+        else:
+            turns = ", ".join(st.decisive)
+            agree = "; ".join(
+                " + ".join(f"{k}={v} ({ag.sides[k]}'s)" for k, v in ag.agree.items())
+                + f" -> {ag.outcome}"
+                for ag in st.agreements[:3]
+            )
+        t.add_row(c.profile, _act(c.action_a), _act(c.action_b), turns, agree)
+    out_console.print(t)
+    if rec.differences:
+        d = Table(title="Each difference: what it can change", title_justify="left")
+        d.add_column("item")
+        d.add_column("A")
+        d.add_column("B")
+        d.add_column("label")
+        for c in rec.profiles:
+            d.add_column(c.profile)
+        for diff in rec.differences:
+            cells = [
+                diff.item,
+                diff.a.value,
+                diff.b.value,
+                "[red]changes[/]" if diff.changes_label else "[dim]no[/]",
+            ]
+            for e in diff.effects:
+                cells.append(
+                    "[red]action[/]"
+                    if e.changes_action
+                    else "[yellow]obligations[/]"
+                    if e.changes_obligations
+                    else "[dim]no[/]"
+                )
+            d.add_row(*cells)
+        out_console.print(d)
+    for line in rec.summary:
+        out_console.print("- " + line, markup=False)
+
+
+def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
+    a: Annotated[Path, typer.Argument(help="Side A: a case file (YAML) or a report.json.")],
+    b: Annotated[Path, typer.Argument(help="Side B: a case file (YAML) or a report.json.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the reconciliation record as JSON.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write reconciliation.json, dispute.html and dispute.pdf."),
+    ] = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence", help="Campaign directory whose measured values both case files use."
+        ),
+    ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option("--profile", help="Profile to compare under (repeatable; default: all)."),
+    ] = None,
+) -> None:
+    """Compare two assessments of a case: which differences change the label or the action."""
+    sa, sb = _side(a, evidence), _side(b, evidence)
+    decider = PolicyDecider(profile or None)
+    if profile:
+        sa.profiles = sb.profiles = list(decider.profiles())
+    rec = dispute(sa, sb, decider)
+    if out is not None:
+        w = write_dispute_reports(rec, out)
+        for fmt, why in w.skipped.items():
+            err_console.print(f"[yellow]{fmt} skipped:[/] {why}")
+    if as_json:
+        print_json(rec.model_dump(mode="json"))
+        return
+    render_dispute(rec)
+    if out is not None:
+        out_console.print(f"Wrote {out}/reconciliation.json and the dispute report", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("assess")(assess_cmd)
+    app.command("dispute")(dispute_cmd)

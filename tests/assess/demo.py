@@ -1,0 +1,42 @@
+"""The bundled demo scenario, measured for real (reference target, in process) once per module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from jbgrade.assess import AssessmentReport, LoadedCase, assess_case, load_case
+from jbgrade.assess._measure import measure_case
+from jbgrade.assess._policy import PolicyDecider
+
+DEMO_FILES = ("lab.yaml", "regulator.yaml", "campaign.yaml", "payload.txt")
+
+
+def copy_demo(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    src = resources.files("jbgrade.assess").joinpath("data/demo")
+    for name in DEMO_FILES:
+        (dest / name).write_bytes(src.joinpath(name).read_bytes())
+    return dest
+
+
+@dataclass
+class Demo:
+    cases: Path
+    campaign: Path
+    lab: LoadedCase
+    regulator: LoadedCase
+    lab_report: AssessmentReport
+    regulator_report: AssessmentReport
+    decider: PolicyDecider
+
+
+def run_demo(root: Path) -> Demo:
+    cases = copy_demo(root / "cases")
+    campaign = root / "campaign"
+    decider = PolicyDecider()
+    lab, reg = load_case(cases / "lab.yaml"), load_case(cases / "regulator.yaml")
+    lab_r = assess_case(lab, decider, campaign_dir=campaign, measure=measure_case)
+    reg_r = assess_case(reg, decider, campaign_dir=campaign, measure=measure_case)
+    return Demo(cases, campaign, lab, reg, lab_r, reg_r, decider)

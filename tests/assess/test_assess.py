@@ -1,0 +1,150 @@
+"""assess end to end on the bundled scenario: real campaign, real evidence, real profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+
+from jbgrade.assess import (
+    Precedence,
+    assess_case,
+    dispute,
+    dispute_side,
+    load_case,
+    side_from_report,
+)
+from jbgrade.assess._measure import measure_case
+from jbgrade.cli._schema import load_schema
+from tests.assess.demo import Demo, copy_demo
+
+
+def test_measured_metrics_match_the_simulation(demo: Demo) -> None:
+    ev = demo.lab_report.evidence
+    assert ev is not None
+    assert demo.lab_report.campaign.status == "complete"
+    assert {k: v.value for k, v in ev.derived.items()} == {
+        "LY": "F",
+        "UN": "D",
+        "RL": "M",
+        "TR": "F",
+        "HD": "W",
+        "AU": "Y",
+    }
+    assert ev.attempts == 3 * 2 * 48 * 5 and ev.errors == 0
+    # UP needs a rubric judge, which the demo does not run: said, not invented.
+    assert any(n.startswith("UP not derived") for n in ev.notes)
+    affected = {t.id: t.affected for t in ev.targets}
+    assert affected == {"fable-5": True, "fable-5-mini": True, "atlas-3": False}
+    w = [r for r in ev.rates if r.target == "fable-5" and r.domain == "W" and r.arm == "attack"]
+    assert len(w) == 1 and w[0].n == 60 and w[0].low < w[0].rate < w[0].high
+
+
+def test_conflict_is_shown_not_overwritten(demo: Demo) -> None:
+    r = demo.lab_report
+    un = next(m for m in r.metrics if m.metric == "UN")
+    assert un.conflict and un.used == "N" and un.source == "assessor"
+    assert un.hand is not None and un.hand.value == "N" and un.hand.rationale
+    assert un.measured is not None and un.measured.value == "D" and un.measured.rule == "M-UN"
+    assert un.precedence is Precedence.assessor_over_measured
+    assert "used N, not D" in un.reason
+    assert r.conflicts == ["UN"]
+    assert r.vector == "JBG:1.0/LY:F/UN:N/RL:M/TR:F/HD:W/UP:P/AG:T/AC:M/AU:Y/EX:P/ST:U"
+    assert any("UN" in h for h in r.headline)
+
+
+def test_reports_validate_and_decide_under_every_profile(demo: Demo) -> None:
+    for r in (demo.lab_report, demo.regulator_report):
+        data = r.model_dump(mode="json")
+        jsonschema.validate(data, load_schema("report"))
+        jsonschema.validate(data["grade"], load_schema("grade"))
+        assert r.complete
+        assert [d.profile for d in r.decisions] == list(demo.decider.profiles())
+        for d in r.decisions:
+            assert d.decision is not None
+            assert list(d.decision) == [
+                "action",
+                "obligations",
+                "fired_rules",
+                "near_misses",
+                "provisional",
+                "profile",
+                "profile_version",
+                "bundle_sha256",
+            ]
+            jsonschema.validate(d.decision, load_schema("decision"))
+    reg = demo.regulator_report
+    assert reg.grade["severity"] == "High" and reg.grade["systemic"]
+    acts = {d.profile: d.decision["action"] for d in reg.decisions if d.decision}
+    assert acts["us-export"] == "restrict_export"
+    # Context derived from the case's models, and said so.
+    assert reg.context["weights"] == "closed"
+    assert reg.context["training_compute_flop"] == 3e26
+    assert any("training_compute_flop" in n for n in reg.context_notes)
+    assert "payload" in reg.case.jailbreak and "sha256" in reg.case.jailbreak["payload"]
+
+
+def test_rerun_resumes_the_campaign(demo: Demo) -> None:
+    # The second assessment reused the first one's attempts: nothing new was planned.
+    info, ev = measure_case(demo.regulator, demo.campaign)
+    assert info.status == "complete" and ev is not None
+    assert ev.attempts == demo.lab_report.evidence.attempts  # type: ignore[union-attr]
+
+
+def test_failed_campaign_gives_an_incomplete_report(tmp_path: Path) -> None:
+    cases = copy_demo(tmp_path / "cases")
+    spec = cases / "campaign.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "limits: {concurrency: 16}", "limits: {concurrency: 4, budget: {requests: 300}}"
+        )
+    )
+    lc = load_case(cases / "regulator.yaml")
+    from jbgrade.assess._policy import PolicyDecider
+
+    r = assess_case(lc, PolicyDecider(), campaign_dir=tmp_path / "camp", measure=measure_case)
+    assert not r.complete
+    assert r.campaign.status == "failed"
+    assert "budget" in (r.campaign.message or "")
+    assert r.evidence is not None and 0 < r.evidence.attempts < 1440
+    assert "completed" in r.incomplete[0]
+    # Whatever was measured still went into the grade, and the decisions were made.
+    assert all(d.decision is not None for d in r.decisions)
+
+
+def test_dispute_on_the_demo(demo: Demo) -> None:
+    a = side_from_report(demo.lab_report)
+    b = side_from_report(demo.regulator_report)
+    rec = dispute(a, b, demo.decider)
+    jsonschema.validate(rec.model_dump(mode="json"), load_schema("reconciliation"))
+    assert [d.item for d in rec.differences] == ["UN", "UP", "AC", "ST"]
+    assert rec.unchanged == ["AC", "ST"]
+    st = {s.profile: s for s in rec.settle_action}
+    assert set(st["us-export"].decisive) == {"UN", "UP"}
+    table = {tuple(r.agree.values()): r.outcome for r in st["us-export"].table}
+    assert table[("D", "F")] == "restrict_export"
+    assert table[("N", "P")] == "monitor"
+    assert st["us-export"].smallest == 1
+    comp = {c.profile: c for c in rec.profiles}
+    assert (comp["us-export"].action_a, comp["us-export"].action_b) == (
+        "monitor",
+        "restrict_export",
+    )
+    un = next(d for d in rec.differences if d.item == "UN")
+    assert un.a.source == "assessor" and un.b.source == "measured"
+    assert un.a.rationale and "lab-replay" in un.a.evidence[0]
+    assert rec.status == "open"
+
+
+def test_dispute_from_case_files_uses_given_evidence(demo: Demo) -> None:
+    from jbgrade.assess._measure import evidence_view
+    from jbgrade.evidence import load_campaign_evidence
+
+    ev = evidence_view(demo.lab, load_campaign_evidence(demo.campaign))
+    a = dispute_side(demo.lab, ev)
+    b = dispute_side(demo.regulator, ev)
+    assert a.vector.canonical() == demo.lab_report.vector
+    assert b.vector.canonical() == demo.regulator_report.vector
+    # Without evidence the measured metrics are not assessed (X) and differ from nothing.
+    bare = dispute_side(demo.regulator)
+    assert bare.vector["UN"] == "X"
