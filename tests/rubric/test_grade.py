@@ -139,7 +139,7 @@ def test_grade_many_equals_grade_in_bulk() -> None:
     vs = [vec([rnd.choice((*m.letters, NOT_ASSESSED)) for m in METRICS]) for _ in range(20_000)]
     many = grade_many(vs)
     slow = Grader(default_tables())
-    slow._fast = None  # force the general path: parse, then the criterion parts
+    slow._split = None  # force the general path: parse, then the criterion parts
     for s, g in zip(vs, many, strict=True):
         ref = slow.grade(s)
         assert (g.vector, g.score, g.severity, g.systemic, g.provisional) == (

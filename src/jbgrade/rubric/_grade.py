@@ -8,6 +8,7 @@ when asked for: they are for people, the hot path is for machines.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
@@ -52,34 +53,29 @@ class Grader:
         for c in CRITERIA:
             self._parts[c] = self._compile_part(c)
         n = len(t.levels)
-        self._n = n
         # Flat score table: index (EC*n + BP)*n + RI -> the tail of a Grade tuple.
         self._result: list[tuple[float, str, Grader]] = [(0.0, "None", self)] * (n * n * n)
         for e, b, r in product(range(n), repeat=3):
             s = t.score[e][b][r]
             self._result[(e * n + b) * n + r] = (s, t.severity_of(s), self)
-        self._all_sys = (1 << len(t.systemic_any_of)) - 1
-        # Fast path: canonical strings group metrics by criterion in a fixed layout.
+        # Fast path: a canonical string is prefix + BP part + "/" + EC part (the head,
+        # fixed length) then "/" + RI part (the tail). Both halves are looked up whole,
+        # so a string that matches both is by construction a valid canonical vector.
         order = [m.criterion for m in t.metrics]
-        self._fast: tuple[int, int, int, int, int, int, int] | None = None
-        self._head_off: dict[str, int] = {}
-        self._tail_off: dict[str, int] = {}
+        self._split: int | None = None
+        self._head: dict[str, int] = {}
+        self._tail: dict[str, int] = {}
         if order == sorted(order, key=CRITERIA.index) and all(
             len(m.key) == 2 and all(len(x) == 1 for x in m.letters) for m in t.metrics
         ):
             lens = [len(self._crit_metrics[c]) * 5 - 1 for c in CRITERIA]
-            p = len(t.prefix)
-            b0, b1 = p, p + lens[0]
-            e0, e1 = b1 + 1, b1 + 1 + lens[1]
-            r0, r1 = e1 + 1, e1 + 1 + lens[2]
-            self._fast = (b0, b1, e0, e1, r0, r1, r1)
-            # Hot-path indexes: "BP/EC" substring -> offset, "RI" substring -> offset.
-            self._head_off = {
-                f"{bk}/{ek}": bp.offset + ec.offset
+            self._split = len(t.prefix) + lens[0] + 1 + lens[1]
+            self._head = {
+                f"{t.prefix}{bk}/{ek}": bp.offset + ec.offset
                 for bk, bp in self._parts["BP"].items()
                 for ek, ec in self._parts["EC"].items()
             }
-            self._tail_off = {rk: ri.offset for rk, ri in self._parts["RI"].items()}
+            self._tail = {f"/{rk}": ri.offset for rk, ri in self._parts["RI"].items()}
 
     def _compile_part(self, crit: str) -> dict[str, _Part]:
         t = self.tables
@@ -109,42 +105,58 @@ class Grader:
     # -- hot path ---------------------------------------------------------------
     def grade(self, v: str | Vector) -> Grade:
         """Grade one vector (a string is parsed strictly)."""
-        if type(v) is str and self._fast is not None:
-            b0, _, _, e1, r0, r1, total = self._fast
-            if len(v) == total and v.startswith(self.tables.prefix) and v[e1] == "/":
-                head = self._head_off.get(v[b0:e1])
-                tail = self._tail_off.get(v[r0:r1])
-                if head is not None and tail is not None:
-                    return _new_grade(Grade, (v, *self._result[head + tail]))
-        vec = v if isinstance(v, Vector) else parse_vector(v, self.tables)
-        if vec.tables is not self.tables and vec.tables.prefix != self.tables.prefix:
-            raise VectorError(f"vector is {vec.tables.prefix!r}, grader is {self.tables.prefix!r}")
-        bp, ec, ri = self.parts_of(vec.canonical())
-        return _new_grade(
-            Grade, (vec.canonical(), *self._result[bp.offset + ec.offset + ri.offset])
-        )
+        if type(v) is not str:
+            if isinstance(v, Vector):
+                if v.tables is not self.tables and v.tables.prefix != self.tables.prefix:
+                    raise VectorError(
+                        f"vector is {v.tables.prefix!r}, grader is {self.tables.prefix!r}"
+                    )
+                v = v.canonical()
+            elif isinstance(v, str):
+                v = str(v)
+        cut = self._split
+        if cut is not None and type(v) is str:
+            head = self._head.get(v[:cut])
+            tail = self._tail.get(v[cut:])
+            if head is not None and tail is not None:
+                return _new_grade(Grade, (v, *self._result[head + tail]))
+        # Not a canonical valid string: parse strictly (raises a precise error).
+        s = parse_vector(v, self.tables).canonical()
+        bp, ec, ri = self.parts_of(s)
+        return _new_grade(Grade, (s, *self._result[bp.offset + ec.offset + ri.offset]))
 
     def grade_many(self, vectors: Iterable[str | Vector]) -> list[Grade]:
-        """Grade many vectors; the first invalid one raises."""
-        if self._fast is None:
+        """Grade many vectors; the first invalid one raises.
+
+        The cyclic garbage collector is paused for the loop (and restored, if it
+        was on): the loop allocates many tracked tuples but never a cycle, and
+        collections triggered by those allocations would cost up to 40%.
+        """
+        cut = self._split
+        if cut is None:
             return [self.grade(v) for v in vectors]
         # The fast path inlined: this loop is what the 1M vectors/s target measures.
-        b0, _, _, e1, r0, r1, total = self._fast
-        head_get = self._head_off.get
-        tail_get = self._tail_off.get
+        head_get = self._head.get
+        tail_get = self._tail.get
         res = self._result
-        prefix = self.tables.prefix
         new = _new_grade
+        slow = self.grade
         out: list[Grade] = []
         append = out.append
-        for v in vectors:
-            if type(v) is str and len(v) == total and v.startswith(prefix) and v[e1] == "/":
-                head = head_get(v[b0:e1])
-                tail = tail_get(v[r0:r1])
-                if head is not None and tail is not None:
-                    append(new(Grade, (v,) + res[head + tail]))
-                    continue
-            append(self.grade(v))
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            for v in vectors:
+                if type(v) is str:
+                    head = head_get(v[:cut])
+                    tail = tail_get(v[cut:])
+                    if head is not None and tail is not None:
+                        append(new(Grade, (v,) + res[head + tail]))
+                        continue
+                append(slow(v))
+        finally:
+            if gc_was_on:
+                gc.enable()
         return out
 
     def parts_of(self, canonical: str) -> tuple[_Part, _Part, _Part]:

@@ -8,7 +8,7 @@ can validate a deliberately broken copy with the same machinery.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from itertools import product
 from pathlib import Path
@@ -88,6 +88,9 @@ class Tables:
     anchors: tuple[Anchor, ...]
     source: str
     raw: dict[str, Any]
+    #: Per canonical position, each valid part ("LY:F", "LY:X") -> its letter;
+    #: lets the parser accept a canonical vector with one dict lookup per part.
+    part_letters: tuple[dict[str, str], ...] = field(default=(), repr=False, compare=False)
 
     def metric(self, key: str) -> Metric:
         for m in self.metrics:
@@ -178,6 +181,7 @@ def _build(raw: dict[str, Any], source: str) -> Tables:
             anchors=anchors,
             source=source,
             raw=raw,
+            part_letters=tuple({f"{m.key}:{x}": x for x in (*m.letters, "X")} for m in metrics),
         )
     except RubricTableError:
         raise

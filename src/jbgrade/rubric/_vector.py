@@ -29,7 +29,7 @@ class Vector(Mapping[str, str]):
     Immutable and hashable. ``X`` marks a metric that was not assessed.
     """
 
-    __slots__ = ("_tables", "_values")
+    __slots__ = ("_tables", "_text", "_values")
 
     def __init__(self, values: Mapping[str, str], tables: Tables | None = None):
         t = tables or default_tables()
@@ -55,12 +55,14 @@ class Vector(Mapping[str, str]):
             raise UnknownMetricError(f"unknown metric {_show(str(k))}", metric=str(k))
         self._tables = t
         self._values = tuple(vals)
+        self._text: str | None = None
 
     @classmethod
-    def _trusted(cls, values: tuple[str, ...], tables: Tables) -> Vector:
+    def _trusted(cls, values: tuple[str, ...], tables: Tables, text: str | None = None) -> Vector:
         v = object.__new__(cls)
         v._tables = tables
         v._values = values
+        v._text = text  # the canonical string, when the caller has it
         return v
 
     def __getitem__(self, key: str) -> str:
@@ -107,9 +109,11 @@ class Vector(Mapping[str, str]):
 
     def canonical(self) -> str:
         """The canonical string; ``parse_vector(v.canonical()) == v``."""
-        return self._tables.prefix + "/".join(
-            f"{m.key}:{v}" for m, v in zip(self._tables.metrics, self._values, strict=True)
-        )
+        if self._text is None:
+            self._text = self._tables.prefix + "/".join(
+                f"{m.key}:{v}" for m, v in zip(self._tables.metrics, self._values, strict=True)
+            )
+        return self._text
 
     def replace(self, **changes: str) -> Vector:
         """A copy with some metrics changed (validated)."""
@@ -146,9 +150,18 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
     t = tables or default_tables()
     if not isinstance(text, str):
         raise VectorError(f"a vector must be a string, not {type(text).__name__}")
+    parts = text.split("/")
+    # Fast path: a valid vector is exactly one known part per position. Anything
+    # else falls through to the checks below, which find and name the problem.
+    if len(parts) == len(t.part_letters) + 1 and parts[0] == t.prefix[:-1]:
+        try:
+            found = tuple([d[p] for d, p in zip(t.part_letters, parts[1:], strict=True)])
+        except KeyError:
+            pass
+        else:
+            return Vector._trusted(found, t, text if type(text) is str else str(text))
     if not text:
         raise VectorPrefixError(f"empty vector (expected {t.prefix}...)", position=0)
-    parts = text.split("/")
     ws = _WHITESPACE.search(text)
     if ws is not None:
         # Locate the whitespace by part so the message names the metric it sits in.
