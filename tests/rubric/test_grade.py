@@ -237,3 +237,33 @@ def test_schema_rejects_what_it_should() -> None:
 def test_default_grader_is_shared() -> None:
     assert default_grader() is default_grader()
     assert isinstance(grade(WORST), Grade)
+
+
+def test_grade_many_restores_the_garbage_collector() -> None:
+    import gc
+
+    assert gc.isenabled()
+    grade_many([WORST, LOWEST])
+    assert gc.isenabled()
+    with pytest.raises(VectorError):
+        grade_many([WORST, "bad"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        grade_many([WORST])
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
+
+
+def test_grade_accepts_str_subclasses_and_rejects_other_types() -> None:
+    class S(str):
+        pass
+
+    g = grade(S(WORST))
+    assert type(g.vector) is str
+    assert g.vector == WORST
+    with pytest.raises(VectorError, match="must be a string"):
+        grade(42)  # type: ignore[arg-type]
+    with pytest.raises(VectorError, match="must be a string"):
+        grade_many([WORST, b"JBG:1.0/"])  # type: ignore[list-item]

@@ -197,3 +197,16 @@ def test_round_trip(letters: tuple[str, ...]) -> None:
     assert v.canonical() == s
     assert parse_vector(v.canonical()) == v
     assert v.values_tuple == letters
+
+
+@given(any_letters)
+def test_fast_and_strict_parsers_agree(letters: tuple[str, ...]) -> None:
+    import dataclasses
+
+    from jbgrade.rubric import default_tables
+
+    strict_only = dataclasses.replace(default_tables(), part_letters=())
+    s = vec(letters)
+    fast, strict = parse_vector(s), parse_vector(s, strict_only)
+    assert fast.values_tuple == strict.values_tuple
+    assert fast.canonical() == strict.canonical() == s
