@@ -51,6 +51,10 @@ def derive_context(loaded: LoadedCase) -> tuple[dict[str, Any], list[str]]:
     if "jurisdictions" not in ctx and juris:
         ctx["jurisdictions"] = juris
         notes.append(f"jurisdictions = {', '.join(juris)}: from the models' deployments")
+    if "placed_on_eu_market" not in ctx and juris:
+        eu = "yes" if "EU" in juris else "no"
+        ctx["placed_on_eu_market"] = eu
+        notes.append(f"placed_on_eu_market = {eu}: from the deployments' jurisdictions")
     exposures = {d.exposure for m in models for d in m.deployments}
     if "deployment" not in ctx and exposures:
         wide = "general" if exposures & {"public", "open_weights"} else "limited"

@@ -163,9 +163,10 @@ def demo(
     index = _index(out, reports, rec)
     out_console.print("[bold]Reports[/] (no network was used; open the HTML in any browser):")
     out_console.print(f"  {index}   <- start here", markup=False)
+    pdf = "" if no_pdf else "  .pdf"
     for folder in ("lab", "regulator"):
-        out_console.print(f"  {out / folder}/report.html  .pdf  .json", markup=False)
-    out_console.print(f"  {out / 'dispute'}/dispute.html  .pdf  reconciliation.json", markup=False)
+        out_console.print(f"  {out / folder}/report.html{pdf}  .json", markup=False)
+    out_console.print(f"  {out / 'dispute'}/dispute.html{pdf}  reconciliation.json", markup=False)
     out_console.print(f"Done in {time.perf_counter() - t0:.1f} s.", markup=False)
 
 
