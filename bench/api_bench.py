@@ -302,7 +302,14 @@ def bench_list(label: str, url: str, n_cases: int, n_req: int) -> None:
             lat = _sequential(
                 c, "/cases", n_req, {"authorization": f"Bearer {rep}", "accept": "text/html"}
             )
-            results["page"] = _summary("GET /cases (HTML page, with total)", lat)
+            results["page"] = _summary("GET /cases (HTML page)", lat)
+            lat = _sequential(
+                c,
+                "/cases?count=1",
+                n_req,
+                {"authorization": f"Bearer {rep}", "accept": "text/html"},
+            )
+            results["page+count"] = _summary("GET /cases?count=1 (HTML page, exact count)", lat)
     finally:
         srv.terminate()
         srv.wait()

@@ -203,6 +203,8 @@ def pages_router(renderer: Renderer) -> APIRouter:
             "q": (qp.get("q") or "").strip()[:200] or None,
         }
         cursor = qp.get("cursor") or None
+        # An exact count costs a scan of every visible case: only on request.
+        want_total = qp.get("count") == "1"
         settings = request.app.state.settings
         error = None
         try:
@@ -216,7 +218,7 @@ def pages_router(renderer: Renderer) -> APIRouter:
                 text=filters["q"],
                 limit=settings.page_size,
                 cursor=cursor,
-                with_total=True,
+                with_total=want_total,
             )
         except InputError as exc:
             error = str(exc)
@@ -229,6 +231,7 @@ def pages_router(renderer: Renderer) -> APIRouter:
             else None
         )
         first_url = "/cases?" + urlencode(active) if cursor else None
+        count_url = None if want_total else "/cases?" + urlencode({**active, "count": "1"})
         return ctx.render(
             "cases.html",
             {
@@ -240,6 +243,7 @@ def pages_router(renderer: Renderer) -> APIRouter:
                 "orgs": orgs,
                 "next_url": next_url,
                 "first_url": first_url,
+                "count_url": count_url,
                 "error": error,
                 "can_report": permissions().allowed("case.report", actor.role, {"any"}),
             },
