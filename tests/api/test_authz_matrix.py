@@ -11,6 +11,7 @@ form posts) or a redirect to the login page (pages).
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from jbgrade.api import Settings
+from jbgrade.evidence import compute_evidence
 from jbgrade.registry import Actor, Keyring, Registry, make_engine, permissions, upgrade
 from jbgrade.web import create_app
 
@@ -33,6 +35,7 @@ RELATIONS = ("reporting", "owning", "granted", "other")
 EMBARGO = (False, True)
 VECTOR = "JBG:1.0/LY:S/UN:D/RL:M/TR:S/HD:W/UP:P/AG:T/AC:M/AU:N/EX:P/ST:U"
 CANARY = "CANARY-MATRIX-5d1e"
+EVIDENCE = compute_evidence([], {}).model_dump(mode="json")
 
 # What governs each route. ("public",): anyone. ("auth",): any logged-in user.
 # ("case", action): a registry action on the case. ("global", action): not about a case.
@@ -225,9 +228,7 @@ def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: 
         ("POST", "/api/v1/cases/{case_id}/transitions"): {"to": "triaged"},
         ("POST", "/api/v1/cases/{case_id}/grants"): {"org_id": w.orgs["other"]},
         ("POST", "/api/v1/cases/{case_id}/assessments"): {"vector": VECTOR},
-        ("POST", "/api/v1/cases/{case_id}/evidence"): {
-            "evidence": {"format_version": "1.0", "note": "matrix"}
-        },
+        ("POST", "/api/v1/cases/{case_id}/evidence"): {"evidence": EVIDENCE},
         ("POST", "/api/v1/cases/{case_id}/decisions"): {
             "profile": "lab-frontier",
             "vector": VECTOR,
@@ -239,9 +240,7 @@ def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: 
         ("POST", "/cases/{case_id}/transitions"): {"to": "triaged"},
         ("POST", "/cases/{case_id}/assessments"): {"vector": VECTOR},
         ("POST", "/cases/{case_id}/decisions"): {"profile": "lab-frontier"},
-        ("POST", "/cases/{case_id}/evidence"): {
-            "evidence_json": '{"format_version": "1.0", "note": "matrix"}'
-        },
+        ("POST", "/cases/{case_id}/evidence"): {"evidence_json": json.dumps(EVIDENCE)},
         ("POST", "/cases/{case_id}/grants"): {"org_id": w.orgs["other"]},
     }
     if ("POST", path) == ("POST", "/cases/{case_id}/decisions") and role != "anonymous":
