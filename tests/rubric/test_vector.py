@@ -27,6 +27,7 @@ BAD: list[tuple[str, type[VectorError], str | None, int | None, tuple[str, ...]]
     ("", VectorPrefixError, None, 0, ("empty vector",)),
     ("CVSS:4.0/" + BODY, VectorPrefixError, None, 0, ("must start with 'JBG:1.0/'", "'CVSS:4.0'")),
     (BODY, VectorPrefixError, None, 0, ("must start with",)),
+    ("not a vector", VectorPrefixError, None, 0, ("must start with", "'not a vector'")),
     ("JBG:2.0/" + BODY, VectorPrefixError, None, 0, ("unsupported version '2.0'", "position 0")),
     ("JBG:1.1/" + BODY, VectorPrefixError, None, 0, ("unsupported version '1.1'",)),
     ("jbg:1.0/" + BODY, VectorPrefixError, None, 0, ("upper case", "'jbg:1.0'")),

@@ -162,6 +162,27 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
             return Vector._trusted(found, t, text if type(text) is str else str(text))
     if not text:
         raise VectorPrefixError(f"empty vector (expected {t.prefix}...)", position=0)
+    head = t.prefix[:-1]  # "JBG:1.0"
+    std = t.standard + ":"
+    # The prefix first (ignoring surrounding whitespace, reported next with its
+    # location): for input that is not a JBG vector at all, that is the useful message.
+    p0 = parts[0].strip()
+    if p0 != head:
+        if p0.upper() == head:
+            raise VectorPrefixError(
+                f"prefix must be upper case: {_show(p0)} (expected {t.prefix!r})",
+                position=0,
+            )
+        if p0.upper().startswith(std):
+            raise VectorPrefixError(
+                f"unsupported version {_show(p0[len(std) :])} at position 0 "
+                f"(this implementation reads {head})",
+                position=0,
+            )
+        raise VectorPrefixError(
+            f"vector must start with {t.prefix!r} (got {_show(p0)} at position 0)",
+            position=0,
+        )
     ws = _WHITESPACE.search(text)
     if ws is not None:
         # Locate the whitespace by part so the message names the metric it sits in.
@@ -177,24 +198,6 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
             f"({_show(parts[pos])}, metric {key})",
             metric=key,
             position=pos,
-        )
-    head = t.prefix[:-1]  # "JBG:1.0"
-    std = t.standard + ":"
-    if parts[0] != head:
-        if parts[0].upper() == head:
-            raise VectorPrefixError(
-                f"prefix must be upper case: {_show(parts[0])} (expected {t.prefix!r})",
-                position=0,
-            )
-        if parts[0].upper().startswith(std):
-            raise VectorPrefixError(
-                f"unsupported version {_show(parts[0][len(std) :])} at position 0 "
-                f"(this implementation reads {head})",
-                position=0,
-            )
-        raise VectorPrefixError(
-            f"vector must start with {t.prefix!r} (got {_show(parts[0])} at position 0)",
-            position=0,
         )
     order = {m.key: i for i, m in enumerate(t.metrics)}
     seen: dict[str, int] = {}
