@@ -179,23 +179,12 @@ def run_raw(client: str, url: str, n: int, conc: int) -> None:
 def timed(
     cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> dict[str, Any]:
-    """Run a command; wall time, exit code, peak RSS (MB) and its output."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True
-    )
-    out, err = p.communicate()
-    wall = time.perf_counter() - t0
-    # The child has been reaped by communicate(); ru_maxrss of children is the
-    # largest so far, so RSS is only read where the caller knows it is this one.
-    return {"wall_s": wall, "rc": p.returncode, "stdout": out, "stderr": err}
-
-
-def timed_rss(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Like :func:`timed`, with the child's own peak RSS via wait4."""
+    """Run a command: wall time, exit code, the child's own CPU time and peak RSS
+    (from wait4), and its output. CPU time is the robust figure on a shared,
+    loaded machine, where wall time also counts waiting for a core."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, text=True)
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd, text=True)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -204,6 +193,7 @@ def timed_rss(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, An
         return {
             "wall_s": wall,
             "rc": p.returncode,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
             "rss_mb": usage.ru_maxrss / 1024,
             "stdout": out.read(),
             "stderr": err.read(),
@@ -220,6 +210,7 @@ def raw(client: str, mock: Mock, n: int, conc: int) -> dict[str, Any]:
         "name": f"raw {client}",
         "wall_s": r["wall_s"],
         "loop_s": loop,
+        "cpu_s": r["cpu_s"],
         "requests": mock.chats(),
     }
 
@@ -283,7 +274,7 @@ def jbgrade(mock: Mock, work: Path, n: int, conc: int, rss: bool = False) -> dic
         "--log-format",
         "json",
     ]
-    r = timed_rss(cmd, _jbgrade_env()) if rss else timed(cmd, _jbgrade_env())
+    r = timed(cmd, _jbgrade_env())
     shutil.rmtree(out, ignore_errors=True)
     if r["rc"] != 0:
         return {"name": "jbgrade", "error": r["stderr"].strip()[-300:]}
@@ -293,6 +284,7 @@ def jbgrade(mock: Mock, work: Path, n: int, conc: int, rss: bool = False) -> dic
         "wall_s": r["wall_s"],
         "loop_s": summary["wall_s"],
         "requests": mock.chats(),
+        "cpu_s": r["cpu_s"],
         "attempts": summary["completed"],
         "errors": summary["errors"],
     }
@@ -405,6 +397,7 @@ class Prompts(Probe):
     env["HOME"] = str(work / "garak_home")
     r = timed([str(py), "-m", "garak", "--config", str(cfg)], env=env, cwd=work)
     res: dict[str, Any] = {"name": f"garak {GARAK_VERSION}", "note": note, "wall_s": r["wall_s"]}
+    res["cpu_s"] = r["cpu_s"]
     res["requests"] = mock.chats()
     if r["rc"] != 0 or res["requests"] < n:
         err = (r["stderr"] or r["stdout"]).strip().splitlines()
@@ -458,6 +451,7 @@ def bench():
         "name": f"inspect-ai {INSPECT_VERSION}",
         "note": note,
         "wall_s": r["wall_s"],
+        "cpu_s": r["cpu_s"],
     }
     res["requests"] = mock.chats()
     if r["rc"] != 0 or res["requests"] < n:
@@ -471,23 +465,22 @@ def bench():
 
 def _fmt(rows: list[dict[str, Any]], floor: dict[str, Any] | None, n: int) -> list[str]:
     lines = [
-        "| runner | wall (command) | loop | requests at mock | throughput vs floor (loop) "
-        "| wall vs jbgrade |",
-        "|---|---|---|---|---|---|",
+        "| runner | wall (command) | loop | requests at mock | loop throughput vs floor "
+        "| CPU (process) | CPU per request | wall vs jbgrade |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     jb = next((r for r in rows if r["name"] == "jbgrade" and "error" not in r), None)
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['name']} | failed: {r['error']} | | | | |")
+            lines.append(f"| {r['name']} | failed: {r['error']} | | | | | | |")
             continue
         loop = r.get("loop_s")
-        ratio = ""
-        if floor and loop:
-            ratio = f"{floor['loop_s'] / loop:.0%}"
+        ratio = f"{floor['loop_s'] / loop:.0%}" if floor and loop else ""
         vs = f"{r['wall_s'] / jb['wall_s']:.1f}x" if jb else ""
+        per = 1000 * r["cpu_s"] / max(1, r["requests"])
         lines.append(
             f"| {r['name']} | {r['wall_s']:.2f} s | {'' if loop is None else f'{loop:.2f} s'} "
-            f"| {r['requests']} | {ratio} | {vs} |"
+            f"| {r['requests']} | {ratio} | {r['cpu_s']:.2f} s | {per:.2f} ms | {vs} |"
         )
     return lines
 
