@@ -436,7 +436,7 @@ def bench():
             "-m",
             "inspect_ai",
             "eval",
-            str(task),
+            task.name,  # relative: Inspect globs task paths and rejects absolute ones
             "--model",
             "openai-api/mock/mock",
             "--max-connections",
