@@ -136,7 +136,6 @@ class OpenAITarget:
             endpoint=spec.base_url,
             params=dict(spec.params),
         )
-        self.pool_size = 100
 
     @property
     def info(self) -> TargetInfo:
@@ -144,8 +143,9 @@ class OpenAITarget:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            # limit=0 would be unbounded; the runner bounds concurrency, the pool follows it.
-            conn = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300)
+            # No pool cap here (limit=0): the runner bounds requests in flight, and a
+            # cap below the campaign's concurrency would silently throttle it.
+            conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=conn,
                 json_serialize=lambda o: json.dumps(o, separators=(",", ":")),
