@@ -125,7 +125,7 @@ def diff_profiles(
         for prof in (po, pn):
             ev = prof.compiled.context(context)
             fixed.update({k: v for k, v in ev.values.items() if k in context})
-    names, _reps, points = context_points([co, cn], fixed)
+    _names, _reps, points = context_points([co, cn], fixed)
     rep = DiffReport(
         old=_ident(po),
         new=_ident(pn),
@@ -175,7 +175,6 @@ def diff_profiles(
     rep.transitions = sorted(trans.values(), key=lambda t: (-t.points, t.old, t.new))
     rep.obligations_added = dict(sorted(rep.obligations_added.items()))
     rep.obligations_removed = dict(sorted(rep.obligations_removed.items()))
-    _ = names
     return rep
 
 
