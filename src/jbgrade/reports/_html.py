@@ -48,9 +48,15 @@ def _text(v: Any) -> str:
     if isinstance(v, str):
         return v
     if isinstance(v, Mapping):
-        parts = [str(v[k]) for k in ("source", "section", "text", "url") if v.get(k)]
+        parts = [str(v[k]) for k in ("source", "title", "section", "text", "url") if v.get(k)]
+        if v.get("mapping") == "illustrative" or v.get("illustrative") is True:
+            parts.append("illustrative")
+        if v.get("unconfirmed"):
+            parts.append("unconfirmed")
         if parts:
-            return ", ".join(parts)
+            return ", ".join(dict.fromkeys(parts))
+    if isinstance(v, list):
+        return ", ".join(_text(x) for x in v)
     return json.dumps(v, ensure_ascii=False, default=str)
 
 
@@ -58,7 +64,7 @@ def _condition(c: Any) -> str:
     if not isinstance(c, Mapping):
         return _text(c)
     on = c.get("on") or c.get("field") or c.get("key") or c.get("metric") or c.get("name") or "?"
-    op = c.get("op") or c.get("operator") or ""
+    op = c.get("test") or c.get("op") or c.get("operator") or ""
     want = c.get("value", c.get("expected", c.get("values", "")))
     actual = c.get("actual", c.get("actual_value"))
     s = f"{on} {op} {_text(want)}".strip()
@@ -93,16 +99,19 @@ def _near(n: Any) -> dict[str, Any]:
     if not isinstance(n, Mapping):
         return {"id": "?", "text": _text(n)}
     rid = n.get("id") or n.get("rule") or n.get("rule_id") or "?"
-    text = (
-        n.get("explanation")
-        or n.get("would_fire_if")
-        or n.get("change")
-        or n.get("missing")
-        or {k: v for k, v in n.items() if k not in ("id", "rule", "rule_id")}
-    )
-    if isinstance(text, (Mapping, list)):
-        text = _text(text)
-    return {"id": rid, "text": str(text)}
+    changes = n.get("changes") or []
+    alts = []
+    for c in changes if isinstance(changes, list) else []:
+        if isinstance(c, Mapping):
+            alts.append(f"{c.get('on')} {_text(c.get('from'))} -> {_text(c.get('to'))}")
+    head = str(n.get("title") or "")
+    act = n.get("action")
+    text = head + (f" ({action_label(str(act))})" if act else "")
+    if alts:
+        text += "; fires if " + " or ".join(alts)
+    if not text:
+        text = _text({k: v for k, v in n.items() if k not in ("id", "rule", "rule_id")})
+    return {"id": rid, "text": text}
 
 
 def _decision_view(
