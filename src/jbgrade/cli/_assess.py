@@ -206,9 +206,40 @@ def render_dispute(rec: Reconciliation) -> None:
         out_console.print("- " + line, markup=False)
 
 
+def _registry_sides(
+    *,
+    db: str | None,
+    case_id: str,
+    token: str | None,
+    parties: list[str],
+    context: Path | None,
+    aware_on: str | None,
+) -> tuple[DisputeSide, DisputeSide]:
+    from datetime import date
+
+    from jbgrade.assess._registry import sides_from_registry
+    from jbgrade.policy import load_context_file
+    from jbgrade.registry import Registry, make_engine, resolve_database_url
+
+    if not token:
+        raise InputError("--case needs an API token (--token or $JBGRADE_TOKEN)", field="token")
+    try:
+        aware = date.fromisoformat(aware_on) if aware_on else None
+    except ValueError:
+        raise InputError(f"not an ISO date: {aware_on!r}", field="aware-on") from None
+    reg = Registry(make_engine(resolve_database_url(db)))
+    actor = reg.authenticate_token(token)
+    ctx = load_context_file(context) if context is not None else {}
+    return sides_from_registry(reg, actor, case_id, parties=parties, context=ctx, aware_on=aware)
+
+
 def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
-    a: Annotated[Path, typer.Argument(help="Side A: a case file (YAML) or a report.json.")],
-    b: Annotated[Path, typer.Argument(help="Side B: a case file (YAML) or a report.json.")],
+    a: Annotated[
+        Path | None, typer.Argument(help="Side A: a case file (YAML) or a report.json.")
+    ] = None,
+    b: Annotated[
+        Path | None, typer.Argument(help="Side B: a case file (YAML) or a report.json.")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the reconciliation record as JSON.")
     ] = False,
@@ -226,9 +257,52 @@ def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramet
         list[str] | None,
         typer.Option("--profile", help="Profile to compare under (repeatable; default: all)."),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Registry database URL (default: $JBGRADE_DATABASE_URL)."),
+    ] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", help="Registry case id: compare its assessments.")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="JBGRADE_TOKEN", help="Registry API token.", show_default=False
+        ),
+    ] = None,
+    party: Annotated[
+        list[str] | None,
+        typer.Option("--party", help="With --case: an assessing organisation (name or id), twice."),
+    ] = None,
+    context: Annotated[
+        Path | None,
+        typer.Option("--context", help="With --case: policy context file (YAML or JSON)."),
+    ] = None,
+    aware_on: Annotated[
+        str | None,
+        typer.Option("--aware-on", help="With --case: awareness date (default: reported date)."),
+    ] = None,
 ) -> None:
-    """Compare two assessments of a case: which differences change the label or the action."""
-    sa, sb = _side(a, evidence), _side(b, evidence)
+    """Compare two assessments of a case: which differences change the label or the action.
+
+    The sides are two case files or report.json files, or (with --case) the current
+    assessments of two parties in the registry.
+    """
+    if case is not None:
+        if a is not None or b is not None:
+            raise InputError("give either two files or --case, not both")
+        sa, sb = _registry_sides(
+            db=db,
+            case_id=case,
+            token=token,
+            parties=list(party or []),
+            context=context,
+            aware_on=aware_on,
+        )
+    elif a is None or b is None:
+        raise InputError("give two case files or report.json files (or --case ID)")
+    else:
+        sa, sb = _side(a, evidence), _side(b, evidence)
     decider = PolicyDecider(profile or None)
     if profile:
         sa.profiles = sb.profiles = list(decider.profiles())

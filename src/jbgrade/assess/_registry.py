@@ -1,0 +1,97 @@
+"""Dispute sides from the registry: two parties' current assessments of one case.
+
+The registry needs the ``server`` extra, so it is imported only when used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from jbgrade._errors import InputError
+from jbgrade.assess._case import HandMetric, Precedence
+from jbgrade.assess._dispute import DisputeSide
+from jbgrade.assess._merge import merge_metrics
+from jbgrade.rubric import default_tables, parse_vector
+
+if TYPE_CHECKING:
+    from jbgrade.registry import Actor, AssessmentView, Registry
+
+__all__ = ["sides_from_registry"]
+
+
+def _side(
+    a: AssessmentView, case_id: str, context: Mapping[str, Any], aware_on: date, role: str
+) -> DisputeSide:
+    tables = default_tables()
+    vec = parse_vector(a.vector)
+    entries = {
+        k: HandMetric(value=vec[k], rationale=r, evidence=list(a.evidence_refs))
+        for k, r in a.rationales.items()
+    }
+    prec = {m.key: Precedence.assessor_over_measured for m in tables.metrics}
+    vector, merged = merge_metrics(vec, entries, {}, prec)
+    digest = hashlib.sha256(f"{a.id}:{a.version}:{a.vector}".encode()).hexdigest()
+    return DisputeSide(
+        assessor=a.assessor_name,
+        organisation=a.org_name,
+        role=role,
+        case_id=case_id,
+        source=f"registry assessment {a.id} (version {a.version})",
+        sha256=digest,
+        vector=vector,
+        aware_on=aware_on,
+        context=dict(context),
+        profiles=[],
+        metrics={m.metric: m for m in merged},
+    )
+
+
+def sides_from_registry(
+    reg: Registry,
+    actor: Actor,
+    case_id: str,
+    *,
+    parties: Sequence[str] = (),
+    context: Mapping[str, Any] | None = None,
+    aware_on: date | None = None,
+) -> tuple[DisputeSide, DisputeSide]:
+    """The current assessments of two parties (organisation names or ids) of a case.
+
+    Without ``parties`` the case must have exactly two assessing organisations.
+    Clocks start at ``aware_on`` (default: the day the case was reported).
+    """
+    case = reg.get_case(actor, case_id)
+    current = [a for a in reg.list_assessments(actor, case_id) if a.current]
+    if parties:
+        if len(parties) != 2:
+            raise InputError("give two parties (--party ORG twice)", field="party")
+        picked = []
+        for p in parties:
+            hit = [a for a in current if p in (a.org_id, a.org_name)]
+            if not hit:
+                known = ", ".join(a.org_name for a in current) or "none"
+                raise InputError(
+                    f"no current assessment by {p!r} on case {case_id} (assessed by: {known})",
+                    field="party",
+                )
+            picked.append(hit[0])
+    else:
+        if len(current) != 2:
+            known = ", ".join(a.org_name for a in current) or "none"
+            raise InputError(
+                f"case {case_id} has {len(current)} current assessments ({known}): name two "
+                "with --party",
+                field="party",
+            )
+        picked = current
+    aware = aware_on or case.created_at.date()
+    roles = {}
+    for a in picked:
+        org = reg.get_org(actor, a.org_id)
+        roles[a.id] = "regulator" if org.kind == "government" else org.kind
+    ctx = dict(context or {})
+    first, second = (_side(x, case_id, ctx, aware, roles[x.id]) for x in picked)
+    return first, second
