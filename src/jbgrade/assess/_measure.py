@@ -137,7 +137,8 @@ def evidence_view(loaded: LoadedCase, ev: Evidence) -> EvidenceView | None:
     notes = list(ev.notes)
     for key, dm in ae.metrics.items():
         if dm.value is None:
-            notes.append(f"{key} not derived ({dm.rule}): {' '.join(dm.explanation.split())}")
+            why = " ".join(dm.explanation.split()).removeprefix("not derived:").strip()
+            notes.append(f"{key} not derived ({dm.rule}): {why}")
             continue
         derived[key] = MeasuredValue(
             value=dm.value,

@@ -197,10 +197,10 @@ def transfer_chart(ev: EvidenceView) -> Chart | None:
         x=alt.X(
             "dest:N",
             sort=names,
-            title="also broken on",
+            title=None,
             axis=alt.Axis(labelAngle=0, orient="top", labelLimit=160),
         ),
-        y=alt.Y("source:N", sort=names, title="broken on", axis=alt.Axis(labelLimit=200)),
+        y=alt.Y("source:N", sort=names, title=None, axis=alt.Axis(labelLimit=220)),
     )
     heat = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color(
