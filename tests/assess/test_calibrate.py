@@ -99,3 +99,22 @@ def test_cli_bad_input(tmp_path: Path) -> None:
     p = run("calibrate", str(tmp_path))
     assert_one_line_error(p)
     assert "s.yaml:7: assessments[0].vector" in p.stderr
+
+
+def test_case_files_are_grouped_by_case_id(tmp_path: Path) -> None:
+    from tests.assess.demo import copy_demo
+
+    cases = copy_demo(tmp_path)
+    scenarios = load_calibration_dir(cases)
+    assert len(scenarios) == 1
+    sc = scenarios[0]
+    assert sc.id == "JB-2026-0612"
+    assert {a.organisation for a in sc.assessments} == {
+        "Fablewright AI",
+        "Government AI evaluation office",
+    }
+    r = calibrate(scenarios, replicates=0)
+    up = next(m for m in r.metrics if m.variable == "UP")
+    assert up.units == 1 and up.agreement == 0.0  # P vs F
+    # UN is X (not assessed) on one side: missing, not a disagreement.
+    assert r.spread[0].disagreeing_metrics == ["UP", "AC", "ST"]

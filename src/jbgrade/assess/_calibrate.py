@@ -295,7 +295,11 @@ def calibrate(
         present = [
             (assessors[j], v, g) for j, (v, g) in enumerate(zip(row, grow, strict=True)) if v
         ]
-        dis = [m.key for m in tables.metrics if len({v[m.key] for _, v, _ in present}) > 1]
+        dis = [
+            m.key
+            for m in tables.metrics
+            if len({v[m.key] for _, v, _ in present if v[m.key] != NOT_ASSESSED}) > 1
+        ]
         spread.append(
             ScenarioSpread(
                 id=s.id,
