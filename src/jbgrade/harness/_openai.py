@@ -110,6 +110,9 @@ def reply_from_json(data: Any, declared: Sequence[str]) -> TargetReply:
 class OpenAITarget:
     """POST /chat/completions on an OpenAI-compatible endpoint."""
 
+    #: aiohttp applies ``TargetRequest.timeout_s`` to the whole request.
+    enforces_timeout = True
+
     def __init__(self, spec: TargetSpec, base_dir: Path | None = None) -> None:
         if not spec.base_url:
             raise InputError("an openai target needs base_url", field=f"targets.{spec.id}")
@@ -127,6 +130,7 @@ class OpenAITarget:
                 )
             self._headers["authorization"] = f"Bearer {key}"
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._info = TargetInfo(
             id=spec.id,
             type=spec.type,
@@ -148,7 +152,7 @@ class OpenAITarget:
             conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=conn,
-                json_serialize=lambda o: json.dumps(o, separators=(",", ":")),
+                headers=self._headers,
                 skip_auto_headers=("user-agent",),
             )
         return self._session
@@ -170,11 +174,13 @@ class OpenAITarget:
     ) -> TargetReply:
         session = self._client()
         payload = json.dumps(self.body(messages, request), separators=(",", ":")).encode()
-        timeout = aiohttp.ClientTimeout(total=request.timeout_s)
+        timeout = self._timeouts.get(request.timeout_s)
+        if timeout is None:
+            timeout = self._timeouts[request.timeout_s] = aiohttp.ClientTimeout(
+                total=request.timeout_s
+            )
         try:
-            async with session.post(
-                self._url, data=payload, headers=self._headers, timeout=timeout
-            ) as resp:
+            async with session.post(self._url, data=payload, timeout=timeout) as resp:
                 raw = await resp.read()
                 status = resp.status
                 retry_after = parse_retry_after(resp.headers.get("retry-after"))

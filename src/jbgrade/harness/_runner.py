@@ -9,6 +9,7 @@ store already holds, and append each finished attempt to the store at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import random
@@ -39,6 +40,7 @@ from jbgrade.records import Attempt, Behaviour, ChatMessage, Verdict, attempt_ke
 __all__ = ["CampaignPlan", "WorkItem", "build_plan", "request_seed", "run_campaign"]
 
 
+@functools.lru_cache(maxsize=4096)
 def request_seed(seed: int, sample: int) -> int:
     """The per-attempt seed sent to targets: a hash of (campaign seed, sample)."""
     h = hashlib.sha256(f"{seed}:{sample}".encode()).digest()
@@ -215,6 +217,9 @@ class _Run:
             asyncio.Semaphore(ts.concurrency) if ts.concurrency else None
             for ts in plan.spec.targets
         ]
+        # Targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
+        # skip the extra asyncio timer per request.
+        self.own_timeouts = [bool(getattr(t, "enforces_timeout", False)) for t in plan.targets]
         self.rng = random.Random()
         self.ensemble_spec = {
             "type": "ensemble",
@@ -234,8 +239,11 @@ class _Run:
             self.summary.requests += 1
             await throttle.acquire()
             try:
-                async with asyncio.timeout(lim.timeout_s + 5.0):
+                if self.own_timeouts[ti]:
                     reply = await target.complete(messages, req)
+                else:
+                    async with asyncio.timeout(lim.timeout_s):
+                        reply = await target.complete(messages, req)
             except TimeoutError:
                 err = TargetError(f"timeout after {lim.timeout_s:g} s", retryable=True)
             except TargetError as exc:
@@ -341,7 +349,7 @@ class _Run:
         except BudgetExhausted:
             return None
         except TargetError as exc:
-            return Attempt.model_construct(
+            return Attempt(
                 **common,
                 messages=state["messages"],
                 status="error",
@@ -363,9 +371,7 @@ class _Run:
                 verdicts, success, error = [], None, f"judge failed: {type(exc).__name__}: {exc}"
         if error is not None:
             status = "error"
-        # Built from typed values (mypy-checked), so pydantic's validation is
-        # skipped: it was a fifth of the harness's own cost per attempt.
-        return Attempt.model_construct(
+        return Attempt(
             **common,
             messages=run.messages,
             response=reply.text,
