@@ -151,3 +151,42 @@ async def test_shards_partition_the_grid(tmp_path: Path) -> None:
     assert _facts(d) == _facts(tmp_path / "w")
     assert len(list(iter_attempt_records(d))) == plan.planned
     assert Shard.parse("1/3") == Shard(1, 3)
+
+
+def test_cli_json_log_and_status(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC.replace("seeds: [1, 2]", "seeds: [1]"))
+    out = tmp_path / "c"
+    cmd = [sys.executable, "-m", "jbgrade", "campaign", "run", str(spec), "--out", str(out)]
+    p = subprocess.run(
+        [*cmd, "--log-format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    events = [json.loads(line)["event"] for line in p.stderr.splitlines()]
+    assert events[0] == "start"
+    assert events[-1] == "finish"
+    summary = json.loads(p.stdout)
+    assert summary["outcome"] == "completed"
+    assert summary["completed"] == summary["planned"] == 72
+    st = subprocess.run(
+        [sys.executable, "-m", "jbgrade", "campaign", "status", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert st.returncode == 0
+    assert "72 of 72 attempts stored, 0 remaining" in st.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "jbgrade", "campaign", "status", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
