@@ -258,6 +258,9 @@ def test_list_filters_sort_and_keyset_pages(world: World, clock: Clock) -> None:
         reg.list_cases(a, state="nope")
     with pytest.raises(InputError, match="cursor"):
         reg.list_cases(a, cursor="garbage!")
+    capped = reg.list_cases(a, limit=5, with_total=True, count_limit=10)
+    assert (capped.total, capped.total_capped) == (10, True)
+    assert reg.list_cases(a, with_total=True, count_limit=23).total_capped is False
     first = reg.list_cases(a, limit=5)
     assert first.next_cursor is not None
     with pytest.raises(InputError, match="another sort"):
@@ -286,3 +289,32 @@ def test_decide_with_the_policy_engine_and_replay(world: World) -> None:
     outside = reg.record_decision(lab_a, c.id, decision())
     with pytest.raises(InputError, match="cannot replay"):
         reg.replay_decision(lab_a, outside.id)
+
+
+def test_organization_filter_pages_through_both_sides(world: World) -> None:
+    reg = world.reg
+    rep, lab_a = world.u("researchers", "reporter"), world.u("lab", "assessor")
+    want = set()
+    for i in range(13):
+        # reported by the researchers about the lab, or by the lab itself, or unrelated
+        if i % 3 == 0:
+            c = reg.report_case(rep, title=f"r{i}", owning_org_id=world.lab)
+            want.add(c.id)
+        elif i % 3 == 1:
+            c = reg.report_case(lab_a, title=f"l{i}")
+            want.add(c.id)
+        else:
+            reg.report_case(rep, title=f"o{i}", owning_org_id=world.other)
+    for sort in ("-updated_at", "updated_at", "-score"):
+        seen, cursor = [], None
+        while True:
+            page = reg.list_cases(lab_a, organization=world.lab, limit=2, cursor=cursor, sort=sort)
+            seen += page.items
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert {c.id for c in seen} == want and len(seen) == len(want), sort
+        if sort != "-score":
+            keys = [c.updated_at for c in seen]
+            assert keys == sorted(keys, reverse=sort.startswith("-")), sort
+    assert reg.list_cases(lab_a, organization=world.lab, with_total=True).total == len(want)

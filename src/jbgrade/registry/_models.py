@@ -18,8 +18,9 @@ Derived columns kept for fast listing (a case's score, severity, domain and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -41,6 +42,7 @@ __all__ = [
     "Evidence",
     "Organization",
     "User",
+    "audit_state_of",
 ]
 
 NAMING = {
@@ -76,8 +78,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def audit_state_of(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The audited state of an ORM object or a result row (same text either way)."""
+    get = row.__getitem__ if isinstance(row, Mapping) else row.__getattribute__
+    out: dict[str, Any] = {}
+    for f in fields:
+        v = get(f)
+        if isinstance(v, datetime):
+            v = iso_utc(v)
+        elif isinstance(v, date):
+            v = v.isoformat()
+        out[f] = v
+    return out
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
+
+    #: Columns whose canonical JSON the audit log hashes (empty: not audited).
+    AUDIT_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def audit_state(self) -> dict[str, Any]:
+        return audit_state_of(self, self.AUDIT_FIELDS)
 
 
 class Organization(Base):
@@ -90,13 +112,12 @@ class Organization(Base):
     kind: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "created_at": iso_utc(self.created_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "name",
+        "kind",
+        "created_at",
+    )
 
 
 class User(Base):
@@ -116,17 +137,16 @@ class User(Base):
     active: Mapped[bool] = mapped_column(sa.Boolean())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "org_id": self.org_id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "role": self.role,
-            "password_hash": self.password_hash,
-            "active": self.active,
-            "created_at": iso_utc(self.created_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "org_id",
+        "username",
+        "display_name",
+        "role",
+        "password_hash",
+        "active",
+        "created_at",
+    )
 
 
 class ApiToken(Base):
@@ -148,18 +168,17 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "user_id": self.user_id,
-            "kind": self.kind,
-            "name": self.name,
-            "prefix": self.prefix,
-            "token_sha256": self.token_sha256,
-            "created_at": iso_utc(self.created_at),
-            "expires_at": iso_utc(self.expires_at),
-            "revoked_at": iso_utc(self.revoked_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "user_id",
+        "kind",
+        "name",
+        "prefix",
+        "token_sha256",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    )
 
 
 class Case(Base):
@@ -203,24 +222,23 @@ class Case(Base):
     severity: Mapped[str | None] = mapped_column(sa.String(10))
     domain: Mapped[str | None] = mapped_column(sa.String(1))
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "summary": self.summary,
-            "affected_models": self.affected_models,
-            "affected_vendors": self.affected_vendors,
-            "affected_deployments": self.affected_deployments,
-            "attack_description": self.attack_description,
-            "payload_ct": self.payload_ct,
-            "transcripts_ct": self.transcripts_ct,
-            "embargo_until": iso_utc(self.embargo_until),
-            "reporting_org_id": self.reporting_org_id,
-            "owning_org_id": self.owning_org_id,
-            "reported_by": self.reported_by,
-            "state": self.state,
-            "created_at": iso_utc(self.created_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "title",
+        "summary",
+        "affected_models",
+        "affected_vendors",
+        "affected_deployments",
+        "attack_description",
+        "payload_ct",
+        "transcripts_ct",
+        "embargo_until",
+        "reporting_org_id",
+        "owning_org_id",
+        "reported_by",
+        "state",
+        "created_at",
+    )
 
 
 class CaseGrant(Base):
@@ -237,16 +255,15 @@ class CaseGrant(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "case_id": self.case_id,
-            "org_id": self.org_id,
-            "payload": self.payload,
-            "granted_by": self.granted_by,
-            "created_at": iso_utc(self.created_at),
-            "revoked_at": iso_utc(self.revoked_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "case_id",
+        "org_id",
+        "payload",
+        "granted_by",
+        "created_at",
+        "revoked_at",
+    )
 
 
 class CaseTransition(Base):
@@ -262,16 +279,15 @@ class CaseTransition(Base):
     note: Mapped[str] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "case_id": self.case_id,
-            "from_state": self.from_state,
-            "to_state": self.to_state,
-            "actor_id": self.actor_id,
-            "note": self.note,
-            "created_at": iso_utc(self.created_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "case_id",
+        "from_state",
+        "to_state",
+        "actor_id",
+        "note",
+        "created_at",
+    )
 
 
 class Assessment(Base):
@@ -297,25 +313,24 @@ class Assessment(Base):
     note: Mapped[str] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "case_id": self.case_id,
-            "org_id": self.org_id,
-            "assessor_id": self.assessor_id,
-            "version": self.version,
-            "supersedes_id": self.supersedes_id,
-            "vector": self.vector,
-            "score": self.score,
-            "severity": self.severity,
-            "provisional": self.provisional,
-            "systemic": self.systemic,
-            "domain": self.domain,
-            "rationales": self.rationales,
-            "evidence_refs": self.evidence_refs,
-            "note": self.note,
-            "created_at": iso_utc(self.created_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "case_id",
+        "org_id",
+        "assessor_id",
+        "version",
+        "supersedes_id",
+        "vector",
+        "score",
+        "severity",
+        "provisional",
+        "systemic",
+        "domain",
+        "rationales",
+        "evidence_refs",
+        "note",
+        "created_at",
+    )
 
 
 class Evidence(Base):
@@ -339,18 +354,17 @@ class Evidence(Base):
     transcripts_ct: Mapped[str | None] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "case_id": self.case_id,
-            "org_id": self.org_id,
-            "attached_by": self.attached_by,
-            "label": self.label,
-            "format_version": self.format_version,
-            "body_sha256": self.body_sha256,
-            "transcripts_ct": self.transcripts_ct,
-            "created_at": iso_utc(self.created_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "case_id",
+        "org_id",
+        "attached_by",
+        "label",
+        "format_version",
+        "body_sha256",
+        "transcripts_ct",
+        "created_at",
+    )
 
 
 class Decision(Base):
@@ -372,22 +386,21 @@ class Decision(Base):
     next_due: Mapped[date | None] = mapped_column(sa.Date())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    def audit_state(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "case_id": self.case_id,
-            "assessment_id": self.assessment_id,
-            "org_id": self.org_id,
-            "decided_by": self.decided_by,
-            "profile_id": self.profile_id,
-            "profile_version": self.profile_version,
-            "bundle_sha256": self.bundle_sha256,
-            "action": self.action,
-            "provisional": self.provisional,
-            "result": self.result,
-            "next_due": self.next_due.isoformat() if self.next_due else None,
-            "created_at": iso_utc(self.created_at),
-        }
+    AUDIT_FIELDS = (
+        "id",
+        "case_id",
+        "assessment_id",
+        "org_id",
+        "decided_by",
+        "profile_id",
+        "profile_version",
+        "bundle_sha256",
+        "action",
+        "provisional",
+        "result",
+        "next_due",
+        "created_at",
+    )
 
 
 class AuditEntry(Base):

@@ -163,6 +163,9 @@ class CasePage(_View):
     items: list[CaseSummary] = Field(description="The cases on this page.")
     next_cursor: str | None = Field(description="Opaque cursor of the next page, if any.")
     total: int | None = Field(description="Number of matching cases, when asked for.")
+    total_capped: bool = Field(
+        default=False, description="True when more cases match than were counted (total)."
+    )
 
 
 class AssessmentView(_View):
