@@ -243,3 +243,23 @@ def test_cli_verify_exit_codes_and_lines(busy: World, capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit) as ex:
         main(["audit", "verify", "--db", url, "--anchor", "nonsense"])
     assert ex.value.code == 2
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(world: World) -> None:
+    """Writers in parallel threads (own connections) still append consecutive links."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    reg = world.reg
+    actors = [world.u(o, "assessor") for o in ("lab", "researchers", "gov", "other")]
+
+    def work(i: int) -> None:
+        a = actors[i % len(actors)]
+        c = reg.report_case(a, title=f"parallel {i}")
+        reg.add_assessment(a, c.id, LOW)
+
+    before = reg.verify_audit().entries
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(work, range(24)))
+    r = reg.verify_audit()
+    assert r.ok, r.problems[:3]
+    assert r.entries == before + 48
