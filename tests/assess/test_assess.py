@@ -148,3 +148,47 @@ def test_dispute_from_case_files_uses_given_evidence(demo: Demo) -> None:
     # Without evidence the measured metrics are not assessed (X) and differ from nothing.
     bare = dispute_side(demo.regulator)
     assert bare.vector["UN"] == "X"
+
+
+def test_unreachable_target_gives_an_incomplete_report(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cases = copy_demo(tmp_path / "cases")
+    lab = cases / "lab.yaml"
+    spec = (
+        "campaign:\n  spec:\n    name: unreachable\n    targets:\n"
+        f"      - {{id: down, type: openai, base_url: 'http://127.0.0.1:{port}/v1', model: m}}\n"
+        "    attacks: [roleplay]\n    behaviours: [{source: canary, limit: 4}]\n"
+        "    judges: [{type: refusal}]\n    limits: {retries: 0, timeout_s: 5}\n"
+    )
+    lab.write_text(lab.read_text().replace("campaign: {ref: campaign.yaml}\n", spec))
+    from jbgrade.assess._policy import PolicyDecider
+
+    r = assess_case(
+        load_case(lab), PolicyDecider(), campaign_dir=tmp_path / "camp", measure=measure_case
+    )
+    assert not r.complete
+    assert "every attempt of this run failed" in (r.campaign.message or "")
+    # Nothing measured: the assessor's values and X (precaution) decide.
+    assert r.vector.startswith("JBG:1.0/LY:X/UN:N/RL:X")
+
+
+def test_attack_definition_is_checked_when_loaded(tmp_path: Path) -> None:
+    import pytest
+
+    from jbgrade import InputError
+
+    cases = copy_demo(tmp_path)
+    (cases / "persona.yaml").write_text("id: persona\nkind: hypnosis\n")  # no such kind
+    lab = cases / "lab.yaml"
+    lab.write_text(
+        lab.read_text().replace(
+            "attack: {name: roleplay, kind: role-play}",
+            "attack: {name: roleplay, kind: role-play, ref: persona.yaml}",
+        )
+    )
+    with pytest.raises(InputError, match=r"persona\.yaml"):
+        load_case(lab)

@@ -423,6 +423,11 @@ def _check_files(loaded: LoadedCase) -> None:
             raise doc.error(
                 f"referenced file not found: {p}", ("jailbreak", "attack", "ref"), cls=CaseFileError
             )
+        if p.suffix in (".yaml", ".yml"):
+            # An attack definition in the harness's format: check it now, not mid-campaign.
+            from jbgrade.harness import load_attack
+
+            load_attack(str(p))
     for i, ev in enumerate(case.evidence):
         if ev.file is not None and not loaded.resolve(ev.file).exists():
             raise doc.error(

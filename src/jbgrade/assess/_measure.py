@@ -212,6 +212,9 @@ def measure_case(
                 f"campaign stopped ({summary.outcome}) with {summary.remaining} of "
                 f"{summary.planned} attempts not run"
             )
+        elif summary.completed and summary.errors == summary.completed:
+            reasons = ", ".join(f"{k} ({v})" for k, v in summary.error_reasons.items())
+            failure = f"every attempt of this run failed: {reasons or 'see the campaign log'}"
     except KeyboardInterrupt:
         failure = "campaign interrupted"
     except Exception as exc:  # any failure: keep what was completed
