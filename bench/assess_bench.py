@@ -28,13 +28,13 @@ from typing import Any
 
 from jbgrade.assess import (
     DisputeSide,
+    PolicyDecider,
     alpha_with_interval,
     calibrate,
     dispute,
     krippendorff_alpha,
     load_calibration_dir,
 )
-from jbgrade.assess._policy import PolicyDecider
 from jbgrade.rubric import parse_vector
 
 ROOT = Path(__file__).resolve().parents[1]

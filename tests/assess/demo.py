@@ -6,9 +6,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from jbgrade.assess import AssessmentReport, LoadedCase, assess_case, load_case
-from jbgrade.assess._measure import measure_case
-from jbgrade.assess._policy import PolicyDecider
+from jbgrade.assess import (
+    AssessmentReport,
+    LoadedCase,
+    PolicyDecider,
+    assess_case,
+    load_case,
+    measure_case,
+)
 
 DEMO_FILES = ("lab.yaml", "regulator.yaml", "campaign.yaml", "payload.txt")
 

@@ -7,14 +7,16 @@ from pathlib import Path
 import jsonschema
 
 from jbgrade.assess import (
+    PolicyDecider,
     Precedence,
     assess_case,
     dispute,
     dispute_side,
+    evidence_view,
     load_case,
+    measure_case,
     side_from_report,
 )
-from jbgrade.assess._measure import measure_case
 from jbgrade.cli._schema import load_schema
 from tests.assess.demo import Demo, copy_demo
 
@@ -100,7 +102,6 @@ def test_failed_campaign_gives_an_incomplete_report(tmp_path: Path) -> None:
         )
     )
     lc = load_case(cases / "regulator.yaml")
-    from jbgrade.assess._policy import PolicyDecider
 
     r = assess_case(lc, PolicyDecider(), campaign_dir=tmp_path / "camp", measure=measure_case)
     assert not r.complete
@@ -137,7 +138,6 @@ def test_dispute_on_the_demo(demo: Demo) -> None:
 
 
 def test_dispute_from_case_files_uses_given_evidence(demo: Demo) -> None:
-    from jbgrade.assess._measure import evidence_view
     from jbgrade.evidence import load_campaign_evidence
 
     ev = evidence_view(demo.lab, load_campaign_evidence(demo.campaign))
@@ -165,7 +165,6 @@ def test_unreachable_target_gives_an_incomplete_report(tmp_path: Path) -> None:
         "    judges: [{type: refusal}]\n    limits: {retries: 0, timeout_s: 5}\n"
     )
     lab.write_text(lab.read_text().replace("campaign: {ref: campaign.yaml}\n", spec))
-    from jbgrade.assess._policy import PolicyDecider
 
     r = assess_case(
         load_case(lab), PolicyDecider(), campaign_dir=tmp_path / "camp", measure=measure_case

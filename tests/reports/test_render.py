@@ -79,3 +79,15 @@ def test_dispute_html(demo: Demo, tmp_path: Path) -> None:
     assert "Smallest agreement" in html and "Stop arguing about:" in html
     assert "Decision table for us-export" in html
     jsonschema.validate(json.loads(w.paths["json"].read_text()), load_schema("reconciliation"))
+
+
+def test_evidence_charts_from_a_stored_evidence_record(demo: Demo) -> None:
+    from jbgrade.evidence import load_campaign_evidence
+    from jbgrade.reports import evidence_charts
+
+    stored = load_campaign_evidence(demo.campaign).model_dump(
+        mode="json"
+    )  # as the registry keeps it
+    charts = evidence_charts(stored)
+    assert [c.id for c in charts] == ["success", "transfer"]
+    assert all(c.svg.startswith("<svg") and "fable-5" in c.alt for c in charts)

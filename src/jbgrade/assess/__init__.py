@@ -53,7 +53,9 @@ from jbgrade.assess._dispute import (
     SettlingAgreement,
     dispute,
 )
+from jbgrade.assess._measure import evidence_view, measure_case, view_of_evidence
 from jbgrade.assess._merge import HandValue, MeasuredValue, MergedMetric, merge_metrics
+from jbgrade.assess._policy import PolicyDecider
 from jbgrade.assess._records import (
     AssessmentReport,
     CampaignInfo,
@@ -65,6 +67,7 @@ from jbgrade.assess._records import (
     TransferCell,
     report_json_schema,
 )
+from jbgrade.assess._registry import sides_from_registry
 
 __all__ = [
     "ACTIONS",
@@ -99,6 +102,7 @@ __all__ = [
     "Outcome",
     "PartySummary",
     "Payload",
+    "PolicyDecider",
     "PolicySettings",
     "Precedence",
     "PrecedenceRule",
@@ -119,11 +123,15 @@ __all__ = [
     "derive_context",
     "dispute",
     "dispute_side",
+    "evidence_view",
     "krippendorff_alpha",
     "load_calibration_dir",
     "load_case",
+    "measure_case",
     "merge_metrics",
     "outcome_of",
     "report_json_schema",
     "side_from_report",
+    "sides_from_registry",
+    "view_of_evidence",
 ]

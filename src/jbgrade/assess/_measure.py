@@ -32,7 +32,7 @@ from jbgrade.harness import (
     run_campaign,
 )
 
-__all__ = ["evidence_view", "measure_case"]
+__all__ = ["evidence_view", "measure_case", "view_of_evidence"]
 
 
 def _spec(loaded: LoadedCase) -> tuple[CampaignSpec, Path, str]:
@@ -100,7 +100,18 @@ def evidence_view(loaded: LoadedCase, ev: Evidence) -> EvidenceView | None:
     """The case's jailbreak's evidence, as a report shows it (None: nothing measured)."""
     if not ev.attacks:
         return None
-    ae = ev.attack(_pick_attack(loaded, ev))
+    return view_of_evidence(ev, _pick_attack(loaded, ev))
+
+
+def view_of_evidence(ev: Evidence, attack: str | None = None) -> EvidenceView | None:
+    """One attack's evidence as reports (and the web UI) show it.
+
+    ``attack`` may be omitted when the evidence has one attack. None when the
+    evidence holds no attack at all.
+    """
+    if not ev.attacks:
+        return None
+    ae = ev.attack(attack)
     rows = {r.target: r for r in ae.transfer.rows}
     targets: list[TargetInfo] = []
     rates: list[RateRow] = []

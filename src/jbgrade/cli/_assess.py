@@ -16,15 +16,17 @@ from jbgrade.assess import (
     DisputeSide,
     EvidenceView,
     LoadedCase,
+    PolicyDecider,
     Reconciliation,
     assess_case,
     dispute,
     dispute_side,
+    evidence_view,
     load_case,
+    measure_case,
     side_from_report,
+    sides_from_registry,
 )
-from jbgrade.assess._measure import evidence_view, measure_case
-from jbgrade.assess._policy import PolicyDecider
 from jbgrade.cli._common import err_console, out_console, print_json
 from jbgrade.evidence import load_campaign_evidence
 from jbgrade.harness import QuietReporter, Reporter, RichReporter
@@ -217,7 +219,6 @@ def _registry_sides(
 ) -> tuple[DisputeSide, DisputeSide]:
     from datetime import date
 
-    from jbgrade.assess._registry import sides_from_registry
     from jbgrade.policy import load_context_file
     from jbgrade.registry import Registry, make_engine, resolve_database_url
 

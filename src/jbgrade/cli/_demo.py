@@ -19,8 +19,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jbgrade.assess import AssessmentReport, Reconciliation, dispute, load_case, side_from_report
-from jbgrade.assess._policy import PolicyDecider
+from jbgrade.assess import (
+    AssessmentReport,
+    PolicyDecider,
+    Reconciliation,
+    dispute,
+    load_case,
+    side_from_report,
+)
 from jbgrade.cli._assess import run_assessment
 from jbgrade.cli._common import err_console, out_console
 from jbgrade.harness import QuietReporter, Reporter, RichReporter

@@ -9,16 +9,18 @@ and for the PDF's accessibility.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jbgrade.assess import EvidenceView, ProfileComparison
+from jbgrade.assess import EvidenceView, ProfileComparison, view_of_evidence
+from jbgrade.evidence import Evidence
 
 __all__ = [
     "Chart",
     "criterion_levels_chart",
     "dispute_actions_chart",
+    "evidence_charts",
     "render_svg",
     "success_by_domain_chart",
     "transfer_chart",
@@ -282,3 +284,22 @@ def dispute_actions_chart(
         render_svg(chart.to_dict()),
         alt_text,
     )
+
+
+def evidence_charts(
+    evidence: Evidence | Mapping[str, Any] | EvidenceView, attack: str | None = None
+) -> list[Chart]:
+    """Success per domain (attack vs baseline, with intervals) and the transfer matrix.
+
+    Takes an :class:`~jbgrade.evidence.Evidence` record or its JSON (as the registry
+    stores it), or a report's evidence view; ``attack`` picks one attack when the
+    evidence holds several. For pages that show a case's evidence (the web UI).
+    """
+    if isinstance(evidence, EvidenceView):
+        view: EvidenceView | None = evidence
+    else:
+        ev = evidence if isinstance(evidence, Evidence) else Evidence.model_validate(evidence)
+        view = view_of_evidence(ev, attack)
+    if view is None:
+        return []
+    return [c for c in (success_by_domain_chart(view), transfer_chart(view)) if c is not None]
