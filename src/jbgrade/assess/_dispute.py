@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jbgrade._errors import InputError
-from jbgrade.assess._decider import Decider, Outcome, outcome_of
+from jbgrade.assess._decider import ACTIONS, Decider, Outcome, outcome_of
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.rubric import SEVERITIES, Grade, Vector, default_tables, grade
 
@@ -569,8 +569,6 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
 
 
 def _act_rank(action: str) -> int:
-    from jbgrade.assess._decider import ACTIONS
-
     return ACTIONS.index(action) if action in ACTIONS else len(ACTIONS)
 
 

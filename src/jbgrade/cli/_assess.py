@@ -112,12 +112,20 @@ def render_report(r: AssessmentReport, paths: dict[str, Path]) -> None:
         out_console.print(f"{k:5} {p}", markup=False)
 
 
-def assess_cmd(
+def assess_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
     case: Annotated[Path, typer.Argument(help="Case file (YAML; see 'jbgrade schema show case').")],
     out: Annotated[Path, typer.Option("--out", help="Directory for the reports.")],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print report.json to stdout.")] = False,
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip the PDF.")] = False,
+    campaign_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--campaign-dir",
+            help="Campaign directory (default OUT/campaign); share one between the parties' "
+            "assessments of a case so the campaign runs once.",
+        ),
+    ] = None,
 ) -> None:
     """Assess a case: run its campaign, merge metrics, grade, decide, write reports.
 
@@ -127,7 +135,14 @@ def assess_cmd(
     loaded = load_case(case)
     decider = PolicyDecider()
     reporter: Reporter = QuietReporter() if quiet or as_json else RichReporter()
-    report, paths = run_assessment(loaded, out, decider=decider, reporter=reporter, pdf=not no_pdf)
+    report, paths = run_assessment(
+        loaded,
+        out,
+        decider=decider,
+        reporter=reporter,
+        pdf=not no_pdf,
+        campaign_dir=campaign_dir,
+    )
     if as_json:
         print_json(report.model_dump(mode="json"))
     else:
