@@ -44,6 +44,10 @@ class Chart:
 
 
 def _config(chart: Any) -> Any:
+    # Left padding: browsers may render axis labels wider than vl-convert measured them
+    # (font fallback), and right-aligned labels would then be clipped at the SVG's edge.
+    if chart.padding is alt_undefined():
+        chart = chart.properties(padding={"left": 28, "top": 5, "right": 5, "bottom": 5})
     return (
         chart.configure(font=_FONT)
         .configure_view(stroke=None)
@@ -51,6 +55,12 @@ def _config(chart: Any) -> Any:
         .configure_legend(labelFontSize=11, titleFontSize=11, orient="top")
         .configure_title(fontSize=13, anchor="start")
     )
+
+
+def alt_undefined() -> Any:
+    import altair as alt
+
+    return alt.Undefined
 
 
 def render_svg(spec: dict[str, Any]) -> str:
