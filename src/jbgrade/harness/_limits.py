@@ -60,6 +60,13 @@ class TargetThrottle:
         self._stamp = time.monotonic()
         self.pause_until = 0.0
 
+    def open(self) -> bool:
+        """True when a request may go now without pacing (no limits set, no pause):
+        the runner then skips ``acquire``."""
+        return not (self._interval or self._tpm) and (
+            not self.pause_until or self.pause_until <= time.monotonic()
+        )
+
     def pause(self, seconds: float) -> None:
         """The server asked everyone to wait (429/503 with Retry-After)."""
         self.pause_until = max(self.pause_until, time.monotonic() + seconds)

@@ -40,6 +40,10 @@ class _ByteTokenizer:
 class TransformersTarget:
     """Runs generation in a worker thread, one request at a time."""
 
+    #: Replies are well typed (str text, declared layers, int usage), so the
+    #: runner stores their attempts without re-validating them.
+    typed_replies = True
+
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         try:
             import torch

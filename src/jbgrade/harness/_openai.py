@@ -20,6 +20,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from json.encoder import encode_basestring_ascii as _esc
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ from jbgrade.records import LAYER_ORDER, ChatMessage
 __all__ = ["OpenAITarget", "parse_retry_after", "reply_from_json"]
 
 _RETRYABLE = frozenset({408, 409, 425, 429})
+# One compact encoder for every request body (json.dumps with separators builds
+# a new encoder per call).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_FIXED_KEYS = frozenset({"model", "messages", "seed", "jbgrade"})
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -54,6 +59,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError):
         return None
     return max(0.0, dt.timestamp() - (time.time() if now is None else now))
+
+
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
 def _snippet(body: bytes) -> str:
@@ -74,12 +82,13 @@ def reply_from_json(data: Any, declared: Sequence[str]) -> TargetReply:
         text = ""
     if not isinstance(text, str):
         raise TargetError("malformed chat completion: message.content is not a string")
-    usage_raw = data.get("usage") or {}
-    usage = {
-        k: int(v)
-        for k, v in usage_raw.items()
-        if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
-    }
+    usage_raw = data.get("usage")
+    usage: dict[str, int] = {}
+    if isinstance(usage_raw, dict):
+        for k in _USAGE_KEYS:
+            v = usage_raw.get(k)
+            if isinstance(v, int):
+                usage[k] = int(v)
     ext = data.get("jbgrade")
     if isinstance(ext, dict):
         stopped = ext.get("stopped_by")
@@ -112,6 +121,9 @@ class OpenAITarget:
 
     #: aiohttp applies ``TargetRequest.timeout_s`` to the whole request.
     enforces_timeout = True
+    #: Replies are well typed (str text, declared layers, int usage), so the
+    #: runner stores their attempts without re-validating them.
+    typed_replies = True
 
     def __init__(self, spec: TargetSpec, base_dir: Path | None = None) -> None:
         if not spec.base_url:
@@ -120,7 +132,9 @@ class OpenAITarget:
             raise InputError("an openai target needs model", field=f"targets.{spec.id}")
         self._spec = spec
         self._url = spec.base_url.rstrip("/") + "/chat/completions"
-        self._headers = {"content-type": "application/json", **spec.headers}
+        # Content-Type comes with each body (see complete); session-wide headers are
+        # merged into every request, so there are none unless the spec needs them.
+        self._headers = dict(spec.headers)
         if spec.api_key_env:
             key = os.environ.get(spec.api_key_env)
             if key is None:
@@ -131,6 +145,19 @@ class OpenAITarget:
             self._headers["authorization"] = f"Bearer {key}"
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        # Pre-encoded parts of every body (see payload). None: params override model,
+        # messages, seed or jbgrade, or do not encode, so bodies take the general path.
+        self._prefix: str | None = None
+        self._system = ""
+        self._params = ""
+        if not _FIXED_KEYS.intersection(spec.params):
+            try:
+                self._params = "," + _encode(spec.params)[1:-1] if spec.params else ""
+                self._prefix = '{"model":' + _encode(spec.model) + ',"messages":['
+            except (TypeError, ValueError):
+                self._prefix = None
+            if spec.system_prompt:
+                self._system = f'{{"role":"system","content":{_esc(spec.system_prompt)}}}'
         self._info = TargetInfo(
             id=spec.id,
             type=spec.type,
@@ -150,11 +177,7 @@ class OpenAITarget:
             # No pool cap here (limit=0): the runner bounds requests in flight, and a
             # cap below the campaign's concurrency would silently throttle it.
             conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(
-                connector=conn,
-                headers=self._headers,
-                skip_auto_headers=("user-agent",),
-            )
+            self._session = aiohttp.ClientSession(connector=conn, headers=self._headers or None)
         return self._session
 
     def body(self, messages: Sequence[ChatMessage], request: TargetRequest) -> dict[str, Any]:
@@ -169,11 +192,38 @@ class OpenAITarget:
             body["jbgrade"] = request.hints.to_json()
         return body
 
+    def payload(self, messages: Sequence[ChatMessage], request: TargetRequest) -> bytes:
+        """The request body: ``body()`` as compact JSON, built from pre-encoded parts.
+
+        Byte for byte what encoding ``body()`` gives (tests check it); params that
+        override the fixed keys take the general path.
+        """
+        if self._prefix is None:
+            return _encode(self.body(messages, request)).encode()
+        msgs = ",".join(
+            [f'{{"role":{_esc(m.role)},"content":{_esc(m.content)}}}' for m in messages]
+        )
+        if self._system and not (messages and messages[0].role == "system"):
+            msgs = f"{self._system},{msgs}" if msgs else self._system
+        parts = [self._prefix, msgs, "]"]
+        if self._spec.send_seed:
+            parts.append(f',"seed":{request.seed:d}')
+        parts.append(self._params)
+        if self._spec.hints and request.hints is not None:
+            parts.append(',"jbgrade":')
+            parts.append(_encode(request.hints.to_json()))
+        parts.append("}")
+        return "".join(parts).encode()
+
     async def complete(
         self, messages: Sequence[ChatMessage], request: TargetRequest
     ) -> TargetReply:
-        session = self._client()
-        payload = json.dumps(self.body(messages, request), separators=(",", ":")).encode()
+        session = self._session
+        if session is None or session.closed:
+            session = self._client()
+        payload = aiohttp.BytesPayload(
+            self.payload(messages, request), content_type="application/json"
+        )
         timeout = self._timeouts.get(request.timeout_s)
         if timeout is None:
             timeout = self._timeouts[request.timeout_s] = aiohttp.ClientTimeout(
@@ -183,7 +233,7 @@ class OpenAITarget:
             async with session.post(self._url, data=payload, timeout=timeout) as resp:
                 raw = await resp.read()
                 status = resp.status
-                retry_after = parse_retry_after(resp.headers.get("retry-after"))
+                retry_after = None if status == 200 else resp.headers.get("retry-after")
         except TimeoutError:
             raise TargetError(f"timeout after {request.timeout_s:g} s", retryable=True) from None
         except aiohttp.ClientPayloadError as exc:
@@ -201,11 +251,12 @@ class OpenAITarget:
             raise TargetError(
                 f"HTTP {status}: {_snippet(raw)}",
                 retryable=retryable,
-                retry_after=retry_after,
+                retry_after=parse_retry_after(retry_after),
                 status=status,
             )
         try:
-            data = json.loads(raw)
+            # JSON is UTF-8 (RFC 8259): decoding first skips json's encoding sniffing.
+            data = json.loads(raw.decode("utf-8"))
         except ValueError:
             raise TargetError(
                 f"non-JSON body (HTTP 200): {_snippet(raw)!r}", retryable=True, status=200

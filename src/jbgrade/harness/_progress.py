@@ -135,6 +135,8 @@ class RichReporter:
         )
         self._task: Any = None
         self._t0 = 0.0
+        self._interval = 0.25
+        self._next = 0.0
 
     def start(self, summary: RunSummary) -> None:
         self._t0 = time.monotonic()
@@ -148,22 +150,26 @@ class RichReporter:
             retries=0,
         )
 
-    def _update(self, summary: RunSummary, advance: int) -> None:
-        dt = max(1e-9, time.monotonic() - self._t0)
+    def _update(self, summary: RunSummary) -> None:
+        now = time.monotonic()
+        self._next = now + self._interval
         self._progress.update(
             self._task,
-            advance=advance,
-            rate=summary.completed / dt,
+            completed=summary.already_done + summary.completed,
+            rate=summary.completed / max(1e-9, now - self._t0),
             errors=summary.errors,
             retries=summary.retries,
         )
 
     def attempt(self, attempt: Attempt, summary: RunSummary) -> None:
-        self._update(summary, 1)
+        # Redrawn on a timer, not per attempt: the bar must not cost the run.
+        if time.monotonic() >= self._next:
+            self._update(summary)
 
     def retry(self, target: str, reason: str, delay: float, summary: RunSummary) -> None:
-        self._update(summary, 0)
+        if time.monotonic() >= self._next:
+            self._update(summary)
 
     def finish(self, summary: RunSummary) -> None:
-        self._update(summary, 0)
+        self._update(summary)
         self._progress.stop()

@@ -283,6 +283,10 @@ def load_reference_configs(path: Path | None) -> list[ReferenceConfig]:
 class ReferenceTarget:
     """The simulation as an in-process target (no HTTP)."""
 
+    #: Replies are well typed (str text, declared layers, int usage), so the
+    #: runner stores their attempts without re-validating them.
+    typed_replies = True
+
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         if spec.config_file is not None:
             path = Path(spec.config_file)
