@@ -16,6 +16,7 @@ so the checker can enumerate it through the same compiled parts.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -185,6 +186,9 @@ class CtxEval:
     values: dict[str, Any]  # field -> value used
     assumed: tuple[str, ...]  # fields filled from the precautionary default
     ignored: tuple[str, ...]  # given keys the profile does not declare
+    # Explanation parts that depend on this context, memoised by the decide module
+    # (lives and dies with this object, so keys need not name the context).
+    memo: dict[Any, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 def _field_value(f: ContextField, raw: Any) -> Any:
@@ -273,6 +277,8 @@ class Compiled:
                     self.ctx_atoms[f].append((1 << r.index, a))
         self._ctx_cache: dict[Any, CtxEval] = {}
         self._outcomes: dict[int, Outcome] = {}
+        # The decide module's memo (concrete obligations per fired mask and dates, ...).
+        self.memo: dict[Any, Any] = {}
         self._ob_order = {oid: i for i, oid in enumerate(p.obligations)}
 
     # -- grade side -----------------------------------------------------------
@@ -324,7 +330,8 @@ class Compiled:
     def context(self, ctx: Mapping[str, Any] | None) -> CtxEval:
         """Resolve a context: validate, fill precautionary defaults, mask."""
         try:
-            key: Any = tuple(sorted(ctx.items())) if ctx else ()
+            # Items in the caller's order: a dict built the same way hits without sorting.
+            key: Any = tuple(ctx.items()) if ctx else ()
             hit = self._ctx_cache.get(key)
         except TypeError:  # unhashable values: evaluate without the cache
             key, hit = None, None

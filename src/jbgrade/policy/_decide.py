@@ -17,7 +17,14 @@ from typing import Any
 
 from jbgrade._errors import PolicyError
 from jbgrade.policy._compile import Compiled, CtxEval, Outcome, PartInfo
-from jbgrade.policy._model import Decision
+from jbgrade.policy._model import (
+    DECISION_FORMAT_VERSION,
+    Decision,
+    FiredRule,
+    NearMiss,
+    Obligation,
+    lazy_decision,
+)
 from jbgrade.policy._profile import Profile, list_profiles, load_profile
 from jbgrade.policy._spec import ACTIONS, Atom, Citation, ObligationSpec, RuleSpec
 from jbgrade.rubric import SEVERITIES, Grade, Grader, default_tables
@@ -187,7 +194,6 @@ def _assumption_entry(prof: Profile, ce: CtxEval) -> _Json | None:
     }
 
 
-@lru_cache(maxsize=4096)
 def _obligations(
     prof: Profile,
     out: Outcome,
@@ -346,6 +352,159 @@ def _not_in_force(prof: Profile, on: _dt.date) -> _Json:
     }
 
 
+# Memo bounds: a long-running server sees many dates and contexts; a full memo is
+# simply emptied (entries are cheap to rebuild, and bounded growth matters more).
+_OBLIGATION_MEMO_MAX = 16384
+_CONTEXT_MEMO_MAX = 65536
+
+# What a decision is: the profile not in force, not applicable, or rules fired.
+_NONE = Outcome("none", 0, (), ())
+_NOT_IN_FORCE, _NOT_APPLICABLE, _FIRED = 0, 1, 2
+
+
+def _concrete_obligations(
+    comp: Compiled,
+    out: Outcome,
+    fired: int,
+    *,
+    aware: _dt.date,
+    notified: _dt.date | None,
+    patched: _dt.date | None,
+) -> tuple[Obligation, ...]:
+    """The Obligation records of an outcome (memoised per profile, fired rules and dates)."""
+    memo = comp.memo
+    key = (fired, aware, notified, patched)
+    got = memo.get(key)
+    if got is None:
+        if len(memo) >= _OBLIGATION_MEMO_MAX:
+            memo.clear()
+        got = memo[key] = tuple(
+            Obligation.model_validate(o)
+            for o in _obligations(comp.profile, out, aware, notified, patched)
+        )
+    return got
+
+
+def _input_spec(comp: Compiled, r: RuleSpec) -> tuple[tuple[int, int, int], ...]:
+    """How to read, from a decision, the inputs of ``r``'s grade conditions.
+
+    Codes: 0 metric letter as given (part, position), 1 criterion level (part),
+    2 score-table cell, 3 systemic, 4 provisional. Context conditions are left
+    out: they are fixed per context, and the memo that uses this lives per context.
+    """
+    memo = comp.memo
+    key = ("inputs", r.index)
+    got = memo.get(key)
+    if got is None:
+        sp = comp.space
+        crit_pos = {"BP": 0, "EC": 1, "RI": 2}
+        spec = []
+        for a in r.atoms:
+            if a.context_field is not None:
+                continue
+            if a.kind == "metric":
+                crit, pos = sp.metric_crit[a.on]
+                spec.append((0, crit_pos[crit], pos))
+            elif a.kind == "criterion":
+                spec.append((1, crit_pos[a.on], 0))
+            elif a.kind in ("severity", "score"):
+                spec.append((2, 0, 0))
+            else:
+                spec.append((3 if a.on == "systemic" else 4, 0, 0))
+        got = memo[key] = tuple(spec)
+    return got
+
+
+class _Explainer:
+    """What a Decision from :func:`decide` keeps to explain itself on first use.
+
+    Everything here is immutable or append-only memo; explaining later gives
+    exactly what explaining at once gives (tests/policy/test_lazy.py checks it
+    against the eager engine on random vectors, contexts and dates).
+    """
+
+    __slots__ = ("aware", "ce", "comp", "fired", "mode", "out", "parts")
+
+    def __init__(
+        self,
+        comp: Compiled,
+        parts: tuple[PartInfo, PartInfo, PartInfo],
+        ce: CtxEval,
+        *,
+        mode: int,
+        out: Outcome,
+        fired: int,
+        aware: _dt.date,
+    ):
+        self.comp = comp
+        self.parts = parts
+        self.ce = ce
+        self.mode = mode
+        self.out = out
+        self.fired = fired
+        self.aware = aware
+
+    def _memo(self) -> dict[Any, Any]:
+        memo = self.ce.memo
+        if len(memo) >= _CONTEXT_MEMO_MAX:
+            memo.clear()
+        return memo
+
+    def fired_rules(self) -> list[FiredRule]:
+        comp, ce = self.comp, self.ce
+        prof = comp.profile
+        if self.mode == _NOT_IN_FORCE:
+            return [FiredRule.model_validate(_not_in_force(prof, self.aware))]
+        memo = self._memo()
+        cx = _Ctx(comp, self.parts, ce)
+        head = memo.get("head")
+        if head is None:
+            # Gate and assumption entries test context only: one per context.
+            entries = (_gate_entry(prof, cx), _assumption_entry(prof, ce))
+            head = memo["head"] = tuple(FiredRule.model_validate(x) for x in entries if x)
+        res = list(head)
+        if self.mode == _FIRED:
+            parts = self.parts
+            for r in prof.rules:
+                if not self.fired >> r.index & 1:
+                    continue
+                vals: list[Any] = [r.index]
+                for code, ci, pos in _input_spec(comp, r):
+                    if code == 0:
+                        vals.append(parts[ci].letters[pos])
+                    elif code == 1:
+                        vals.append(parts[ci].level)
+                    elif code == 2:
+                        vals.append(cx.cell)
+                    else:
+                        vals.append(cx.systemic if code == 3 else cx.provisional)
+                key = tuple(vals)
+                fr = memo.get(key)
+                if fr is None:
+                    fr = memo[key] = FiredRule.model_validate(_fired_rule(r, cx))
+                res.append(fr)
+        return res
+
+    def near_misses(self) -> list[NearMiss]:
+        if self.mode == _NOT_IN_FORCE:
+            return []
+        cx = _Ctx(self.comp, self.parts, self.ce)
+        memo = self._memo()
+        res = []
+        for nm in _near_misses(self.comp, cx, self.out, self.fired):
+            key = (
+                "nm",
+                nm["id"],
+                tuple(nm["adds_obligations"]),
+                tuple((c["on"], c["from"], c["to"], c["action"]) for c in nm["changes"]),
+            )
+            got = memo.get(key)
+            if got is None:
+                got = memo[key] = NearMiss.model_validate(nm)
+            res.append(got)
+        return res
+
+
 def decide(
     grade: Grade | str,
     context: Mapping[str, Any] | None = None,
@@ -365,64 +524,64 @@ def decide(
     obligations whose clock starts at notification or patch use
     ``notified_on`` / ``patched_on`` when given, else the awareness date
     (the earliest those events can happen), and say so.
+
+    The action, obligations and ``provisional`` are computed here; the
+    explanation (``fired_rules``, ``near_misses``) when first read or
+    serialised - the same values either way.
     """
     if profile is None:
         raise PolicyError(f"decide() needs a profile; available: {', '.join(list_profiles())}")
-    prof = load_profile(profile)
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
     g = _grade(grade, prof)
     aware = _date(aware_on, "aware_on") or _dt.date.today()
-    clocks = {
-        "notification": _date(notified_on, "notified_on"),
-        "patch": _date(patched_on, "patched_on"),
-    }
-    for name, d in clocks.items():
+    notified = _date(notified_on, "notified_on") if notified_on is not None else None
+    patched = _date(patched_on, "patched_on") if patched_on is not None else None
+    for name, d in (("notification", notified), ("patch", patched)):
         if d is not None and d < aware:
             raise PolicyError(f"the {name} date {d} is before the awareness date {aware}")
     comp = prof.compiled
-    parts = comp.space.parts_of(g.vector)
+    parts = comp.space.parts_of(g[0])
     ce = comp.context(context)
-    cx = _Ctx(comp, parts, ce)
-
-    def make(action: str, obligations: Any, fired: list[_Json], near: list[_Json]) -> Decision:
-        return Decision.model_validate(
-            {
-                "action": action,
-                "obligations": obligations,
-                "fired_rules": fired,
-                "near_misses": near,
-                "provisional": cx.provisional or bool(ce.assumed),
-                "profile": prof.id,
-                "profile_version": prof.version,
-                "bundle_sha256": prof.bundle_sha256,
-                "vector": g.vector,
-                "aware_on": aware,
-                "context": ce.values,
-            }
-        )
-
-    assumption = _assumption_entry(prof, ce)
-    head = [x for x in (_gate_entry(prof, cx), assumption) if x is not None]
+    bp, ec, ri = parts
+    has_x = bp.has_x or ec.has_x or ri.has_x
+    obligations: list[Obligation] = []
+    out, fired = _NONE, 0
     if not prof.in_force(aware):
-        return make("none", (), [_not_in_force(prof, aware)], [])
-    if not ce.applicable:
-        return make("none", (), head, _near_misses(comp, cx, _NONE, 0))
-    fired = ce.mask & comp.grade_mask(*parts, cx.provisional)
-    if not fired:
-        raise PolicyError(
-            f"profile {prof.id}: no rule covers {g.vector} in this context "
-            "(a coverage gap: run 'jbgrade policy check')",
-            path=prof.source,
-        )
-    out = comp.outcome(fired)
-    return make(
-        out.action,
-        _obligations(prof, out, aware, clocks["notification"], clocks["patch"]),
-        head + [_fired_rule(prof.rule(rid), cx) for rid in out.rules],
-        _near_misses(comp, cx, out, fired),
+        mode, action = _NOT_IN_FORCE, "none"
+    elif not ce.applicable:
+        mode, action = _NOT_APPLICABLE, "none"
+    else:
+        mode = _FIRED
+        fired = ce.mask & comp.grade_mask(bp, ec, ri, has_x)
+        if not fired:
+            raise PolicyError(
+                f"profile {prof.id}: no rule covers {g[0]} in this context "
+                "(a coverage gap: run 'jbgrade policy check')",
+                path=prof.source,
+            )
+        out = comp.outcome(fired)
+        action = out.action
+        if out.obligations:
+            obligations = list(
+                _concrete_obligations(
+                    comp, out, fired, aware=aware, notified=notified, patched=patched
+                )
+            )
+    return lazy_decision(
+        {
+            "format_version": DECISION_FORMAT_VERSION,
+            "action": action,
+            "obligations": obligations,
+            "provisional": has_x or bool(ce.assumed),
+            "profile": prof.id,
+            "profile_version": prof.version,
+            "bundle_sha256": prof.bundle_sha256,
+            "vector": g[0],
+            "aware_on": aware,
+            "context": dict(ce.values),
+        },
+        _Explainer(comp, parts, ce, mode=mode, out=out, fired=fired, aware=aware),
     )
-
-
-_NONE = Outcome("none", 0, (), ())
 
 
 def decide_all(

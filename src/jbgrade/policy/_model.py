@@ -5,26 +5,49 @@ The published JSON form (:meth:`Decision.to_dict`, ``jbgrade decide --json``,
 fired_rules, near_misses, provisional, profile, profile_version,
 bundle_sha256``. The Python model also carries the inputs (vector, context,
 dates) so that a decision can be replayed and compared.
+
+:func:`jbgrade.decide` computes the action, the obligations and ``provisional``
+eagerly and the explanation (``fired_rules``, ``near_misses``) on first
+access: a Decision made by it holds what is needed to explain itself and fills
+those two fields when they are read, compared, copied, pickled, printed or
+serialised (any pydantic serialisation, nested ones included, goes through
+:meth:`Decision._materialise_for_serialisation`). To everything outside it is
+the same record as one validated from JSON (see
+docs/design/0009-policy-engine.md, "Lazy explanation").
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Literal
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 __all__ = [
     "DECISION_FORMAT_VERSION",
     "DECISION_KEYS",
+    "LAZY_FIELDS",
     "Action",
     "Change",
     "Condition",
     "Decision",
     "DecisionDelta",
+    "Explainer",
     "FiredRule",
     "NearMiss",
     "Obligation",
+    "lazy_decision",
 ]
 
 #: Bumped whenever the Decision format changes.
@@ -152,10 +175,35 @@ class NearMiss(BaseModel):
     changes: list[Change] = Field(description="Single changes, each of which fires the rule.")
 
 
+class Explainer(Protocol):
+    """What a lazily explained Decision holds to compute its explanation."""
+
+    def fired_rules(self) -> list[FiredRule]:
+        """The ``fired_rules`` entries, as the eager engine would build them."""
+        ...
+
+    def near_misses(self) -> list[NearMiss]:
+        """The ``near_misses`` entries, as the eager engine would build them."""
+        ...
+
+
+#: Fields that :func:`jbgrade.decide` fills on first access.
+LAZY_FIELDS = ("fired_rules", "near_misses")
+
+
 class Decision(BaseModel):
-    """What a profile decides for a grade in a context (versioned record)."""
+    """What a profile decides for a grade in a context (versioned record).
+
+    A Decision from :func:`jbgrade.decide` computes ``fired_rules`` and
+    ``near_misses`` on first use (see the module docstring); sub-records
+    (rules, conditions, obligations) are frozen and may be shared between
+    decisions.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Pending explanation (None once explained, and for decisions validated from data).
+    _explainer: Explainer | None = PrivateAttr(default=None)
 
     format_version: int = Field(
         default=DECISION_FORMAT_VERSION, description="Decision format version (Python model only)."
@@ -183,6 +231,86 @@ class Decision(BaseModel):
     context: dict[str, Any] | None = Field(
         default=None, description="Context values used, defaults included (Python model only)."
     )
+
+    @property
+    def explained(self) -> bool:
+        """Whether the explanation has been computed (always true unless made lazily)."""
+        priv = self.__pydantic_private__
+        return priv is None or priv.get("_explainer") is None
+
+    def _explain(self, only: str | None = None) -> None:
+        """Fill the lazy fields (``only`` one of them, or all) from the explainer."""
+        priv = self.__pydantic_private__
+        ex = priv.get("_explainer") if priv else None
+        if ex is None:
+            return
+        cur = self.__dict__
+        todo = [f for f in LAZY_FIELDS if f not in cur and (only is None or f == only)]
+        got = {f: getattr(ex, f)() for f in todo}
+        # Field order as a validated record has it (dumps and repr follow dict order).
+        new = {k: got[k] if k in got else cur[k] for k in _FIELD_ORDER if k in cur or k in got}
+        object.__setattr__(self, "__dict__", new)
+        if all(f in new for f in LAZY_FIELDS) and priv is not None:
+            priv["_explainer"] = None
+
+    if not TYPE_CHECKING:  # keep mypy's attribute checking on the declared fields
+
+        def __getattr__(self, name: str) -> Any:
+            if name in LAZY_FIELDS:
+                self._explain(name)
+                try:
+                    return self.__dict__[name]
+                except KeyError:
+                    pass
+            return super().__getattr__(name)
+
+    @model_serializer(mode="wrap")
+    def _materialise_for_serialisation(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Every pydantic serialisation (model_dump, nested in another model,
+        # TypeAdapter) reads __dict__: complete it first.
+        self._explain()
+        return handler(self)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The wrap serializer returns the model's own form: describe it by the fields,
+        # not as "any" (pydantic's default for a function serializer).
+        if handler.mode == "serialization" and "serialization" in core_schema:
+            core_schema = {k: v for k, v in core_schema.items() if k != "serialization"}
+        return handler(core_schema)
+
+    def __eq__(self, other: object) -> bool:
+        self._explain()
+        if isinstance(other, Decision):
+            other._explain()
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        # As pydantic's frozen-model hash (the list fields make it raise TypeError).
+        self._explain()
+        return hash(tuple(self.__dict__[k] for k in _FIELD_ORDER))
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        self._explain()
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        self._explain()
+        return super().__repr_args__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._explain()
+        return super().__getstate__()
+
+    def __copy__(self) -> Decision:
+        self._explain()
+        return super().__copy__()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Decision:
+        self._explain()
+        return super().__deepcopy__(memo)
 
     def to_dict(self) -> dict[str, Any]:
         """The published JSON form: exactly :data:`DECISION_KEYS`."""
@@ -221,6 +349,27 @@ class Decision(BaseModel):
             provisional_from=self.provisional,
             provisional_to=other.provisional,
         )
+
+
+_FIELD_ORDER = tuple(Decision.model_fields)
+# The fields a decision from decide() sets (all but format_version), as validation did.
+_FIELDS_SET = frozenset(_FIELD_ORDER) - {"format_version"}
+
+
+def lazy_decision(values: dict[str, Any], explainer: Explainer) -> Decision:
+    """A Decision from trusted engine values, explained on first use.
+
+    ``values`` holds every field except :data:`LAZY_FIELDS`, in field order and
+    already of the declared types: no validation (the engine builds them from
+    validated profiles and grades; tests compare with validated decisions).
+    This is what ``model_construct`` does, without its per-field loop.
+    """
+    d = Decision.__new__(Decision)
+    object.__setattr__(d, "__dict__", values)
+    object.__setattr__(d, "__pydantic_fields_set__", set(_FIELDS_SET))
+    object.__setattr__(d, "__pydantic_extra__", None)
+    object.__setattr__(d, "__pydantic_private__", {"_explainer": explainer})
+    return d
 
 
 class DecisionDelta(BaseModel):
