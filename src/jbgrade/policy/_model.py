@@ -6,38 +6,27 @@ fired_rules, near_misses, provisional, profile, profile_version,
 bundle_sha256``. The Python model also carries the inputs (vector, context,
 dates) so that a decision can be replayed and compared.
 
-:func:`jbgrade.decide` computes the action, the obligations and ``provisional``
-eagerly and the explanation (``fired_rules``, ``near_misses``) on first
-access: a Decision made by it holds what is needed to explain itself and fills
-those two fields when they are read, compared, copied, pickled, printed or
-serialised (any pydantic serialisation, nested ones included, goes through
-:meth:`Decision._materialise_for_serialisation`). To everything outside it is
-the same record as one validated from JSON (see
-docs/design/0009-policy-engine.md, "Lazy explanation").
+Lazy explanation: :func:`jbgrade.decide` computes the action, obligations and
+``provisional`` at once and the explanation (``fired_rules``, ``near_misses``)
+on first use. It returns an instance of a private subclass of :class:`Decision`
+that holds what it needs to explain itself; reading either field, or anything
+that reads the record as a whole (comparison, copy, pickle, repr, iteration and
+every pydantic serialisation, nested ones included: they all read ``__dict__``)
+fills both fields and turns the instance into a plain :class:`Decision`. Until
+then only ``type(d) is Decision`` tells the difference. See
+docs/design/0009-policy-engine.md, "Lazy explanation".
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    GetJsonSchemaHandler,
-    PrivateAttr,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-)
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "DECISION_FORMAT_VERSION",
     "DECISION_KEYS",
-    "LAZY_FIELDS",
     "Action",
     "Change",
     "Condition",
@@ -175,35 +164,10 @@ class NearMiss(BaseModel):
     changes: list[Change] = Field(description="Single changes, each of which fires the rule.")
 
 
-class Explainer(Protocol):
-    """What a lazily explained Decision holds to compute its explanation."""
-
-    def fired_rules(self) -> list[FiredRule]:
-        """The ``fired_rules`` entries, as the eager engine would build them."""
-        ...
-
-    def near_misses(self) -> list[NearMiss]:
-        """The ``near_misses`` entries, as the eager engine would build them."""
-        ...
-
-
-#: Fields that :func:`jbgrade.decide` fills on first access.
-LAZY_FIELDS = ("fired_rules", "near_misses")
-
-
 class Decision(BaseModel):
-    """What a profile decides for a grade in a context (versioned record).
-
-    A Decision from :func:`jbgrade.decide` computes ``fired_rules`` and
-    ``near_misses`` on first use (see the module docstring); sub-records
-    (rules, conditions, obligations) are frozen and may be shared between
-    decisions.
-    """
+    """What a profile decides for a grade in a context (versioned record)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    # Pending explanation (None once explained, and for decisions validated from data).
-    _explainer: Explainer | None = PrivateAttr(default=None)
 
     format_version: int = Field(
         default=DECISION_FORMAT_VERSION, description="Decision format version (Python model only)."
@@ -231,86 +195,6 @@ class Decision(BaseModel):
     context: dict[str, Any] | None = Field(
         default=None, description="Context values used, defaults included (Python model only)."
     )
-
-    @property
-    def explained(self) -> bool:
-        """Whether the explanation has been computed (always true unless made lazily)."""
-        priv = self.__pydantic_private__
-        return priv is None or priv.get("_explainer") is None
-
-    def _explain(self, only: str | None = None) -> None:
-        """Fill the lazy fields (``only`` one of them, or all) from the explainer."""
-        priv = self.__pydantic_private__
-        ex = priv.get("_explainer") if priv else None
-        if ex is None:
-            return
-        cur = self.__dict__
-        todo = [f for f in LAZY_FIELDS if f not in cur and (only is None or f == only)]
-        got = {f: getattr(ex, f)() for f in todo}
-        # Field order as a validated record has it (dumps and repr follow dict order).
-        new = {k: got[k] if k in got else cur[k] for k in _FIELD_ORDER if k in cur or k in got}
-        object.__setattr__(self, "__dict__", new)
-        if all(f in new for f in LAZY_FIELDS) and priv is not None:
-            priv["_explainer"] = None
-
-    if not TYPE_CHECKING:  # keep mypy's attribute checking on the declared fields
-
-        def __getattr__(self, name: str) -> Any:
-            if name in LAZY_FIELDS:
-                self._explain(name)
-                try:
-                    return self.__dict__[name]
-                except KeyError:
-                    pass
-            return super().__getattr__(name)
-
-    @model_serializer(mode="wrap")
-    def _materialise_for_serialisation(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # Every pydantic serialisation (model_dump, nested in another model,
-        # TypeAdapter) reads __dict__: complete it first.
-        self._explain()
-        return handler(self)
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        # The wrap serializer returns the model's own form: describe it by the fields,
-        # not as "any" (pydantic's default for a function serializer).
-        if handler.mode == "serialization" and "serialization" in core_schema:
-            core_schema = {k: v for k, v in core_schema.items() if k != "serialization"}
-        return handler(core_schema)
-
-    def __eq__(self, other: object) -> bool:
-        self._explain()
-        if isinstance(other, Decision):
-            other._explain()
-        return super().__eq__(other)
-
-    def __hash__(self) -> int:
-        # As pydantic's frozen-model hash (the list fields make it raise TypeError).
-        self._explain()
-        return hash(tuple(self.__dict__[k] for k in _FIELD_ORDER))
-
-    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
-        self._explain()
-        return super().__iter__()
-
-    def __repr_args__(self) -> Any:
-        self._explain()
-        return super().__repr_args__()
-
-    def __getstate__(self) -> dict[Any, Any]:
-        self._explain()
-        return super().__getstate__()
-
-    def __copy__(self) -> Decision:
-        self._explain()
-        return super().__copy__()
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Decision:
-        self._explain()
-        return super().__deepcopy__(memo)
 
     def to_dict(self) -> dict[str, Any]:
         """The published JSON form: exactly :data:`DECISION_KEYS`."""
@@ -351,24 +235,105 @@ class Decision(BaseModel):
         )
 
 
-_FIELD_ORDER = tuple(Decision.model_fields)
-# The fields a decision from decide() sets (all but format_version), as validation did.
-_FIELDS_SET = frozenset(_FIELD_ORDER) - {"format_version"}
+class Explainer(Protocol):
+    """What a lazily explained decision holds to compute its explanation."""
+
+    def fired_rules(self) -> list[FiredRule]:
+        """The ``fired_rules`` entries, exactly as the eager engine builds them."""
+        ...
+
+    def near_misses(self) -> list[NearMiss]:
+        """The ``near_misses`` entries, exactly as the eager engine builds them."""
+        ...
+
+
+_LAZY = ("fired_rules", "near_misses")
+_ORDER = tuple(Decision.model_fields)
+# What validating a decide() result set: every field but format_version.
+_SET = frozenset(_ORDER) - {"format_version"}
+# The instance-dict slot of pydantic models (_LazyDecision shadows the attribute).
+_DICT: Any = BaseModel.__dict__["__dict__"]
+
+
+class _LazyDecision(Decision):
+    """A Decision whose ``fired_rules`` and ``near_misses`` are computed on first use.
+
+    The fields are missing from the instance dict until then. Reading one of them
+    goes through ``__getattr__``; everything that reads the record whole reads
+    ``__dict__`` (pydantic's serialiser does so by attribute, so dumps nested in
+    other models and TypeAdapters too), which this class answers by explaining
+    first. Once both fields are there the instance becomes a plain
+    :class:`Decision` (``__class__`` assignment: same layout), so explained
+    decisions carry no overhead at all.
+    """
+
+    def _explain(self, only: str | None = None) -> None:
+        priv = object.__getattribute__(self, "__pydantic_private__")
+        ex: Explainer | None = priv.get("explainer") if priv else None
+        cur: dict[str, Any] = _DICT.__get__(self)
+        if ex is not None:
+            got = {f: getattr(ex, f)() for f in _LAZY if f not in cur and only in (None, f)}
+            if got:
+                # Field order as validation gives it: dumps and repr follow dict order.
+                cur = {k: got[k] if k in got else cur[k] for k in _ORDER if k in cur or k in got}
+                _DICT.__set__(self, cur)
+        if all(f in cur for f in _LAZY):
+            object.__setattr__(self, "__pydantic_private__", None)
+            object.__setattr__(self, "__class__", Decision)
+
+    if not TYPE_CHECKING:  # mypy keeps checking attributes against the declared fields
+
+        @property
+        def __dict__(self) -> dict[str, Any]:
+            self._explain()
+            return _DICT.__get__(self)
+
+        def __getattr__(self, name: str) -> Any:
+            if name in _LAZY:
+                self._explain(name)
+                return _DICT.__get__(self)[name]
+            return super().__getattr__(name)
+
+        # Copies and pickles are of the explained, plain Decision (hidden from mypy:
+        # BaseModel types them as returning Self).
+        def __reduce_ex__(self, protocol: Any) -> Any:
+            self._explain()
+            return Decision.__reduce_ex__(self, protocol)
+
+        def __copy__(self) -> Decision:
+            self._explain()
+            return Decision.__copy__(self)
+
+        def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Decision:
+            self._explain()
+            return Decision.__deepcopy__(self, memo)
+
+    # What reads the class before the fields: explain, then act as a Decision.
+    def __eq__(self, other: object) -> bool:
+        self._explain()
+        if isinstance(other, _LazyDecision):
+            other._explain()
+        return Decision.__eq__(self, other)
+
+    __hash__ = Decision.__hash__
+
+    def __repr_name__(self) -> str:
+        return "Decision"
 
 
 def lazy_decision(values: dict[str, Any], explainer: Explainer) -> Decision:
     """A Decision from trusted engine values, explained on first use.
 
-    ``values`` holds every field except :data:`LAZY_FIELDS`, in field order and
-    already of the declared types: no validation (the engine builds them from
-    validated profiles and grades; tests compare with validated decisions).
-    This is what ``model_construct`` does, without its per-field loop.
+    ``values`` holds every field but ``fired_rules`` and ``near_misses``, of the
+    declared types: nothing is validated (the engine builds them from validated
+    profiles and grades; tests/policy/test_lazy.py compares with validated
+    decisions). This is ``model_construct`` without its per-field loop.
     """
-    d = Decision.__new__(Decision)
-    object.__setattr__(d, "__dict__", values)
-    object.__setattr__(d, "__pydantic_fields_set__", set(_FIELDS_SET))
+    d = _LazyDecision.__new__(_LazyDecision)
+    _DICT.__set__(d, values)
+    object.__setattr__(d, "__pydantic_fields_set__", set(_SET))
     object.__setattr__(d, "__pydantic_extra__", None)
-    object.__setattr__(d, "__pydantic_private__", {"_explainer": explainer})
+    object.__setattr__(d, "__pydantic_private__", {"explainer": explainer})
     return d
 
 
