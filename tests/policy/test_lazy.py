@@ -100,7 +100,7 @@ def test_lazy_decide_equals_the_eager_engine(ref: str) -> None:
     prof = load_profile(ref)
     for i, (g, ctx, dates) in enumerate(_cases(ref, 1500)):
         eager = eager_oracle.decide(g, ctx, prof, **dates)
-        lazy = decide(g, ctx, prof, **dates)
+        lazy = decide(g, ctx, ref if i % 5 == 0 else prof, **dates)  # by name or path too
         # The eager parts are there before any explanation.
         assert type(lazy) is not Decision
         assert (lazy.action, lazy.obligations, lazy.provisional) == (
@@ -139,7 +139,7 @@ def test_memo_entries_are_shared_but_frozen(ref: str) -> None:
 
 
 def test_memos_emptied_when_full_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_decide, "_OBLIGATION_MEMO_MAX", 3)
+    monkeypatch.setattr(_decide, "_PROFILE_MEMO_MAX", 3)
     monkeypatch.setattr(_decide, "_CONTEXT_MEMO_MAX", 5)
     prof = load_profile("lab-frontier")
     for g, ctx, dates in _cases("lab-frontier", 300):

@@ -26,7 +26,7 @@ from jbgrade.policy._model import (
     lazy_decision,
 )
 from jbgrade.policy._profile import Profile, list_profiles, load_profile
-from jbgrade.policy._spec import ACTIONS, Atom, Citation, ObligationSpec, RuleSpec
+from jbgrade.policy._spec import Atom, Citation, ObligationSpec, RuleSpec
 from jbgrade.rubric import SEVERITIES, Grade, Grader, default_tables
 
 __all__ = ["add_days", "decide", "replay"]
@@ -259,10 +259,65 @@ def _distance(comp: Compiled, field: str, cur: Any, alt: Any) -> float:
     return abs(f.values.index(alt) - f.values.index(cur)) if f.ordered else 0.0
 
 
-def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[_Json]:
-    """Rules one change away that would change the decision, with the changes."""
+# A single-metric change of a part that changes some rule input, with what the new
+# part gives the compiled masks: (metric, from, to, steps, mask, level, sys, has_x).
+_Neighbour = tuple[str, str, str, int, int, int, int, bool]
+_CRIT_STRIDE = {"BP": 1, "EC": 2, "RI": 0}  # position of the level in the cell index
+
+
+def _neighbours(comp: Compiled, part: PartInfo) -> tuple[_Neighbour, ...]:
+    """The single-metric changes of ``part`` that can change a decision (memoised).
+
+    A neighbour with the same rule mask, level, systemic bits and X flag as the part
+    gives every rule the same inputs, so the same fired set: it can never be a near
+    miss and is left out here rather than tested on every decision.
+    """
+    memo = _profile_memo(comp)
+    key = ("neighbours", part.crit, part.key)
+    got: tuple[_Neighbour, ...] | None = memo.get(key)
+    if got is None:
+        pmc = comp.part_mask[part.crit]
+        table = comp.space.parts[part.crit]
+        mine = (pmc[part.key], part.level, part.sys, part.has_x)
+        res = []
+        for metric, frm, to, nkey, dist in comp.space.neighbours(part):
+            n = table[nkey]
+            cls = (pmc[nkey], n.level, n.sys, n.has_x)
+            if cls != mine:
+                res.append((metric, frm, to, dist, *cls))
+        got = memo[key] = tuple(res)
+    return got
+
+
+def _context_changes(comp: Compiled, ce: CtxEval) -> tuple[tuple[str, Any, Any, float, int], ...]:
+    """Single context changes worth testing, with their context masks (memoised per context).
+
+    Each is (input, from, to, distance, mask) for the fields some rule or gate tests.
+    """
+    memo = _context_memo(ce)
+    got: tuple[tuple[str, Any, Any, float, int], ...] | None = memo.get("context_changes")
+    if got is None:
+        res = []
+        for field in comp.profile.context:
+            if not comp.ctx_relevant(field):
+                continue
+            cur = ce.values[field]
+            for alt in _context_alternatives(comp, field, cur):
+                mask, _ = comp.eval_values({**ce.values, field: alt})
+                res.append((f"context.{field}", cur, alt, _distance(comp, field, cur, alt), mask))
+        got = memo["context_changes"] = tuple(res)
+    return got
+
+
+def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[NearMiss]:
+    """Rules one change away that would change the decision, with the changes.
+
+    For each rule that does not fire but would change the action or add
+    obligations, each input (metric or context field) whose single change fires
+    it, with the nearest such change and the whole decision's action after it.
+    The NearMiss records are memoised per profile (the key is all they show).
+    """
     prof = comp.profile
-    sp = comp.space
     ce = cx.ce
     cur_obs = set(out.obligations)
     useful = 0  # rules not firing whose firing would change action or obligations
@@ -273,68 +328,80 @@ def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[_Js
             useful |= 1 << r.index
     if not useful:
         return []
-    found: dict[int, dict[str, tuple[float, _Json]]] = {}  # rule -> input -> (distance, change)
+    found: dict[int, dict[str, tuple[float, Any, Any, str]]] = {}  # rule -> input -> change
+    outcome = comp.outcome
 
     def consider(new_fired: int, on: str, frm: Any, to: Any, dist: float) -> None:
-        gained = new_fired & useful
-        if not gained:
-            return
-        action = comp.outcome(new_fired).action
+        gained = new_fired & useful  # not 0: callers test first (a call per change is dear)
+        action = outcome(new_fired).action
         while gained:
             low = gained & -gained
             gained ^= low
             per = found.setdefault(low.bit_length() - 1, {})
             if on not in per or dist < per[on][0]:
-                per[on] = (dist, {"on": on, "from": frm, "to": to, "action": action})
+                per[on] = (dist, frm, to, action)
 
     bp, ec, ri = cx.parts
+    sp = comp.space
+    n = sp.n
     if ce.applicable:
         pm = comp.part_mask
+        cell_mask, sys_keep, prov_keep = comp.cell_mask, comp.sys_keep, comp.prov_keep
         base = ce.mask & useful
-        for c, part, o1, o2 in (("BP", bp, ec, ri), ("EC", ec, bp, ri), ("RI", ri, bp, ec)):
-            others = base & pm[o1.crit][o1.key] & pm[o2.crit][o2.key]
-            if not others:
+        for part, o1, o2 in ((bp, ec, ri), (ec, bp, ri), (ri, bp, ec)):
+            omask = ce.mask & pm[o1.crit][o1.key] & pm[o2.crit][o2.key]
+            if not omask & base:
                 continue
-            pmc = pm[c]
-            mine = pmc[part.key]
-            table = sp.parts[c]
-            for metric, frm, to, key, dist in sp.neighbours(part):
-                pk = pmc[key]
-                if not others & pk:
+            osys = o1.sys & o2.sys
+            ohx = o1.has_x or o2.has_x
+            # Cell index (EC*n + BP)*n + RI with this part's level left out.
+            lv = {"BP": bp.level, "EC": ec.level, "RI": ri.level}
+            lv[part.crit] = 0
+            cell0 = (lv["EC"] * n + lv["BP"]) * n + lv["RI"]
+            stride = n ** _CRIT_STRIDE[part.crit]
+            for metric, frm, to, dist, nmask, nlevel, nsys, nhx in _neighbours(comp, part):
+                new = nmask & omask
+                if not new & base:
                     continue  # cheap filter: no useful rule can fire
-                np_ = table[key]
-                same = pk == mine and np_.level == part.level and np_.sys == part.sys
-                if same and np_.has_x == part.has_x:
-                    continue  # same inputs to every rule: same decision
-                trio = {"BP": bp, "EC": ec, "RI": ri, c: np_}
-                t_bp, t_ec, t_ri = trio["BP"], trio["EC"], trio["RI"]
-                prov = t_bp.has_x or t_ec.has_x or t_ri.has_x
-                consider(comp.grade_mask(t_bp, t_ec, t_ri, prov) & ce.mask, metric, frm, to, dist)
+                new &= (
+                    cell_mask[cell0 + nlevel * stride]
+                    & sys_keep[(nsys & osys) != 0]
+                    & prov_keep[nhx or ohx]
+                )
+                if new & useful:
+                    consider(new, metric, frm, to, dist)
     gm = comp.grade_mask(bp, ec, ri, cx.provisional)
     if gm & useful or not ce.applicable:
-        for field in prof.context:
-            if not comp.ctx_relevant(field):
-                continue
-            cur = ce.values[field]
-            for alt in _context_alternatives(comp, field, cur):
-                mask, _ = comp.eval_values({**ce.values, field: alt})
-                consider(gm & mask, f"context.{field}", cur, alt, _distance(comp, field, cur, alt))
+        for on, cfrm, cto, cdist, mask in _context_changes(comp, ce):
+            if gm & mask & useful:
+                consider(gm & mask, on, cfrm, cto, cdist)
     res = []
+    memo = _profile_memo(comp)
     for r in prof.rules:
         per = found.get(r.index)
-        if per:
-            res.append(
+        if not per:
+            continue
+        adds = tuple(o for o in r.obligations if o not in cur_obs)
+        changes = tuple((on, frm, to, action) for on, (_, frm, to, action) in per.items())
+        key = ("near_miss", r.index, adds, changes)
+        nm = memo.get(key)
+        if nm is None:
+            nm = memo[key] = NearMiss.model_validate(
                 {
                     "id": r.id,
                     "title": r.title,
                     "action": r.action,
                     "citation": _cite(r.citation),
-                    "adds_obligations": [o for o in r.obligations if o not in cur_obs],
-                    "changes": [ch for _, ch in per.values()],
+                    "adds_obligations": list(adds),
+                    "changes": [
+                        {"on": on, "from": frm, "to": to, "action": action}
+                        for on, frm, to, action in changes
+                    ],
                 }
             )
-    res.sort(key=lambda n: -ACTIONS.index(n["action"]))
-    return res
+        res.append((r.rank, nm))
+    res.sort(key=lambda x: -x[0])  # stable: profile order within an action
+    return [nm for _, nm in res]
 
 
 def _not_in_force(prof: Profile, on: _dt.date) -> _Json:
@@ -354,8 +421,25 @@ def _not_in_force(prof: Profile, on: _dt.date) -> _Json:
 
 # Memo bounds: a long-running server sees many dates and contexts; a full memo is
 # simply emptied (entries are cheap to rebuild, and bounded growth matters more).
-_OBLIGATION_MEMO_MAX = 16384
-_CONTEXT_MEMO_MAX = 65536
+_PROFILE_MEMO_MAX = 65536
+_CONTEXT_MEMO_MAX = 16384
+
+
+def _profile_memo(comp: Compiled) -> dict[Any, Any]:
+    """Per-profile memo: obligations per fired rules and dates, neighbour lists, and
+    explanation records that do not depend on context (their keys say all they show)."""
+    if len(comp.memo) >= _PROFILE_MEMO_MAX:
+        comp.memo.clear()
+    return comp.memo
+
+
+def _context_memo(ce: CtxEval) -> dict[Any, Any]:
+    """Per-context memo: records that show context values (gate, assumptions, rules
+    with context conditions) and the context changes worth testing."""
+    if len(ce.memo) >= _CONTEXT_MEMO_MAX:
+        ce.memo.clear()
+    return ce.memo
+
 
 # What a decision is: the profile not in force, not applicable, or rules fired.
 _NONE = Outcome("none", 0, (), ())
@@ -372,12 +456,10 @@ def _concrete_obligations(
     patched: _dt.date | None,
 ) -> tuple[Obligation, ...]:
     """The Obligation records of an outcome (memoised per profile, fired rules and dates)."""
-    memo = comp.memo
+    memo = _profile_memo(comp)
     key = (fired, aware, notified, patched)
     got = memo.get(key)
     if got is None:
-        if len(memo) >= _OBLIGATION_MEMO_MAX:
-            memo.clear()
         got = memo[key] = tuple(
             Obligation.model_validate(o)
             for o in _obligations(comp.profile, out, aware, notified, patched)
@@ -385,16 +467,17 @@ def _concrete_obligations(
     return got
 
 
-def _input_spec(comp: Compiled, r: RuleSpec) -> tuple[tuple[int, int, int], ...]:
+def _input_spec(comp: Compiled, r: RuleSpec) -> tuple[bool, tuple[tuple[int, int, int], ...]]:
     """How to read, from a decision, the inputs of ``r``'s grade conditions.
 
-    Codes: 0 metric letter as given (part, position), 1 criterion level (part),
-    2 score-table cell, 3 systemic, 4 provisional. Context conditions are left
-    out: they are fixed per context, and the memo that uses this lives per context.
+    Returns (whether ``r`` has context conditions, codes): 0 metric letter as given
+    (part, position), 1 criterion level (part), 2 score-table cell, 3 systemic,
+    4 provisional. Context conditions are left out: a rule that has them is
+    memoised per context.
     """
-    memo = comp.memo
+    memo = _profile_memo(comp)
     key = ("inputs", r.index)
-    got = memo.get(key)
+    got: tuple[bool, tuple[tuple[int, int, int], ...]] | None = memo.get(key)
     if got is None:
         sp = comp.space
         crit_pos = {"BP": 0, "EC": 1, "RI": 2}
@@ -411,7 +494,8 @@ def _input_spec(comp: Compiled, r: RuleSpec) -> tuple[tuple[int, int, int], ...]
                 spec.append((2, 0, 0))
             else:
                 spec.append((3 if a.on == "systemic" else 4, 0, 0))
-        got = memo[key] = tuple(spec)
+        has_ctx = any(a.context_field is not None for a in r.atoms)
+        got = memo[key] = (has_ctx, tuple(spec))
     return got
 
 
@@ -444,32 +528,28 @@ class _Explainer:
         self.fired = fired
         self.aware = aware
 
-    def _memo(self) -> dict[Any, Any]:
-        memo = self.ce.memo
-        if len(memo) >= _CONTEXT_MEMO_MAX:
-            memo.clear()
-        return memo
-
     def fired_rules(self) -> list[FiredRule]:
         comp, ce = self.comp, self.ce
         prof = comp.profile
         if self.mode == _NOT_IN_FORCE:
             return [FiredRule.model_validate(_not_in_force(prof, self.aware))]
-        memo = self._memo()
+        cmemo = _context_memo(ce)
         cx = _Ctx(comp, self.parts, ce)
-        head = memo.get("head")
+        head = cmemo.get("head")
         if head is None:
             # Gate and assumption entries test context only: one per context.
             entries = (_gate_entry(prof, cx), _assumption_entry(prof, ce))
-            head = memo["head"] = tuple(FiredRule.model_validate(x) for x in entries if x)
+            head = cmemo["head"] = tuple(FiredRule.model_validate(x) for x in entries if x)
         res = list(head)
         if self.mode == _FIRED:
+            pmemo = _profile_memo(comp)
             parts = self.parts
             for r in prof.rules:
                 if not self.fired >> r.index & 1:
                     continue
-                vals: list[Any] = [r.index]
-                for code, ci, pos in _input_spec(comp, r):
+                has_ctx, spec = _input_spec(comp, r)
+                vals: list[Any] = ["rule", r.index]
+                for code, ci, pos in spec:
                     if code == 0:
                         vals.append(parts[ci].letters[pos])
                     elif code == 1:
@@ -479,6 +559,7 @@ class _Explainer:
                     else:
                         vals.append(cx.systemic if code == 3 else cx.provisional)
                 key = tuple(vals)
+                memo = cmemo if has_ctx else pmemo
                 fr = memo.get(key)
                 if fr is None:
                     fr = memo[key] = FiredRule.model_validate(_fired_rule(r, cx))
@@ -489,20 +570,7 @@ class _Explainer:
         if self.mode == _NOT_IN_FORCE:
             return []
         cx = _Ctx(self.comp, self.parts, self.ce)
-        memo = self._memo()
-        res = []
-        for nm in _near_misses(self.comp, cx, self.out, self.fired):
-            key = (
-                "nm",
-                nm["id"],
-                tuple(nm["adds_obligations"]),
-                tuple((c["on"], c["from"], c["to"], c["action"]) for c in nm["changes"]),
-            )
-            got = memo.get(key)
-            if got is None:
-                got = memo[key] = NearMiss.model_validate(nm)
-            res.append(got)
-        return res
+        return _near_misses(self.comp, cx, self.out, self.fired)
 
 
 def decide(

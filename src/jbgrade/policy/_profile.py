@@ -27,10 +27,13 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import os
+from collections.abc import Mapping
 from functools import cache, lru_cache
 from importlib import resources
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -591,14 +594,15 @@ def parse_profile(text: str, source: str = "<profile>", tables: Tables | None = 
 ENTRY_POINT_GROUP = "jbgrade.policy_profiles"
 
 
-def _shipped() -> dict[str, str]:
-    """Shipped profile name -> resource file name."""
+@cache
+def _shipped() -> Mapping[str, str]:
+    """Shipped profile name -> resource file name (package data: listed once, read-only)."""
     root = resources.files("jbgrade.policy").joinpath("data/profiles")
     out = {}
     for entry in root.iterdir():
         if entry.name.endswith(".yaml"):
             out[entry.name[: -len(".yaml")]] = entry.name
-    return dict(sorted(out.items()))
+    return MappingProxyType(dict(sorted(out.items())))
 
 
 def _plugins() -> dict[str, Path]:
@@ -667,7 +671,8 @@ def load_profile(ref: str | Path | Profile, tables: Tables | None = None) -> Pro
     if isinstance(ref, Profile):
         return ref
     custom = tables is not None and tables is not default_tables()
-    if isinstance(ref, Path) or _looks_like_path(ref) or Path(ref).is_file():
+    # os.path rather than pathlib: this runs on every decide() given a profile name.
+    if isinstance(ref, Path) or _looks_like_path(ref) or os.path.isfile(ref):
         p = Path(ref)
         try:
             st = p.stat()
