@@ -14,7 +14,7 @@ that reads the record as a whole (comparison, copy, pickle, repr, iteration and
 every pydantic serialisation, nested ones included: they all read ``__dict__``)
 fills both fields and turns the instance into a plain :class:`Decision`. Until
 then only ``type(d) is Decision`` tells the difference. See
-docs/design/0009-policy-engine.md, "Lazy explanation".
+docs/design/0010-policy-engine.md, "Lazy explanation".
 """
 
 from __future__ import annotations
