@@ -62,8 +62,20 @@ def _context(prof: Profile, rng: random.Random) -> dict[str, Any] | None:
     return {k: out[k] for k in keys}
 
 
-def _dates(rng: random.Random) -> dict[str, dt.date | str]:
-    aware = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(900))
+def _dates(prof: Profile, rng: random.Random, in_force: bool) -> dict[str, dt.date | str]:
+    """Awareness (and sometimes notification, patch) dates, the profile in force or not."""
+    start = prof.effective_from
+    ends = [start + dt.timedelta(days=700)]
+    ends += [d for d in (prof.effective_to, prof.rescinded_on) if d is not None]
+    end = min(ends) - dt.timedelta(days=1)
+    if in_force:
+        aware = start + dt.timedelta(days=rng.randrange(max(1, (end - start).days)))
+    else:
+        after = [d for d in (prof.rescinded_on,) if d] + [
+            d + dt.timedelta(days=1) for d in (prof.effective_to,) if d
+        ]
+        aware = rng.choice([start - dt.timedelta(days=rng.randrange(1, 60)), *after])
+    assert prof.in_force(aware) == in_force
     out: dict[str, dt.date | str] = {"aware_on": aware if rng.random() < 0.5 else aware.isoformat()}
     if rng.random() < 0.3:
         out["notified_on"] = aware + dt.timedelta(days=rng.randrange(20))
@@ -76,7 +88,7 @@ def _cases(ref: str, n: int) -> list[tuple[Any, dict[str, Any] | None, dict[str,
     prof = load_profile(ref)
     rng = random.Random(f"lazy-{ref}")
     # Few dates and contexts, many vectors: memo entries get reused, as in real use.
-    dates = [_dates(rng) for _ in range(6)]
+    dates = [_dates(prof, rng, in_force=i >= 2) for i in range(12)]
     ctxs = [_context(prof, rng) for _ in range(12)]
     out = []
     for i in range(n):
@@ -95,7 +107,7 @@ def _same(lazy: Decision, eager: Decision) -> None:
     assert lazy.model_fields_set == eager.model_fields_set
 
 
-@pytest.mark.parametrize("ref", PROFILES)
+@pytest.mark.parametrize("ref", PROFILES, ids=lambda r: Path(r).stem)
 def test_lazy_decide_equals_the_eager_engine(ref: str) -> None:
     prof = load_profile(ref)
     for i, (g, ctx, dates) in enumerate(_cases(ref, 1500)):
