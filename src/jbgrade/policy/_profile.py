@@ -671,8 +671,13 @@ def load_profile(ref: str | Path | Profile, tables: Tables | None = None) -> Pro
     if isinstance(ref, Profile):
         return ref
     custom = tables is not None and tables is not default_tables()
-    # os.path rather than pathlib: this runs on every decide() given a profile name.
-    if isinstance(ref, Path) or _looks_like_path(ref) or os.path.isfile(ref):
+    # A shipped name always means the shipped profile (a stray file of that name in the
+    # working directory must not change a decision); anything else may be a file path.
+    if (
+        isinstance(ref, Path)
+        or _looks_like_path(ref)
+        or (ref not in _shipped() and os.path.isfile(ref))
+    ):
         p = Path(ref)
         try:
             st = p.stat()
