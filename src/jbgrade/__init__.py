@@ -3,6 +3,9 @@
 The public API is what ``__all__`` lists; everything else is private.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from jbgrade._errors import (
     AuditChainError,
     AuthenticationError,
@@ -35,24 +38,59 @@ from jbgrade._errors import (
     VectorPrefixError,
     VectorSyntaxError,
 )
-from jbgrade.policy import (
-    Decision,
-    Profile,
-    decide,
-    list_profiles,
-    load_all_profiles,
-    load_profile,
-)
-from jbgrade.rubric import (
-    Grade,
-    Vector,
-    check_tables,
-    default_tables,
-    grade,
-    grade_many,
-    load_tables,
-    parse_vector,
-)
+
+if TYPE_CHECKING:
+    from jbgrade.policy import (
+        Decision,
+        Profile,
+        decide,
+        list_profiles,
+        load_all_profiles,
+        load_profile,
+    )
+    from jbgrade.rubric import (
+        Grade,
+        Vector,
+        check_tables,
+        default_tables,
+        grade,
+        grade_many,
+        load_tables,
+        parse_vector,
+    )
+
+# Re-exports imported on first use, so that ``import jbgrade`` (and every CLI
+# command) does not pay for the policy engine's and the rubric's imports.
+_LAZY = {
+    "Decision": "jbgrade.policy",
+    "Profile": "jbgrade.policy",
+    "decide": "jbgrade.policy",
+    "list_profiles": "jbgrade.policy",
+    "load_all_profiles": "jbgrade.policy",
+    "load_profile": "jbgrade.policy",
+    "Grade": "jbgrade.rubric",
+    "Vector": "jbgrade.rubric",
+    "check_tables": "jbgrade.rubric",
+    "default_tables": "jbgrade.rubric",
+    "grade": "jbgrade.rubric",
+    "grade_many": "jbgrade.rubric",
+    "load_tables": "jbgrade.rubric",
+    "parse_vector": "jbgrade.rubric",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jbgrade' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

@@ -4,33 +4,25 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from jbgrade import __version__
 from jbgrade._errors import InputError
-from jbgrade.assess import (
-    AssessmentReport,
-    DisputeSide,
-    EvidenceView,
-    LoadedCase,
-    PolicyDecider,
-    Reconciliation,
-    assess_case,
-    dispute,
-    dispute_side,
-    evidence_view,
-    load_case,
-    measure_case,
-    side_from_report,
-    sides_from_registry,
-)
 from jbgrade.cli._common import err_console, out_console, print_json
-from jbgrade.evidence import load_campaign_evidence
-from jbgrade.harness import QuietReporter, Reporter, RichReporter
-from jbgrade.reports import write_assessment_reports, write_dispute_reports
+
+if TYPE_CHECKING:
+    from jbgrade.assess import (
+        AssessmentReport,
+        DisputeSide,
+        EvidenceView,
+        LoadedCase,
+        PolicyDecider,
+        Reconciliation,
+    )
+    from jbgrade.harness import Reporter
 
 __all__ = ["register", "render_dispute", "render_report", "run_assessment"]
 
@@ -65,6 +57,9 @@ def run_assessment(
     campaign_dir: Path | None = None,
 ) -> tuple[AssessmentReport, dict[str, Path]]:
     """Assess a loaded case into ``out`` (campaign under ``out/campaign``); write reports."""
+    from jbgrade.assess import assess_case, measure_case
+    from jbgrade.reports import write_assessment_reports
+
     measure = functools.partial(measure_case, reporter=reporter)
     report = assess_case(
         loaded,
@@ -132,6 +127,9 @@ def assess_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
     Exit 0 when complete, 1 when the report is incomplete (a campaign step
     failed: the report holds what was completed), 2 on bad input.
     """
+    from jbgrade.assess import PolicyDecider, load_case
+    from jbgrade.harness import QuietReporter, RichReporter
+
     loaded = load_case(case)
     decider = PolicyDecider()
     reporter: Reporter = QuietReporter() if quiet or as_json else RichReporter()
@@ -152,6 +150,15 @@ def assess_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
 
 
 def _side(path: Path, evidence: Path | None) -> DisputeSide:
+    from jbgrade.assess import (
+        AssessmentReport,
+        dispute_side,
+        evidence_view,
+        load_case,
+        side_from_report,
+    )
+    from jbgrade.evidence import load_campaign_evidence
+
     if path.suffix == ".json":
         try:
             rep = AssessmentReport.model_validate_json(path.read_bytes())
@@ -234,6 +241,7 @@ def _registry_sides(
 ) -> tuple[DisputeSide, DisputeSide]:
     from datetime import date
 
+    from jbgrade.assess import sides_from_registry
     from jbgrade.policy import load_context_file
     from jbgrade.registry import Registry, make_engine, resolve_database_url
 
@@ -304,6 +312,9 @@ def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramet
     The sides are two case files or report.json files, or (with --case) the current
     assessments of two parties in the registry.
     """
+    from jbgrade.assess import PolicyDecider, dispute
+    from jbgrade.reports import write_dispute_reports
+
     if case is not None:
         if a is not None or b is not None:
             raise InputError("give either two files or --case, not both")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from jbgrade.assess import Agreement, CalibrationReport, calibrate, load_calibration_dir
 from jbgrade.cli._common import fail, out_console, print_json
+
+if TYPE_CHECKING:
+    from jbgrade.assess import Agreement, CalibrationReport
 
 __all__ = ["register", "render_calibration"]
 
@@ -93,6 +95,8 @@ def calibrate_cmd(
     ] = None,
 ) -> None:
     """Agreement between assessors: Krippendorff's alpha per metric and overall."""
+    from jbgrade.assess import calibrate, load_calibration_dir
+
     scenarios = load_calibration_dir(directory)
     assessed = [s for s in scenarios if len(s.assessments) >= 2]
     if not assessed:

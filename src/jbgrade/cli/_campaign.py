@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from jbgrade.cli import _evidence
 from jbgrade.cli._common import out_console, print_json
-from jbgrade.harness import (
-    AttemptStore,
-    JsonReporter,
-    QuietReporter,
-    Reporter,
-    RichReporter,
-    RunSummary,
-    Shard,
-    build_plan,
-    load_manifest,
-    load_spec,
-    read_attempts,
-    read_runs,
-    run_campaign,
-)
+
+if TYPE_CHECKING:
+    from jbgrade.harness import Reporter, RunSummary
 
 __all__ = ["register"]
 
@@ -70,6 +57,20 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     ] = False,
 ) -> None:
     """Run a campaign: targets x (baseline + attacks) x behaviours x samples, judged."""
+    # Imported here, not at module level: every other command starts faster.
+    import asyncio
+
+    from jbgrade.harness import (
+        AttemptStore,
+        JsonReporter,
+        QuietReporter,
+        RichReporter,
+        Shard,
+        build_plan,
+        load_spec,
+        run_campaign,
+    )
+
     sh = Shard.parse(shard)
     cspec = load_spec(spec)
     plan = build_plan(cspec, spec.parent, str(spec))
@@ -111,6 +112,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a campaign's progress: stored attempts by status, target and arm; errors."""
+    from jbgrade.harness import load_manifest, read_attempts, read_runs
+
     m = load_manifest(directory)
     attempts = read_attempts(directory)
     by_status = Counter(a.status for a in attempts)

@@ -14,23 +14,17 @@ import shutil
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from jbgrade.assess import (
-    AssessmentReport,
-    PolicyDecider,
-    Reconciliation,
-    dispute,
-    load_case,
-    side_from_report,
-)
 from jbgrade.cli._assess import run_assessment
 from jbgrade.cli._common import err_console, out_console
-from jbgrade.harness import QuietReporter, Reporter, RichReporter
-from jbgrade.reports import write_dispute_reports
+
+if TYPE_CHECKING:
+    from jbgrade.assess import AssessmentReport, Reconciliation
+    from jbgrade.harness import Reporter
 
 __all__ = ["DEMO_FILES", "register"]
 
@@ -107,6 +101,10 @@ def demo(
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip the PDF reports.")] = False,
 ) -> None:
     """Run the bundled scenario end to end: measure, grade, decide, reconcile, report."""
+    from jbgrade.assess import PolicyDecider, dispute, load_case, side_from_report
+    from jbgrade.harness import QuietReporter, RichReporter
+    from jbgrade.reports import write_dispute_reports
+
     t0 = time.perf_counter()
     cases = out / "cases"
     campaign = out / "campaign"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from jbgrade.cli._common import out_console, print_json
-from jbgrade.evidence import AttackEvidence, Evidence, Rate, load_campaign_evidence, partial_vector
+
+if TYPE_CHECKING:
+    from jbgrade.evidence import AttackEvidence, Evidence, Rate
 
 __all__ = ["register", "render_evidence"]
 
@@ -25,6 +27,8 @@ def _rate(r: Rate) -> str:
 
 
 def _render_attack(ev: Evidence, a: AttackEvidence) -> None:
+    from jbgrade.evidence import partial_vector
+
     out_console.rule(f"[bold]attack {a.attack}[/] ({a.kind})")
     t = Table(
         title="Success by target and domain (Wilson 95% intervals)",
@@ -150,6 +154,8 @@ def evidence(
     as_json: Annotated[bool, typer.Option("--json", help="Print the Evidence record.")] = False,
 ) -> None:
     """Statistics and derived JBG metrics (with provenance) of a campaign."""
+    from jbgrade.evidence import load_campaign_evidence
+
     ev = load_campaign_evidence(directory)
     if as_json:
         print_json(ev.model_dump(mode="json"))

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.panel import Panel
 from rich.table import Table
 
 from jbgrade.cli._common import out_console, print_json
-from jbgrade.policy import (
-    Decision,
-    Profile,
-    check_profile,
-    decide,
-    diff_profiles,
-    list_profiles,
-    load_context_file,
-    load_profile,
-)
+
+if TYPE_CHECKING:
+    from jbgrade.policy import Decision, Profile
 
 __all__ = ["register"]
 
@@ -33,6 +26,8 @@ _ACTION_STYLE = {
 
 
 def _load_context(path: Path | None) -> dict[str, Any] | None:
+    from jbgrade.policy import load_context_file
+
     return None if path is None else load_context_file(path)
 
 
@@ -119,6 +114,8 @@ def decide_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
 ) -> None:
     """Decide what a policy profile requires for a graded jailbreak."""
+    from jbgrade.policy import decide, load_profile
+
     d = decide(
         vector,
         _load_context(context),
@@ -137,6 +134,8 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """List the shipped policy profiles."""
+    from jbgrade.policy import list_profiles, load_profile
+
     profs = [load_profile(n) for n in list_profiles()]
     if as_json:
         print_json([p.summary_dict() for p in profs])
@@ -210,6 +209,8 @@ def show_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print summary and document.")] = False,
 ) -> None:
     """Show a profile: context, gates, rules, obligations, domain tiers."""
+    from jbgrade.policy import load_profile
+
     p = load_profile(profile)
     if as_json:
         print_json({**p.summary_dict(), "document": p.document})
@@ -230,6 +231,8 @@ def check_cmd(
 ) -> None:
     """Check profiles: schema, coverage, monotonicity (exhaustive), reachability, shadowing,
     domain tiers. Exit 1 on any violation (file:line, rule id); 2 if a profile is malformed."""
+    from jbgrade.policy import check_profile, list_profiles, load_profile
+
     refs = profiles or list_profiles()
     # Load everything first: a malformed file is bad input (exit 2), not a finding.
     loaded = [load_profile(r) for r in refs]
@@ -278,6 +281,8 @@ def compare_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Decide one vector under several profiles, side by side."""
+    from jbgrade.policy import decide, list_profiles, load_profile
+
     ctx = _load_context(context)
     decisions = [
         decide(vector, ctx, load_profile(p), aware_on=aware_on)
@@ -337,6 +342,8 @@ def diff_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Which grades change action between two profiles (e.g. two versions of one)."""
+    from jbgrade.policy import diff_profiles, load_profile
+
     rep = diff_profiles(
         load_profile(old),
         load_profile(new),

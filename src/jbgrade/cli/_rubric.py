@@ -6,7 +6,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.panel import Panel
@@ -14,15 +14,9 @@ from rich.table import Table
 
 from jbgrade._errors import JbgradeError, RubricTableError
 from jbgrade.cli._common import one_line, out_console, print_json
-from jbgrade.rubric import (
-    Grade,
-    Grader,
-    check_tables,
-    default_grader,
-    default_tables,
-    load_tables,
-    tables_markdown,
-)
+
+if TYPE_CHECKING:
+    from jbgrade.rubric import Grade, Grader
 
 __all__ = ["register", "render_explanation"]
 
@@ -98,6 +92,8 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full grade as JSON.")] = False,
 ) -> None:
     """Score a JBG vector: score, label and flags (or JSON)."""
+    from jbgrade.rubric import default_grader
+
     grader = default_grader()
     if vector == "-":
         code = _score_stream(grader)
@@ -201,6 +197,8 @@ def render_explanation(g: Grade) -> None:
 
 def explain(vector: Annotated[str, typer.Argument(help="A JBG vector.")]) -> None:
     """Explain a grade: table rows used, each metric's effect, tipping points."""
+    from jbgrade.rubric import default_grader
+
     render_explanation(default_grader().grade(vector))
 
 
@@ -210,6 +208,8 @@ def check(
     ] = None,
 ) -> None:
     """Validate the tables exhaustively: completeness, monotonicity, relevance, anchors."""
+    from jbgrade.rubric import check_tables, default_tables, load_tables
+
     try:
         t = load_tables(tables) if tables is not None else default_tables()
     except RubricTableError as exc:
@@ -235,6 +235,8 @@ def show(
     tables: Annotated[Path | None, typer.Option("--tables", help="Tables file to show.")] = None,
 ) -> None:
     """Show the scoring tables."""
+    from jbgrade.rubric import default_tables, load_tables, tables_markdown
+
     t = load_tables(tables) if tables is not None else default_tables()
     if fmt is ShowFormat.json:
         print_json(t.raw)

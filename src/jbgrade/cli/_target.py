@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,6 @@ from typing import Annotated
 import typer
 
 from jbgrade.cli._common import out_console
-from jbgrade.harness import TARGETS, ReferenceServer, load_reference_configs
 
 __all__ = ["register"]
 
@@ -27,6 +25,10 @@ def serve(
     ] = 0.0,
 ) -> None:
     """Serve the reference target as an OpenAI-compatible endpoint (/v1/chat/completions)."""
+    import asyncio
+
+    from jbgrade.harness import ReferenceServer, load_reference_configs
+
     configs = load_reference_configs(config)
     server = ReferenceServer(configs, latency_s=latency_ms / 1000.0)
 
@@ -48,6 +50,8 @@ def serve(
 
 def types() -> None:
     """List the registered target types."""
+    from jbgrade.harness import TARGETS
+
     for name in TARGETS.names():
         out_console.print(name, markup=False)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from typing import Any
-
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from jbgrade._errors import JudgeSpecError
 from jbgrade.judges._base import register_judge
 from jbgrade.judges._prompts import parse_rubric, parse_yesno, rubric_messages, yesno_messages
 from jbgrade.records import Behaviour, ChatMessage, Verdict
+
+if TYPE_CHECKING:
+    import httpx2
 
 __all__ = ["EndpointConfig", "HarmBenchJudge", "StrongRejectJudge"]
 
@@ -79,6 +80,9 @@ class _Chat:
 
     async def complete(self, messages: list[dict[str, str]]) -> tuple[str | None, str | None]:
         """(reply text, None) or (None, why it failed)."""
+        # Imported on first use: campaigns without endpoint judges never need it.
+        import httpx2
+
         if self._client is None:
             self._client = httpx2.AsyncClient(timeout=self.cfg.timeout_s)
         body = {
