@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,10 @@ class Written:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
+def _missing(exc: ImportError) -> str:
+    return f"{exc.name} is not installed (pip install 'jbgrade[reports]')"
+
+
 def reports_available() -> str | None:
     """None when HTML/PDF rendering is available, else why not."""
     try:
@@ -27,7 +32,7 @@ def reports_available() -> str | None:
         import jinja2  # noqa: F401
         import vl_convert  # noqa: F401
     except ImportError as exc:
-        return f"{exc.name} is not installed (pip install 'jbgrade[reports]')"
+        return _missing(exc)
     return None
 
 
@@ -43,28 +48,34 @@ def _json(obj: AssessmentReport | Reconciliation) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def write_assessment_reports(
-    report: AssessmentReport, out: Path, *, html: bool = True, pdf: bool = True
+def _write(
+    obj: AssessmentReport | Reconciliation,
+    out: Path,
+    json_name: str,
+    stem: str,
+    render: Callable[[], str],
+    *,
+    html: bool,
+    pdf: bool,
 ) -> Written:
-    """Write ``report.json``, ``report.html`` and ``report.pdf`` into ``out``."""
+    """``json_name`` always; ``stem.html`` and ``stem.pdf`` from ``render()`` when asked and
+    the reports extra is installed (``render`` imports it, so it is called only then)."""
     out.mkdir(parents=True, exist_ok=True)
     w = Written()
-    w.paths["json"] = out / "report.json"
-    _atomic_write(w.paths["json"], _json(report))
+    w.paths["json"] = out / json_name
+    _atomic_write(w.paths["json"], _json(obj))
     if not (html or pdf):
         return w
     why = reports_available()
     if why is not None:
         w.skipped["html"] = w.skipped["pdf"] = why
         return w
-    from jbgrade.reports._html import render_assessment_html
-
-    page = render_assessment_html(report)
+    page = render()
     if html:
-        w.paths["html"] = out / "report.html"
+        w.paths["html"] = out / f"{stem}.html"
         _atomic_write(w.paths["html"], page.encode("utf-8"))
     if pdf:
-        _pdf(page, out / "report.pdf", w)
+        _pdf(page, out / f"{stem}.pdf", w)
     return w
 
 
@@ -74,7 +85,7 @@ def _pdf(page: str, path: Path, w: Written) -> None:
 
         data = html_to_pdf(page)
     except ImportError as exc:
-        w.skipped["pdf"] = f"{exc.name} is not installed (pip install 'jbgrade[reports]')"
+        w.skipped["pdf"] = _missing(exc)
         return
     except OSError as exc:  # WeasyPrint needs pango from the system
         w.skipped["pdf"] = f"WeasyPrint cannot run here: {exc}"
@@ -83,26 +94,27 @@ def _pdf(page: str, path: Path, w: Written) -> None:
     _atomic_write(path, data)
 
 
+def write_assessment_reports(
+    report: AssessmentReport, out: Path, *, html: bool = True, pdf: bool = True
+) -> Written:
+    """Write ``report.json``, ``report.html`` and ``report.pdf`` into ``out``."""
+
+    def render() -> str:
+        from jbgrade.reports._html import render_assessment_html
+
+        return render_assessment_html(report)
+
+    return _write(report, out, "report.json", "report", render, html=html, pdf=pdf)
+
+
 def write_dispute_reports(
     rec: Reconciliation, out: Path, *, html: bool = True, pdf: bool = True
 ) -> Written:
     """Write ``reconciliation.json``, ``dispute.html`` and ``dispute.pdf`` into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    w = Written()
-    w.paths["json"] = out / "reconciliation.json"
-    _atomic_write(w.paths["json"], _json(rec))
-    if not (html or pdf):
-        return w
-    why = reports_available()
-    if why is not None:
-        w.skipped["html"] = w.skipped["pdf"] = why
-        return w
-    from jbgrade.reports._html import render_dispute_html
 
-    page = render_dispute_html(rec)
-    if html:
-        w.paths["html"] = out / "dispute.html"
-        _atomic_write(w.paths["html"], page.encode("utf-8"))
-    if pdf:
-        _pdf(page, out / "dispute.pdf", w)
-    return w
+    def render() -> str:
+        from jbgrade.reports._html import render_dispute_html
+
+        return render_dispute_html(rec)
+
+    return _write(rec, out, "reconciliation.json", "dispute", render, html=html, pdf=pdf)
