@@ -142,36 +142,22 @@ def append(
     head = session.execute(
         sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()
     ).scalar_one()
-    otype = _TYPE_OF[type(obj)]
-    seq = head.seq + 1
-    st = state_hash(obj)
-    h = entry_hash(
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        actor_org_id=actor_org_id,
-        action=action,
-        object_type=otype,
-        object_id=obj.id,
-        case_id=case_id,
-        state_sha256=st,
-        prev_sha256=head.entry_sha256,
-    )
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        actor_org_id=actor_org_id,
-        action=action,
-        object_type=otype,
-        object_id=obj.id,
-        case_id=case_id,
-        state_sha256=st,
-        prev_sha256=head.entry_sha256,
-        entry_sha256=h,
-    )
+    fields: dict[str, Any] = {
+        "seq": head.seq + 1,
+        "at": at,
+        "actor_id": actor_id,
+        "actor_org_id": actor_org_id,
+        "action": action,
+        "object_type": _TYPE_OF[type(obj)],
+        "object_id": obj.id,
+        "case_id": case_id,
+        "state_sha256": state_hash(obj),
+        "prev_sha256": head.entry_sha256,
+    }
+    h = entry_hash(**fields)
+    entry = AuditEntry(**fields, entry_sha256=h)
     session.add(entry)
-    head.seq = seq
+    head.seq = entry.seq
     head.entry_sha256 = h
     session.flush()
     return entry

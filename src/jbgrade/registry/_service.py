@@ -1587,22 +1587,7 @@ class Registry:
             rows = s.execute(
                 sa.select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq)
             ).scalars()
-            return [
-                AuditEntryView(
-                    seq=e.seq,
-                    at=e.at,
-                    actor_id=e.actor_id,
-                    actor_org_id=e.actor_org_id,
-                    action=e.action,
-                    object_type=e.object_type,
-                    object_id=e.object_id,
-                    case_id=e.case_id,
-                    state_sha256=e.state_sha256,
-                    prev_sha256=e.prev_sha256,
-                    entry_sha256=e.entry_sha256,
-                )
-                for e in rows
-            ]
+            return [AuditEntryView.model_validate(e, from_attributes=True) for e in rows]
 
     def verify_audit(
         self, actor: Actor | None = None, *, anchor: tuple[int, str] | None = None
