@@ -342,6 +342,10 @@ class Registry:
         )
 
     @staticmethod
+    def _actor(u: User) -> Actor:
+        return Actor(user_id=u.id, org_id=u.org_id, role=u.role, username=u.username)  # type: ignore[arg-type]
+
+    @staticmethod
     def actor_of(user: UserView) -> Actor:
         """The actor a user acts as."""
         return Actor(user_id=user.id, org_id=user.org_id, role=user.role, username=user.username)
@@ -424,7 +428,7 @@ class Registry:
                 display_name=display_name,
                 password=password,
             )
-            actor = Actor(user_id=u.id, org_id=o.id, role="admin", username=u.username)
+            actor = self._actor(u)
             tok = self._new_token(s, actor=actor, user=u, kind="api", name="bootstrap", ttl=None)
         return actor, tok
 
@@ -586,23 +590,24 @@ class Registry:
                 self._log(s, actor, "token.revoke", row)
 
     def _authenticate(self, token: str, kind: Literal["api", "session"]) -> Actor:
+        what = "API token" if kind == "api" else "session"
         m = re.fullmatch(r"(jbg|jbs)_([0-9a-f]{16})_([A-Za-z0-9_-]{43})", token or "")
         if m is None or (m.group(1) == "jbg") != (kind == "api"):
-            raise AuthenticationError(f"malformed {'API token' if kind == 'api' else 'session'}")
+            raise AuthenticationError(f"malformed {what}")
         with self._read() as s:
             row = s.execute(
                 sa.select(ApiToken).where(ApiToken.prefix == m.group(2))
             ).scalar_one_or_none()
             if row is None or not hmac.compare_digest(row.token_sha256, sha256_hex(token)):
-                raise AuthenticationError(f"unknown {'API token' if kind == 'api' else 'session'}")
+                raise AuthenticationError(f"unknown {what}")
             if row.kind != kind or row.revoked_at is not None:
-                raise AuthenticationError(f"{'API token' if kind == 'api' else 'session'} revoked")
+                raise AuthenticationError(f"{what} revoked")
             if row.expires_at is not None and self._now() >= row.expires_at:
-                raise AuthenticationError(f"{'API token' if kind == 'api' else 'session'} expired")
+                raise AuthenticationError(f"{what} expired")
             u = s.get(User, row.user_id)
             if u is None or not u.active:
                 raise AuthenticationError("account inactive")
-            return Actor(user_id=u.id, org_id=u.org_id, role=u.role, username=u.username)  # type: ignore[arg-type]
+            return self._actor(u)
 
     def authenticate_token(self, token: str) -> Actor:
         """The actor an API token belongs to; AuthenticationError if it is not valid."""
@@ -616,7 +621,7 @@ class Registry:
             ok = _check_password(password, stored or _dummy_hash())
             if u is None or stored is None or not ok or not u.active:
                 raise AuthenticationError("wrong username or password")
-            return Actor(user_id=u.id, org_id=u.org_id, role=u.role, username=u.username)  # type: ignore[arg-type]
+            return self._actor(u)
 
     def create_session(self, actor: Actor, *, ttl: timedelta = timedelta(hours=12)) -> IssuedToken:
         """A browser session for an authenticated actor (``jbs_...``, stored hashed)."""
@@ -714,16 +719,7 @@ class Registry:
             ).scalars()
         }
         grants = [
-            GrantView(
-                id=g.id,
-                case_id=g.case_id,
-                org_id=g.org_id,
-                org_name=name,
-                payload=g.payload,
-                granted_by=g.granted_by,
-                created_at=g.created_at,
-                revoked_at=g.revoked_at,
-            )
+            self._grant_view(g, name)
             for g, name in s.execute(
                 sa.select(CaseGrant, Organization.name)
                 .join(Organization, Organization.id == CaseGrant.org_id)
@@ -1093,16 +1089,20 @@ class Registry:
                 g.revoked_at = None
             case.updated_at = now
             self._log(s, actor, "case.grant", g, case.id)
-            return GrantView(
-                id=g.id,
-                case_id=g.case_id,
-                org_id=g.org_id,
-                org_name=org.name,
-                payload=g.payload,
-                granted_by=g.granted_by,
-                created_at=g.created_at,
-                revoked_at=g.revoked_at,
-            )
+            return self._grant_view(g, org.name)
+
+    @staticmethod
+    def _grant_view(g: CaseGrant, org_name: str) -> GrantView:
+        return GrantView(
+            id=g.id,
+            case_id=g.case_id,
+            org_id=g.org_id,
+            org_name=org_name,
+            payload=g.payload,
+            granted_by=g.granted_by,
+            created_at=g.created_at,
+            revoked_at=g.revoked_at,
+        )
 
     def revoke_access(self, actor: Actor, case_id: str, org_id: str) -> None:
         with self._write() as s:
