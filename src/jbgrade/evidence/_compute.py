@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from jbgrade.evidence._model import (
     AttackEvidence,
@@ -664,38 +664,21 @@ def _derive_au(info: AttackInfo, rl: DerivedMetric) -> DerivedMetric:
     )
 
 
-def _coerce_targets(
-    targets: Mapping[str, TargetInfo | Mapping[str, Any]] | Iterable[TargetInfo],
-) -> dict[str, TargetInfo]:
-    out: dict[str, TargetInfo] = {}
-    if isinstance(targets, Mapping):
-        for tid, v in targets.items():
-            out[tid] = (
-                v
-                if isinstance(v, TargetInfo)
-                else TargetInfo.model_validate({"id": tid, **dict(v)})
-            )
-    else:
-        for v in targets:
-            out[v.id] = v
-    return out
+_Info = TypeVar("_Info", TargetInfo, AttackInfo)
 
 
-def _coerce_attacks(
-    attacks: Mapping[str, AttackInfo | Mapping[str, Any]] | Iterable[AttackInfo] | None,
-) -> dict[str, AttackInfo]:
-    out: dict[str, AttackInfo] = {}
-    if attacks is None:
+def _by_id(
+    items: Mapping[str, _Info | Mapping[str, Any]] | Iterable[_Info] | None, model: type[_Info]
+) -> dict[str, _Info]:
+    """Id -> info, from infos or from a mapping of id -> info or its fields."""
+    out: dict[str, _Info] = {}
+    if items is None:
         return out
-    if isinstance(attacks, Mapping):
-        for aid, v in attacks.items():
-            out[aid] = (
-                v
-                if isinstance(v, AttackInfo)
-                else AttackInfo.model_validate({"id": aid, **dict(v)})
-            )
+    if isinstance(items, Mapping):
+        for iid, v in items.items():
+            out[iid] = v if isinstance(v, model) else model.model_validate({"id": iid, **dict(v)})
     else:
-        for v in attacks:
+        for v in items:
             out[v.id] = v
     return out
 
@@ -716,8 +699,8 @@ def compute_evidence(
     a template that did). Attempts with the same key count once (the last
     wins). Baseline-arm attempts (``arm == "baseline"``) serve every attack.
     """
-    infos = _coerce_targets(targets)
-    ainfo = _coerce_attacks(attacks)
+    infos = _by_id(targets, TargetInfo)
+    ainfo = _by_id(attacks, AttackInfo)
     notes: list[str] = []
     latest: dict[str, Attempt] = {}
     for a in attempts:
