@@ -186,13 +186,17 @@ def _passed(a: Attempt, declared: list[str]) -> set[str]:
 
 
 def _layer_stats(cell: _Cell, declared: list[str]) -> list[LayerStats]:
-    out = []
+    out: list[LayerStats] = []
+    if not declared:
+        return out
+    passed_by = [_passed(a, declared) for a in cell.attempts]
+    passed_by_success = [_passed(a, declared) for a in cell.successes]
     for layer in [x for x in LAYER_ORDER if x in declared] + [
         x for x in declared if x not in LAYER_ORDER
     ]:
         stopped = sum(a.stopped_by == layer for a in cell.attempts)
-        passed = sum(layer in _passed(a, declared) for a in cell.attempts)
-        succ = sum(layer in _passed(a, declared) for a in cell.successes)
+        passed = sum(layer in p for p in passed_by)
+        succ = sum(layer in p for p in passed_by_success)
         if layer == "monitoring":
             out.append(
                 LayerStats(
@@ -211,8 +215,9 @@ def _layer_stats(cell: _Cell, declared: list[str]) -> list[LayerStats]:
     return out
 
 
-def _target_stats(info: TargetInfo, att: _Cell, base: _Cell | None) -> TargetStats:
-    broken = _broken(att, base)
+def _target_stats(
+    info: TargetInfo, att: _Cell, base: _Cell | None, broken: set[str]
+) -> TargetStats:
     domains: list[DomainStats] = []
     counted_tested = counted_broken = 0
     domains_counted = 0
@@ -729,10 +734,11 @@ def compute_evidence(
     for attack in sorted(att_cells):
         cells = att_cells[attack]
         info = ainfo.get(attack) or AttackInfo(id=attack)
-        stats = [
-            _target_stats(infos[tid], cells[tid], base_cells.get(tid)) for tid in sorted(cells)
-        ]
         broken = {tid: _broken(cells[tid], base_cells.get(tid)) for tid in sorted(cells)}
+        stats = [
+            _target_stats(infos[tid], cells[tid], base_cells.get(tid), broken[tid])
+            for tid in sorted(cells)
+        ]
         rows = []
         for s in stats:
             pb = s.baseline.rate or 0.0
