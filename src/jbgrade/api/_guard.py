@@ -12,12 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from jbgrade.api._problems import (
-    PROBLEM_MEDIA_TYPE,
-    Problem,
-    problem_body,
-    problem_json_bytes,
-)
+from jbgrade.api._problems import PROBLEM_MEDIA_TYPE, Problem, problem_body
+from jbgrade.api._respond import json_bytes
 from jbgrade.api._settings import Settings
 
 __all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "GuardMiddleware", "TokenBuckets"]
@@ -190,7 +186,7 @@ def _too_large(path: str, limit: int) -> dict[str, Any]:
 
 
 async def _send_problem(send: Send, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
-    data = problem_json_bytes(body)
+    data = json_bytes(body)
     await send(
         {
             "type": "http.response.start",

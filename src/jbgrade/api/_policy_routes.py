@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from jbgrade._errors import UnknownProfileError
+from jbgrade.api._respond import json_response
 from jbgrade.api._schemas import DecideIn
 from jbgrade.policy import Profile, decide, list_profiles, load_profile
 
@@ -22,11 +21,6 @@ def shipped_profile(name: str) -> Profile:
     if name not in known:
         raise UnknownProfileError(f"unknown profile {name!r}; available: {', '.join(known)}")
     return load_profile(name)
-
-
-def _json(obj: Any) -> Response:
-    body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, media_type="application/json")
 
 
 def policy_router() -> APIRouter:
@@ -55,10 +49,10 @@ def policy_router() -> APIRouter:
             notified_on=body.notified_on,
             patched_on=body.patched_on,
         )
-        return _json(d.to_dict())
+        return json_response(d.to_dict())
 
     @r.get("/profiles", tags=["policy"], summary="The shipped policy profiles")
     async def profiles() -> Response:
-        return _json({"items": [load_profile(n).summary_dict() for n in list_profiles()]})
+        return json_response({"items": [load_profile(n).summary_dict() for n in list_profiles()]})
 
     return r

@@ -7,7 +7,6 @@ the server itself documents, so nothing points outside the deployment.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from jbgrade._errors import (
     UnknownProfileError,
     VectorError,
 )
+from jbgrade.api._respond import json_bytes
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -42,7 +42,6 @@ __all__ = [
     "ProblemType",
     "install_problem_handlers",
     "problem_body",
-    "problem_json_bytes",
     "problem_type_uri",
 ]
 
@@ -220,10 +219,6 @@ def problem_body(
     return body
 
 
-def problem_json_bytes(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 #: Renders a problem for a browser (HTML) or returns None to fall back to JSON.
 HtmlProblemRenderer = Callable[[Request, dict[str, Any], dict[str, str]], Response | None]
 
@@ -240,7 +235,7 @@ def _respond(
         if html is not None:
             return html
     return Response(
-        problem_json_bytes(body),
+        json_bytes(body),
         status_code=int(body["status"]),
         media_type=PROBLEM_MEDIA_TYPE,
         headers=hdrs,

@@ -9,7 +9,6 @@ it and takes nothing away.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from starlette.responses import Response
 from jbgrade._errors import InputError
 from jbgrade.api._auth import get_registry, require_actor
 from jbgrade.api._policy_routes import shipped_profile
+from jbgrade.api._respond import json_response
 from jbgrade.api._schemas import (
     AssessmentIn,
     CaseIn,
@@ -56,8 +56,7 @@ def view_json(obj: Any) -> Any:
 
 
 def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(view_json(obj), ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    return json_response(view_json(obj), status, headers)
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from jbgrade import __version__
-from jbgrade.api._problems import PROBLEM_TYPES, Problem
+from jbgrade.api._problems import PROBLEM_TYPES, Problem, ProblemType, problem_type_uri
+from jbgrade.api._respond import json_response
 from jbgrade.rubric import grade
 
 __all__ = ["GradeRequest", "grade_schema", "stateless_router"]
@@ -38,9 +39,13 @@ def grade_schema() -> dict[str, Any]:
     return data
 
 
-def _json(obj: Any, status: int = 200) -> Response:
-    body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(body, status_code=status, media_type="application/json")
+def _describe(t: ProblemType) -> dict[str, Any]:
+    return {
+        "type": problem_type_uri(t.slug),
+        "status": t.status,
+        "title": t.title,
+        "description": t.description,
+    }
 
 
 def stateless_router() -> APIRouter:
@@ -64,30 +69,17 @@ def stateless_router() -> APIRouter:
         },
     )
     async def grade_endpoint(body: GradeRequest) -> Response:
-        return _json(grade(body.vector).to_dict())
+        return json_response(grade(body.vector).to_dict())
 
     @router.get("/problems", tags=["meta"], summary="All problem types this API returns")
     async def problem_types() -> list[dict[str, Any]]:
-        return [
-            {
-                "type": f"/api/v1/problems/{t.slug}",
-                "status": t.status,
-                "title": t.title,
-                "description": t.description,
-            }
-            for t in PROBLEM_TYPES.values()
-        ]
+        return [_describe(t) for t in PROBLEM_TYPES.values()]
 
     @router.get("/problems/{slug}", tags=["meta"], summary="Describe one problem type")
     async def problem_type(slug: str) -> dict[str, Any]:
         t = PROBLEM_TYPES.get(slug)
         if t is None:
             raise Problem("not-found", f"no problem type {slug!r}")
-        return {
-            "type": f"/api/v1/problems/{t.slug}",
-            "status": t.status,
-            "title": t.title,
-            "description": t.description,
-        }
+        return _describe(t)
 
     return router
