@@ -7,9 +7,9 @@
 from jbgrade.api._app import OPENAPI_URL, create_app
 from jbgrade.api._auth import Caller, get_registry, require_actor, require_csrf, resolve_caller
 from jbgrade.api._guard import CONTENT_SECURITY_POLICY, SECURITY_HEADERS, TokenBuckets
-from jbgrade.api._policy_routes import shipped_profile
+from jbgrade.api._policy_routes import shipped_profile, today_utc
 from jbgrade.api._problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, Problem, ProblemType
-from jbgrade.api._registry_routes import decide_on_case, today_utc
+from jbgrade.api._registry_routes import decide_on_case
 from jbgrade.api._sessions import SessionStore
 from jbgrade.api._settings import Settings
 

@@ -68,10 +68,8 @@ def _resolve(request: Request) -> Caller:
                 "the Authorization header must be 'Bearer <token>'",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
             )
-        if reg is None:
-            raise Problem("registry-unavailable", "this server has no case registry configured")
         try:
-            return Caller(reg.authenticate_token(token.strip()), "token")
+            return Caller(get_registry(request).authenticate_token(token.strip()), "token")
         except AuthenticationError as exc:
             raise Problem(
                 "unauthenticated",

@@ -12,7 +12,7 @@ from jbgrade.api._respond import json_response
 from jbgrade.api._schemas import DecideIn
 from jbgrade.policy import Profile, decide, list_profiles, load_profile
 
-__all__ = ["policy_router", "shipped_profile"]
+__all__ = ["policy_router", "shipped_profile", "today_utc"]
 
 
 def shipped_profile(name: str) -> Profile:
@@ -21,6 +21,10 @@ def shipped_profile(name: str) -> Profile:
     if name not in known:
         raise UnknownProfileError(f"unknown profile {name!r}; available: {', '.join(known)}")
     return load_profile(name)
+
+
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 def policy_router() -> APIRouter:
@@ -45,7 +49,7 @@ def policy_router() -> APIRouter:
             body.vector,
             body.context,
             prof,
-            aware_on=body.aware_on or dt.datetime.now(dt.UTC).date(),
+            aware_on=body.aware_on or today_utc(),
             notified_on=body.notified_on,
             patched_on=body.patched_on,
         )

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from jbgrade._errors import InputError
 from jbgrade.api._auth import get_registry, require_actor
-from jbgrade.api._policy_routes import shipped_profile
+from jbgrade.api._policy_routes import shipped_profile, today_utc
 from jbgrade.api._respond import json_response
 from jbgrade.api._schemas import (
     AssessmentIn,
@@ -35,13 +35,9 @@ from jbgrade.api._schemas import (
 from jbgrade.policy import decide
 from jbgrade.registry import Actor, AssessmentView, DecisionView, Registry, lifecycle, permissions
 
-__all__ = ["decide_on_case", "registry_router", "today_utc", "view_json"]
+__all__ = ["decide_on_case", "registry_router", "view_json"]
 
 ActorDep = Annotated[Actor, Depends(require_actor)]
-
-
-def today_utc() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def view_json(obj: Any) -> Any:
