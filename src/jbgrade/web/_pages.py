@@ -32,6 +32,7 @@ from jbgrade.api import (
     get_registry,
     require_csrf,
     resolve_caller,
+    today_utc,
 )
 from jbgrade.api._sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
 from jbgrade.policy import list_profiles, load_profile
@@ -84,6 +85,13 @@ class _Ctx:
         token = form.get(CSRF_FIELD)
         require_csrf(self.request, caller, token if isinstance(token, str) else None)
         return form
+
+    async def poster(self) -> tuple[Actor, FormData]:
+        """The actor of a form post (401 problem when not logged in) and its checked form."""
+        actor = await self.actor()
+        if actor is None:
+            raise _anon_post()
+        return actor, await self.form()
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)
@@ -265,10 +273,7 @@ def pages_router(renderer: Renderer) -> APIRouter:
     async def report_case(request: Request) -> Response:
         reg = get_registry(request)
         ctx = _Ctx(request, renderer)
-        actor = await ctx.actor()
-        if actor is None:
-            raise _anon_post()
-        form = await ctx.form()
+        actor, form = await ctx.poster()
         embargo = _text(form, "embargo_until")
         try:
             until = (
@@ -321,10 +326,7 @@ def pages_router(renderer: Renderer) -> APIRouter:
 
     @r.post("/cases/{case_id}/payload")
     async def reveal_payload(request: Request, case_id: str) -> Response:
-        ctx = _Ctx(request, renderer)
-        if await ctx.actor() is None:
-            raise _anon_post()
-        await ctx.form()
+        await _Ctx(request, renderer).poster()
         return await _case_page(request, case_id, reveal=True)
 
     async def _case_action(
@@ -332,10 +334,7 @@ def pages_router(renderer: Renderer) -> APIRouter:
     ) -> Response:
         reg = get_registry(request)
         ctx = _Ctx(request, renderer)
-        actor = await ctx.actor()
-        if actor is None:
-            raise _anon_post()
-        form = await ctx.form()
+        actor, form = await ctx.poster()
         try:
             await ctx.call(action, reg, actor, form)
         except (NotFoundError, PermissionDeniedError):
@@ -500,6 +499,6 @@ def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict
             )
         },
         "payload": case.payload.get_secret_value() if reveal and case.payload else None,
-        "today": dt.datetime.now(dt.UTC).date().isoformat(),
+        "today": today_utc().isoformat(),
         "roles": ROLES,
     }
