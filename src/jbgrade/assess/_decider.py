@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from jbgrade.policy import ACTIONS
 from jbgrade.rubric import Grade
 
-__all__ = ["ACTIONS", "Decider", "Outcome", "outcome_of"]
+__all__ = ["ACTIONS", "Decider", "Outcome", "action_order", "outcome_of"]
 
-#: Actions, weakest first (the policy engine's order).
-ACTIONS: tuple[str, ...] = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
+
+def action_order(action: str) -> int:
+    """Position in :data:`ACTIONS`, weakest first; an unknown action ranks above them all."""
+    return ACTIONS.index(action) if action in ACTIONS else len(ACTIONS)
 
 
 class Decider(Protocol):
@@ -53,7 +56,7 @@ class Outcome:
 
     @property
     def rank(self) -> int:
-        return ACTIONS.index(self.action) if self.action in ACTIONS else len(ACTIONS)
+        return action_order(self.action)
 
 
 def outcome_of(decision: Mapping[str, Any]) -> Outcome:

@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jbgrade._errors import InputError
-from jbgrade.assess._decider import ACTIONS, Decider, Outcome, outcome_of
+from jbgrade.assess._decider import Decider, Outcome, action_order, outcome_of
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.rubric import SEVERITIES, Grade, Vector, default_tables, grade
 
@@ -497,7 +497,7 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
     settle_action: list[Settlement] = []
     for p in profiles:
         acts = [o.action for o in outcomes[p]]
-        names = sorted(set(acts), key=_act_rank)
+        names = sorted(set(acts), key=action_order)
         idx = [names.index(x) for x in acts]
         dec, size, agreements, table = _settle(n, idx, names, items)
         settle_action.append(
@@ -568,10 +568,6 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
         summary=summary,
         inputs_sha256=digest,
     )
-
-
-def _act_rank(action: str) -> int:
-    return ACTIONS.index(action) if action in ACTIONS else len(ACTIONS)
 
 
 def _obl(obs: frozenset[tuple[str, str, str]]) -> list[dict[str, str]]:
