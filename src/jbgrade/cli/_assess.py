@@ -242,8 +242,8 @@ def _registry_sides(
     from datetime import date
 
     from jbgrade.assess import sides_from_registry
+    from jbgrade.cli._registry import open_registry
     from jbgrade.policy import load_context_file
-    from jbgrade.registry import Registry, make_engine, resolve_database_url
 
     if not token:
         raise InputError("--case needs an API token (--token or $JBGRADE_TOKEN)", field="token")
@@ -251,10 +251,12 @@ def _registry_sides(
         aware = date.fromisoformat(aware_on) if aware_on else None
     except ValueError:
         raise InputError(f"not an ISO date: {aware_on!r}", field="aware-on") from None
-    reg = Registry(make_engine(resolve_database_url(db)))
-    actor = reg.authenticate_token(token)
-    ctx = load_context_file(context) if context is not None else {}
-    return sides_from_registry(reg, actor, case_id, parties=parties, context=ctx, aware_on=aware)
+    with open_registry(db, None, need_key=False) as reg:
+        actor = reg.authenticate_token(token)
+        ctx = load_context_file(context) if context is not None else {}
+        return sides_from_registry(
+            reg, actor, case_id, parties=parties, context=ctx, aware_on=aware
+        )
 
 
 def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters

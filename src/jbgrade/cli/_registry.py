@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from jbgrade.registry import Registry
 
-__all__ = ["register"]
+__all__ = ["open_registry", "register"]
 
 DbOpt = Annotated[
     str | None,
@@ -49,7 +49,8 @@ def _engine(db: str | None) -> Engine:
     return make_engine(resolve_database_url(db))
 
 
-def _registry(db: str | None, key_file: Path | None, *, need_key: bool) -> Registry:
+def open_registry(db: str | None, key_file: Path | None, *, need_key: bool) -> Registry:
+    """The registry behind ``--db``; a keyring only when needed or a key file is given."""
     from jbgrade.registry import Keyring, Registry
 
     ring = None
@@ -121,7 +122,7 @@ def audit_verify(
         if m is None:
             raise InputError("--anchor must be SEQ:SHA256 (64 lowercase hex digits)")
         anc = (int(m.group(1)), m.group(2))
-    with _registry(db, None, need_key=False) as reg:
+    with open_registry(db, None, need_key=False) as reg:
         report = reg.verify_audit(anchor=anc)
     if as_json:
         print_json(report.to_dict())
@@ -172,7 +173,7 @@ def keys_rotate(
         if os.environ.get("JBGRADE_KEY_FILE") and not os.environ.get("JBGRADE_KEY")
         else None
     )
-    with _registry(db, path, need_key=True) as reg:
+    with open_registry(db, path, need_key=True) as reg:
         _rotate(reg, path, prune=prune)
 
 
@@ -201,7 +202,7 @@ def keys_status(db: DbOpt = None, key_file: KeyFileOpt = None) -> None:
     """Which keys encrypt how many values, and whether the keyring holds them."""
     from jbgrade.registry import Keyring
 
-    with _registry(db, None, need_key=False) as reg:
+    with open_registry(db, None, need_key=False) as reg:
         usage = reg.key_usage()
     try:
         ring: Keyring | None = Keyring.from_environment(key_file=key_file)
