@@ -14,9 +14,8 @@ import pytest
 
 import jbgrade
 from tests.rubric.broken_tables import BROKEN
+from tests.rubric.strategies import GRADE_KEYS, LOWEST, WORST
 
-WORST = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
-LOWEST = "JBG:1.0/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/AG:T/AC:H/AU:N/EX:R/ST:U"
 PROVISIONAL = "JBG:1.0/LY:X/UN:D/RL:M/TR:S/HD:C/UP:X/AG:T/AC:M/AU:Y/EX:P/ST:U"
 SRC = str(Path(jbgrade.__file__).resolve().parent.parent)
 
@@ -65,17 +64,7 @@ def test_score_json_acceptance_vectors() -> None:
     d = json.loads(p.stdout)
     assert d["severity"] == "Critical"
     assert d["vector"] == WORST
-    assert list(d) == [
-        "vector",
-        "version",
-        "score",
-        "severity",
-        "criteria",
-        "provisional",
-        "systemic",
-        "explanation",
-        "tipping_points",
-    ]
+    assert list(d) == GRADE_KEYS
     jsonschema.validate(d, grade_schema())
     low = json.loads(run("score", LOWEST, "--json").stdout)
     assert low["severity"] in ("None", "Low")

@@ -11,6 +11,18 @@ METRICS = TABLES.metrics
 KEYS = tuple(m.key for m in METRICS)
 WORST = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
 LOWEST = "JBG:1.0/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/AG:T/AC:H/AU:N/EX:R/ST:U"
+#: The published keys of a grade, in order (the contract, written out: not read from the code).
+GRADE_KEYS = [
+    "vector",
+    "version",
+    "score",
+    "severity",
+    "criteria",
+    "provisional",
+    "systemic",
+    "explanation",
+    "tipping_points",
+]
 
 
 def vec(letters: tuple[str, ...] | list[str]) -> str:

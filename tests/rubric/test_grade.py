@@ -15,6 +15,7 @@ from hypothesis import given
 from jbgrade import Grade, VectorError, grade, grade_many, parse_vector
 from jbgrade.rubric import NOT_ASSESSED, SEVERITIES, Grader, default_grader, default_tables
 from tests.rubric.strategies import (
+    GRADE_KEYS,
     KEYS,
     LOWEST,
     METRICS,
@@ -59,17 +60,7 @@ def test_issue_anchor_c_example() -> None:
 
 def test_to_dict_keys_are_exactly_the_contract() -> None:
     d = grade(WORST).to_dict()
-    assert list(d) == [
-        "vector",
-        "version",
-        "score",
-        "severity",
-        "criteria",
-        "provisional",
-        "systemic",
-        "explanation",
-        "tipping_points",
-    ]
+    assert list(d) == GRADE_KEYS
     assert set(d["criteria"]) == {"BP", "EC", "RI"}
     assert all(isinstance(c["level"], int) for c in d["criteria"].values())
     assert d["criteria"]["EC"]["level"] == 4

@@ -3,9 +3,7 @@ from __future__ import annotations
 import pytest
 
 from jbgrade import MissingMetricError, grade, parse_vector
-
-WORST = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
-LOWEST = "JBG:1.0/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/AG:T/AC:H/AU:N/EX:R/ST:U"
+from tests.rubric.strategies import LOWEST, WORST
 
 
 def test_worst_is_critical_and_lowest_is_none() -> None:
