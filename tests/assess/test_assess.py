@@ -19,6 +19,7 @@ from jbgrade.assess import (
 )
 from jbgrade.cli._schema import load_schema
 from tests.assess.demo import Demo, copy_demo
+from tests.policy.conftest import PUBLISHED_DECISION_KEYS
 
 
 def test_measured_metrics_match_the_simulation(demo: Demo) -> None:
@@ -64,16 +65,7 @@ def test_reports_validate_and_decide_under_every_profile(demo: Demo) -> None:
         assert [d.profile for d in r.decisions] == list(demo.decider.profiles())
         for d in r.decisions:
             assert d.decision is not None
-            assert list(d.decision) == [
-                "action",
-                "obligations",
-                "fired_rules",
-                "near_misses",
-                "provisional",
-                "profile",
-                "profile_version",
-                "bundle_sha256",
-            ]
+            assert list(d.decision) == PUBLISHED_DECISION_KEYS
             jsonschema.validate(d.decision, load_schema("decision"))
     reg = demo.regulator_report
     assert reg.grade["severity"] == "High" and reg.grade["systemic"]

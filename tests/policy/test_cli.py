@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from jbgrade.cli import main
-from tests.policy.conftest import LOWEST, SHIPPED, WORST
+from tests.policy.conftest import LOWEST, PUBLISHED_DECISION_KEYS, SHIPPED, WORST
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -45,16 +45,7 @@ def test_decide_json() -> None:
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["action"] == "block_deployment"
-    assert list(out) == [
-        "action",
-        "obligations",
-        "fired_rules",
-        "near_misses",
-        "provisional",
-        "profile",
-        "profile_version",
-        "bundle_sha256",
-    ]
+    assert list(out) == PUBLISHED_DECISION_KEYS
 
 
 def test_decide_with_context_file_and_text_output(tmp_path: Path) -> None:
