@@ -4,7 +4,6 @@ charts, from file:// with no request of any kind beyond the file itself, and the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,37 +12,11 @@ import pytest
 from jbgrade.assess import dispute, side_from_report
 from jbgrade.reports import write_assessment_reports, write_dispute_reports
 from tests.assess.demo import Demo
-from tests.conftest import require_or_skip
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FIRST_SCREEN = {"width": 1366, "height": 768}
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        require_or_skip("JBGRADE_REQUIRE_BROWSER", f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_or_skip("JBGRADE_REQUIRE_BROWSER", "playwright is not installed")
-        raise
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def open_page(browser: Any, path: Path) -> tuple[Any, list[str], list[str]]:

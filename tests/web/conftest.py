@@ -1,4 +1,7 @@
-"""Browser fixtures: the real server (``jbgrade serve`` under uvicorn) and Debian's Chromium."""
+"""Browser-test fixtures: the real server (``jbgrade serve`` under uvicorn).
+
+Chromium itself is the ``browser`` fixture of tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +21,6 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 
-from tests.conftest import require_or_skip
-
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -132,18 +123,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(tmp_path_factory.mktemp("serve"))
     yield srv
     stop_server(srv)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        require_or_skip("JBGRADE_REQUIRE_BROWSER", f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @dataclass
