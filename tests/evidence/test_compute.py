@@ -15,7 +15,7 @@ from jbgrade.evidence import (
     partial_vector,
     wilson,
 )
-from jbgrade.records import Attempt
+from jbgrade.records import LAYER_ORDER, Attempt
 from tests.evidence.helpers import arm, mk
 
 T1 = {"t1": {"model": "m1", "vendor": "v1"}}
@@ -185,13 +185,7 @@ def test_uplift_rule() -> None:
     assert (m.value, m.figures["domain"]) == ("N", "C")
 
 
-LAYERS = [
-    "system_prompt",
-    "input_classifier",
-    "refusal_training",
-    "output_classifier",
-    "monitoring",
-]
+LAYERS = list(LAYER_ORDER)
 
 
 def test_layers_rule() -> None:

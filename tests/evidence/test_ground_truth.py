@@ -21,15 +21,9 @@ from jbgrade.harness import (
     parse_spec,
     run_campaign,
 )
-from jbgrade.records import DOMAINS
+from jbgrade.records import DOMAINS, LAYER_ORDER
 
-LAYERS = [
-    "system_prompt",
-    "input_classifier",
-    "refusal_training",
-    "output_classifier",
-    "monitoring",
-]
+LAYERS = list(LAYER_ORDER)
 BASE = {
     "system_prompt": 0.5,
     "input_classifier": 0.6,
