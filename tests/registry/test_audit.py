@@ -16,6 +16,12 @@ from tests.registry.conftest import World
 
 LOW = "JBG:1.0/LY:S/UN:N/RL:L/TR:S/HD:W/UP:P/AG:T/AC:M/AU:N/EX:P/ST:U"
 HIGH = "JBG:1.0/LY:C/UN:U/RL:H/TR:M/HD:W/UP:F/AG:A/AC:L/AU:Y/EX:P/ST:P"
+INSERT_ENTRY = (
+    "INSERT INTO audit_log (seq, at, actor_id, actor_org_id, action, object_type, "
+    "object_id, case_id, state_sha256, prev_sha256, entry_sha256) VALUES (:seq, :at, "
+    ":actor_id, :actor_org_id, :action, :object_type, :object_id, :case_id, "
+    ":state_sha256, :prev_sha256, :entry_sha256)"
+)
 
 
 def raw(engine: Engine, sql: str, **params: Any) -> None:
@@ -130,10 +136,7 @@ def test_appending_a_forged_entry_is_found(busy: World) -> None:
     e = {**fields, "entry_sha256": entry_hash(**{**fields, "at": _as_dt(last["at"])})}
     raw(
         reg.engine,
-        "INSERT INTO audit_log (seq, at, actor_id, actor_org_id, action, object_type, "
-        "object_id, case_id, state_sha256, prev_sha256, entry_sha256) VALUES (:seq, :at, "
-        ":actor_id, :actor_org_id, :action, :object_type, :object_id, :case_id, "
-        ":state_sha256, :prev_sha256, :entry_sha256)",
+        INSERT_ENTRY,
         **e,
     )
     ok, problems = verify(reg)
@@ -169,10 +172,7 @@ def test_inserting_an_entry_in_the_middle_is_found(busy: World) -> None:
     }
     raw(
         reg.engine,
-        "INSERT INTO audit_log (seq, at, actor_id, actor_org_id, action, object_type, "
-        "object_id, case_id, state_sha256, prev_sha256, entry_sha256) VALUES (:seq, :at, "
-        ":actor_id, :actor_org_id, :action, :object_type, :object_id, :case_id, "
-        ":state_sha256, :prev_sha256, :entry_sha256)",
+        INSERT_ENTRY,
         **fields,
         entry_sha256=entry_hash(**fields),
     )
