@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from jbgrade.assess import (
@@ -14,15 +13,11 @@ from jbgrade.assess import (
     load_case,
     measure_case,
 )
-
-DEMO_FILES = ("lab.yaml", "regulator.yaml", "campaign.yaml", "payload.txt")
+from jbgrade.cli._demo import copy_demo_inputs
 
 
 def copy_demo(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    src = resources.files("jbgrade.assess").joinpath("data/demo")
-    for name in DEMO_FILES:
-        (dest / name).write_bytes(src.joinpath(name).read_bytes())
+    copy_demo_inputs(dest)
     return dest
 
 

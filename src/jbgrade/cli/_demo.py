@@ -26,12 +26,13 @@ if TYPE_CHECKING:
     from jbgrade.assess import AssessmentReport, Reconciliation
     from jbgrade.harness import Reporter
 
-__all__ = ["DEMO_FILES", "register"]
+__all__ = ["DEMO_FILES", "copy_demo_inputs", "register"]
 
 DEMO_FILES = ("lab.yaml", "regulator.yaml", "campaign.yaml", "payload.txt")
 
 
-def _copy_inputs(cases: Path) -> None:
+def copy_demo_inputs(cases: Path) -> None:
+    """Copy the bundled demo case files, campaign spec and payload into ``cases``."""
     cases.mkdir(parents=True, exist_ok=True)
     src = resources.files("jbgrade.assess").joinpath("data/demo")
     for name in DEMO_FILES:
@@ -108,7 +109,7 @@ def demo(
     t0 = time.perf_counter()
     cases = out / "cases"
     campaign = out / "campaign"
-    _copy_inputs(cases)
+    copy_demo_inputs(cases)
     _fresh_campaign_dir(campaign)
     decider = PolicyDecider()
     out_console.print(
