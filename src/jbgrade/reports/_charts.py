@@ -15,6 +15,7 @@ from typing import Any
 
 from jbgrade.assess import EvidenceView, ProfileComparison, view_of_evidence
 from jbgrade.evidence import Evidence
+from jbgrade.records import DOMAINS
 
 __all__ = [
     "Chart",
@@ -26,8 +27,6 @@ __all__ = [
     "transfer_chart",
 ]
 
-DOMAIN_NAMES = {"G": "G", "S": "S", "W": "W", "C": "C"}
-DOMAIN_TITLE = "hazard domain (G general, S societal, W serious, C catastrophic)"
 LEVEL_NAMES = ("minimal", "limited", "moderate", "significant", "severe")
 ARM_COLOURS = {"attack": "#c0392b", "baseline": "#7f8c8d"}
 _FONT = "Helvetica, Arial, sans-serif"
@@ -124,9 +123,7 @@ def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
         if r.domain != "all"
     ]
     data = alt.Data(values=rows)
-    domains = [
-        DOMAIN_NAMES[d] for d in ("G", "S", "W", "C") if any(r.domain == d for r in ev.rates)
-    ]
+    domains = [d for d in DOMAINS if any(r.domain == d for r in ev.rates)]
     colour = alt.Color(
         "arm:N",
         scale=alt.Scale(domain=list(ARM_COLOURS), range=list(ARM_COLOURS.values())),
@@ -156,7 +153,7 @@ def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
     chart = _config(chart)
     parts = []
     for t in targets:
-        for d in ("G", "S", "W", "C"):
+        for d in DOMAINS:
             a = next(
                 (r for r in ev.rates if r.target == t and r.domain == d and r.arm == "attack"), None
             )
