@@ -12,9 +12,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-__all__ = ["DomainBar", "domain_bars", "domain_chart_svg"]
+__all__ = ["DOMAIN_NAMES", "DomainBar", "domain_bars", "domain_chart_svg"]
 
-_DOMAIN_NAMES = {"G": "General", "S": "Societal", "W": "Serious", "C": "Catastrophic"}
+#: Hazard domain letter -> the name people read.
+DOMAIN_NAMES = {"G": "General", "S": "Societal", "W": "Serious", "C": "Catastrophic"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ def domain_chart_svg(bars: list[DomainBar], *, title: str, chart_id: str = "char
         )
     y = top
     for b in bars:
-        name = _DOMAIN_NAMES.get(b.domain, b.domain)
+        name = DOMAIN_NAMES.get(b.domain, b.domain)
         parts.append(
             f'<text x="4" y="{y + 17}">{escape(name)} ({escape(b.domain)})</text>'
             f'<text x="4" y="{y + row_h + 15}" fill="#4b5563">{escape(b.group[:28])}</text>'

@@ -46,15 +46,13 @@ from jbgrade.registry import (
 )
 from jbgrade.rubric import SEVERITIES, default_tables
 from jbgrade.web._calculator import metric_rows
-from jbgrade.web._charts import domain_bars, domain_chart_svg
+from jbgrade.web._charts import DOMAIN_NAMES, domain_bars, domain_chart_svg
 from jbgrade.web._compare import compare
 from jbgrade.web._templating import Renderer
 
 __all__ = ["pages_router"]
 
 T = TypeVar("T")
-
-_DOMAINS = {"G": "General", "S": "Societal", "W": "Serious", "C": "Catastrophic"}
 
 
 def _safe_next(target: str | None) -> str:
@@ -247,7 +245,7 @@ def pages_router(renderer: Renderer) -> APIRouter:
                 "filters": filters,
                 "states": STATES,
                 "severities": SEVERITIES,
-                "domains": _DOMAINS,
+                "domains": DOMAIN_NAMES,
                 "orgs": orgs,
                 "next_url": next_url,
                 "first_url": first_url,
