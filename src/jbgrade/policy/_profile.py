@@ -67,7 +67,6 @@ __all__ = [
 
 #: Version of the evaluation semantics; part of every bundle hash.
 ENGINE_VERSION = 1
-_FORMAT = "jbgrade-policy/1"
 
 
 def canonical_json(obj: Any) -> str:
