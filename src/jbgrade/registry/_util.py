@@ -1,13 +1,17 @@
-"""Small shared helpers: canonical JSON, hashes, time-ordered ids, UTC time."""
+"""Small shared helpers: canonical JSON, hashes, time-ordered ids, UTC time.
+
+Canonical JSON is the policy engine's (:func:`jbgrade.policy.canonical_json`): one
+definition for every hash jbgrade stores (policy bundles, audit entries, evidence).
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import Any
+
+from jbgrade.policy import canonical_json
 
 __all__ = [
     "canonical_json",
@@ -18,13 +22,6 @@ __all__ = [
 ]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def canonical_json(obj: Any) -> str:
-    """One JSON text per value: sorted keys, no spaces, UTF-8 kept, no NaN."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
 
 
 def sha256_hex(data: str | bytes) -> str:
