@@ -436,8 +436,9 @@ def pages_router(renderer: Renderer) -> APIRouter:
 def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict[str, Any]:
     """Everything the case page shows (runs in the thread pool)."""
     case = reg.get_case(actor, case_id, include_payload=reveal)
-    assessments = reg.list_assessments(actor, case_id)
+    # Every version once; the current ones are those marked current (same order).
     history = reg.list_assessments(actor, case_id, history=True)
+    assessments = [a for a in history if a.current]
     decisions = reg.list_decisions(actor, case_id)
     evidence = reg.list_evidence(actor, case_id)
     trail = reg.audit_trail(actor, case_id)
