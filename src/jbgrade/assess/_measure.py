@@ -21,7 +21,7 @@ from jbgrade._errors import CaseFileError, InputError
 from jbgrade.assess._case import LoadedCase
 from jbgrade.assess._merge import MeasuredValue
 from jbgrade.assess._records import CampaignInfo, EvidenceView, RateRow, TargetInfo, TransferCell
-from jbgrade.evidence import Evidence, Rate, load_campaign_evidence
+from jbgrade.evidence import DerivedMetric, Evidence, Rate, load_campaign_evidence
 from jbgrade.harness import (
     AttemptStore,
     CampaignSpec,
@@ -91,8 +91,8 @@ def _pick_attack(loaded: LoadedCase, ev: Evidence) -> str:
     )
 
 
-def _summary(key: str, dm: Any) -> str:
-    text = " ".join(str(dm.explanation).split())
+def _summary(dm: DerivedMetric) -> str:
+    text = " ".join(dm.explanation.split())
     return text + (" (near a band boundary)" if dm.near_boundary else "")
 
 
@@ -154,7 +154,7 @@ def view_of_evidence(ev: Evidence, attack: str | None = None) -> EvidenceView | 
         derived[key] = MeasuredValue(
             value=dm.value,
             rule=dm.rule,
-            summary=_summary(key, dm),
+            summary=_summary(dm),
             provenance={
                 "figures": dm.figures,
                 "thresholds": dm.thresholds,
