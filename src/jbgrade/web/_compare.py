@@ -40,11 +40,6 @@ class Comparison:
         return sum(r.differs for r in self.rows)
 
 
-def _split(vector: str) -> dict[str, str]:
-    body = vector.split("/", 1)[1]
-    return dict(p.split(":", 1) for p in body.split("/"))
-
-
 def _with(letters: dict[str, str], key: str, value: str) -> str:
     t = default_tables()
     changed = {**letters, key: value}
@@ -60,8 +55,9 @@ def compare(
 ) -> Comparison:
     """Compare parties' vectors metric by metric (labels and, per profile, actions)."""
     t = default_tables()
-    lets = [_split(grade(v).vector) for v in vectors]
-    sev = [grade(v).severity for v in vectors]
+    grades = [grade(v) for v in vectors]
+    lets = [g.letters for g in grades]
+    sev = [g.severity for g in grades]
     day = aware_on or dt.date(2026, 1, 1)
     ctx = context or {}
     base_action: dict[tuple[int, str], str] = {}
