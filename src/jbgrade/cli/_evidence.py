@@ -27,8 +27,9 @@ def _rate(r: Rate) -> str:
 
 
 def _render_attack(ev: Evidence, a: AttackEvidence) -> None:
-    from jbgrade.evidence import partial_vector
+    from jbgrade.evidence import RULES, partial_vector
 
+    few = f" (<{RULES['M-UN']['min_behaviours_per_domain']})"
     out_console.rule(f"[bold]attack {a.attack}[/] ({a.kind})")
     t = Table(
         title="Success by target and domain (Wilson 95% intervals)",
@@ -57,7 +58,7 @@ def _render_attack(ev: Evidence, a: AttackEvidence) -> None:
         for d in s.domains:
             t.add_row(
                 "",
-                d.domain + ("" if d.counted else " (<5)"),
+                d.domain + ("" if d.counted else few),
                 _rate(d.attack),
                 _rate(d.baseline),
                 _pct(d.adjusted),
