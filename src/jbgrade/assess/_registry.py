@@ -64,7 +64,7 @@ def sides_from_registry(
     Clocks start at ``aware_on`` (default: the day the case was reported).
     """
     case = reg.get_case(actor, case_id)
-    current = [a for a in reg.list_assessments(actor, case_id) if a.current]
+    current = reg.list_assessments(actor, case_id)  # the current version of each party
     if parties:
         if len(parties) != 2:
             raise InputError("give two parties (--party ORG twice)", field="party")
