@@ -10,7 +10,7 @@ from typing import Any
 from jbgrade.assess._case import LoadedCase
 from jbgrade.assess._decider import Decider
 from jbgrade.assess._dispute import DisputeSide
-from jbgrade.assess._merge import MeasuredValue, merge_metrics
+from jbgrade.assess._merge import MeasuredValue, MergedMetric, merge_metrics
 from jbgrade.assess._records import (
     AssessmentReport,
     CampaignInfo,
@@ -24,6 +24,14 @@ __all__ = ["Measure", "assess_case", "derive_context", "dispute_side", "side_fro
 
 #: Runs (or loads) a case's campaign into a directory; returns how it went and the evidence.
 Measure = Callable[[LoadedCase, Path], tuple[CampaignInfo, EvidenceView | None]]
+
+
+def _merged(
+    loaded: LoadedCase, measured: Mapping[str, MeasuredValue]
+) -> tuple[Vector, list[MergedMetric]]:
+    """The case's vector: its hand values merged with ``measured`` under its precedence."""
+    prec = {m.key: loaded.case.precedence_for(m.key) for m in default_tables().metrics}
+    return merge_metrics(loaded.hand, loaded.case.metrics, measured, prec)
 
 
 def derive_context(loaded: LoadedCase) -> tuple[dict[str, Any], list[str]]:
@@ -170,10 +178,7 @@ def assess_case(
                     f"campaign failed: {info.message}; the report uses the attempts completed"
                     " before the failure"
                 )
-    measured: Mapping[str, MeasuredValue] = evidence.derived if evidence is not None else {}
-    tables = default_tables()
-    prec = {m.key: case.precedence_for(m.key) for m in tables.metrics}
-    vector, merged = merge_metrics(loaded.hand, case.metrics, measured, prec)
+    vector, merged = _merged(loaded, evidence.derived if evidence is not None else {})
     g = grade(vector)
     context, notes = derive_context(loaded)
     decisions: list[ProfileDecision] = []
@@ -186,6 +191,7 @@ def assess_case(
                 ProfileDecision(profile=p, title=decider.title(p), decision=None, error=str(exc))
             )
             incomplete.append(f"profile {p}: {exc}")
+    tables = default_tables()
     measured_vec = None
     if evidence is not None:
         mv = {m.key: NOT_ASSESSED for m in tables.metrics}
@@ -221,10 +227,7 @@ def dispute_side(loaded: LoadedCase, evidence: EvidenceView | None = None) -> Di
     ``report.json`` with :func:`side_from_report`).
     """
     c = loaded.case
-    tables = default_tables()
-    prec = {m.key: c.precedence_for(m.key) for m in tables.metrics}
-    measured = evidence.derived if evidence is not None else {}
-    vector, merged = merge_metrics(loaded.hand, c.metrics, measured, prec)
+    vector, merged = _merged(loaded, evidence.derived if evidence is not None else {})
     ctx, _ = derive_context(loaded)
     return DisputeSide(
         assessor=c.assessor.name,
