@@ -8,13 +8,18 @@ after a fixed latency) with the same refusal, and counts requests. In one run:
    aiohttp and raw httpx2 loops (the floor), ``jbgrade campaign run``,
    garak and Inspect (each installed by this script into its own virtualenv
    under the cache directory; never a project dependency).
-2. 200 ms latency at concurrency 64 and 256: raw clients and jbgrade against
+2. Steady state in one process: the raw aiohttp loop and jbgrade's runner
+   alternately on 4,000 prompts, CPU time per request of the client process
+   (the figure least sensitive to other load on a shared machine).
+3. 200 ms latency at concurrency 64 and 256: raw clients and jbgrade against
    the concurrency/latency bound.
-3. Peak RSS of a 100,000-attempt jbgrade campaign against the instant mock.
+4. Peak RSS of a 100,000-attempt jbgrade campaign against the instant mock.
 
 Walls are for whole commands (start-up included) and, where the tool reports
-it, for the request loop alone. Peers that fail to install or run are
-reported and skipped; the rest still runs.
+it, for the request loop alone. Raw aiohttp and jbgrade run ``--repeat``
+times, alternating, and the medians are shown with every run's figure.
+Peers that fail to install or run are reported and skipped; the rest still
+runs.
 
     python bench/harness_bench.py                 # everything
     python bench/harness_bench.py --skip-peers    # jbgrade and raw clients only
@@ -28,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -174,6 +180,67 @@ def run_raw(client: str, url: str, n: int, conc: int) -> None:
             return time.perf_counter() - t0
 
     print(json.dumps({"loop_s": asyncio.run(main())}))
+
+
+def run_steady(url: str, n: int, conc: int, reps: int) -> None:
+    """Steady state in one process (child): the raw aiohttp loop and jbgrade's
+    runner alternately, ``reps`` times each, after a warm-up; prints the CPU time
+    (user + system of this process) and wall time of each as JSON. The mock runs
+    in its own process, so this CPU is the client's alone."""
+    sys.path.insert(0, str(SRC))
+    import aiohttp
+
+    from jbgrade.harness import AttemptStore, QuietReporter, build_plan, load_spec, run_campaign
+
+    async def raw_loop(count: int) -> tuple[float, float]:
+        sem = asyncio.Semaphore(conc)
+        payloads = [
+            {
+                "model": "mock",
+                "messages": [{"role": "user", "content": f"[bench] placeholder request {i}"}],
+            }
+            for i in range(count)
+        ]
+        target = url + "/chat/completions"
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc))
+
+        async def one(p: dict[str, Any]) -> None:
+            async with sem, session.post(target, json=p) as r:
+                data = await r.json()
+                assert data["choices"][0]["message"]["content"]
+
+        c0, t0 = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(one(p) for p in payloads))
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        await session.close()
+        return dt, cpu
+
+    with tempfile.TemporaryDirectory(prefix="jbgrade-steady-") as tmp:
+        work = Path(tmp)
+
+        async def jb_loop(count: int) -> tuple[float, float]:
+            spec_path = _write_campaign(work, url, count, conc)
+            plan = build_plan(load_spec(spec_path), spec_path.parent, str(spec_path))
+            out = work / f"out-{time.monotonic_ns()}"
+            store = AttemptStore.open(out, plan.manifest(), resume=False)
+            c0, t0 = time.process_time(), time.perf_counter()
+            try:
+                summary = await run_campaign(plan, store, reporter=QuietReporter())
+            finally:
+                await plan.aclose()
+                store.close()
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+            assert summary.completed == count and summary.errors == 0, summary
+            shutil.rmtree(out)
+            return dt, cpu
+
+        asyncio.run(raw_loop(min(n, 500)))
+        asyncio.run(jb_loop(min(n, 500)))
+        rows: dict[str, list[tuple[float, float]]] = {"raw aiohttp": [], "jbgrade": []}
+        for _ in range(reps):
+            rows["raw aiohttp"].append(asyncio.run(raw_loop(n)))
+            rows["jbgrade"].append(asyncio.run(jb_loop(n)))
+    print(json.dumps(rows))
 
 
 def timed(
@@ -485,14 +552,70 @@ def _fmt(rows: list[dict[str, Any]], floor: dict[str, Any] | None, n: int) -> li
     return lines
 
 
+def _median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One table row for repeated runs of one runner: medians (and every run)."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    row: dict[str, Any] = {"name": ok[0]["name"], "runs": len(ok)}
+    for k in ("wall_s", "loop_s", "cpu_s", "share_of_bound", "rss_mb"):
+        if k in ok[0]:
+            row[k] = statistics.median(r[k] for r in ok)
+    row["requests"] = min(r["requests"] for r in ok)
+    row["each"] = ok
+    if len(ok) < len(runs):
+        row["failed_runs"] = [r["error"] for r in runs if "error" in r]
+    return row
+
+
+def _spread(values: list[float], fmt: str = "{:.0%}") -> str:
+    return ", ".join(fmt.format(v) for v in values)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def steady(mock: Mock, n: int, conc: int, reps: int) -> dict[str, Any]:
+    r = timed([sys.executable, __file__, "--steady", mock.url, str(n), str(conc), str(reps)])
+    if r["rc"] != 0:
+        return {"error": r["stderr"].strip()[-300:]}
+    rows = json.loads(r["stdout"].strip().splitlines()[-1])
+    raw_cpu = [1e6 * cpu / n for _, cpu in rows["raw aiohttp"]]
+    jb_cpu = [1e6 * cpu / n for _, cpu in rows["jbgrade"]]
+    pairs = list(zip(rows["raw aiohttp"], rows["jbgrade"], strict=True))
+    return {
+        "prompts": n,
+        "raw_cpu_us": raw_cpu,
+        "jbgrade_cpu_us": jb_cpu,
+        "cpu_ratio": [rc / jc for (_, rc), (_, jc) in pairs],
+        "wall_ratio": [rw / jw for (rw, _), (jw, _) in pairs],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--mock", nargs=2, metavar=("PORT", "LATENCY_MS"), help=argparse.SUPPRESS)
     ap.add_argument(
         "--raw", nargs=4, metavar=("CLIENT", "URL", "N", "CONC"), help=argparse.SUPPRESS
     )
+    ap.add_argument(
+        "--steady", nargs=4, metavar=("URL", "N", "CONC", "REPS"), help=argparse.SUPPRESS
+    )
     ap.add_argument("--n", type=int, default=1000, help="prompts in the side-by-side run")
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of raw aiohttp and jbgrade (alternating) per scenario; medians are shown",
+    )
+    ap.add_argument(
+        "--steady-prompts",
+        type=int,
+        default=4000,
+        help="prompts per run in the in-process CPU comparison (0 to skip)",
+    )
     ap.add_argument("--skip-peers", action="store_true", help="do not install/run garak, Inspect")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--memory-attempts", type=int, default=100_000, help="0 to skip")
@@ -509,16 +632,22 @@ def main() -> None:
     if args.raw:
         run_raw(args.raw[0], args.raw[1], int(args.raw[2]), int(args.raw[3]))
         return
+    if args.steady:
+        u, sn, sc, sr = args.steady
+        run_steady(u, int(sn), int(sc), int(sr))
+        return
 
     args.cache.mkdir(parents=True, exist_ok=True)
+    k = max(1, args.repeat)
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
         "load_before": os.getloadavg(),
+        "repeat": k,
     }
     print(f"# jbgrade harness benchmark, {results['date']}")
-    print(f"machine: {results['machine']}; load average {results['load_before']}")
+    print(f"machine: {results['machine']}; load average {_load()}")
     with tempfile.TemporaryDirectory(prefix="jbgrade-bench-") as tmp:
         work = Path(tmp)
         n, conc = args.n, args.concurrency
@@ -526,9 +655,14 @@ def main() -> None:
         try:
             print(
                 f"\n## {n} single-turn prompts, instant mock, concurrency {conc}, refusal judging"
+                f" (raw aiohttp and jbgrade: median of {k} alternating runs)"
             )
-            rows = [raw("aiohttp", mock, n, conc), raw("httpx2", mock, n, conc)]
-            rows.append(jbgrade(mock, work, n, conc))
+            aio_runs: list[dict[str, Any]] = []
+            jb_runs: list[dict[str, Any]] = []
+            for _ in range(k):
+                aio_runs.append(raw("aiohttp", mock, n, conc))
+                jb_runs.append(jbgrade(mock, work, n, conc))
+            rows = [_median_row(aio_runs), raw("httpx2", mock, n, conc), _median_row(jb_runs)]
             if args.skip_peers:
                 print("(peers skipped: --skip-peers)")
             else:
@@ -541,12 +675,44 @@ def main() -> None:
             jb = next((r for r in rows if r["name"] == "jbgrade" and "error" not in r), None)
             if floor and jb:
                 share = floor["loop_s"] / jb["loop_s"]
+                pairs = [
+                    a["loop_s"] / j["loop_s"]
+                    for a, j in zip(aio_runs, jb_runs, strict=True)
+                    if "error" not in a and "error" not in j
+                ]
                 print(
                     f"jbgrade throughput = {share:.0%} of the fastest raw client ({floor['name']}) "
-                    f"in the request loop (goal >= 80%); whole command "
-                    f"{floor['wall_s'] / jb['wall_s']:.0%} of the raw client's whole process"
+                    f"in the request loop (goal >= 80%; run by run: {_spread(pairs)}); "
+                    f"whole command {floor['wall_s'] / jb['wall_s']:.0%} of the raw client's "
+                    "whole process"
                 )
             results["instant"] = rows
+            print(f"load average: {_load()}")
+
+            if args.steady_prompts:
+                sn = args.steady_prompts
+                print(
+                    f"\n## steady state in one process: {sn} prompts per run, concurrency {conc}, "
+                    f"{k} alternating runs each (CPU = user + system time of the client process)"
+                )
+                st = steady(mock, sn, conc, k)
+                if "error" in st:
+                    print(f"failed: {st['error']}")
+                else:
+                    print(
+                        f"- raw aiohttp: CPU per request {_spread(st['raw_cpu_us'], '{:.0f}')} us"
+                    )
+                    print(
+                        f"- jbgrade: CPU per attempt {_spread(st['jbgrade_cpu_us'], '{:.0f}')} us"
+                    )
+                    print(
+                        "jbgrade throughput if CPU-bound = "
+                        f"{statistics.median(st['cpu_ratio']):.0%} of raw aiohttp (CPU ratio run "
+                        f"by run: {_spread(st['cpu_ratio'])}; wall ratio: "
+                        f"{_spread(st['wall_ratio'])})"
+                    )
+                results["steady"] = st
+                print(f"load average: {_load()}")
         finally:
             mock.close()
 
@@ -558,20 +724,32 @@ def main() -> None:
                     bound = -(-count // c) * 0.2
                     print(
                         f"\n## 200 ms latency, concurrency {c}, {count} prompts "
-                        f"(bound {bound:.2f} s)"
+                        f"(bound {bound:.2f} s; raw aiohttp and jbgrade: median of {k} runs)"
                     )
-                    rows = [raw("aiohttp", mock, count, c), raw("httpx2", mock, count, c)]
-                    rows.append(jbgrade(mock, work, count, c))
+                    aio_runs, jb_runs = [], []
+                    for _ in range(k):
+                        aio_runs.append(raw("aiohttp", mock, count, c))
+                        jb_runs.append(jbgrade(mock, work, count, c))
+                    for r in [*aio_runs, *jb_runs]:
+                        if "error" not in r:
+                            r["share_of_bound"] = bound / r["loop_s"]
+                    rows = [
+                        _median_row(aio_runs),
+                        raw("httpx2", mock, count, c),
+                        _median_row(jb_runs),
+                    ]
                     for r in rows:
                         if "error" in r:
                             print(f"- {r['name']}: failed: {r['error']}")
                             continue
                         r["bound_s"] = bound
                         r["share_of_bound"] = bound / r["loop_s"]
+                        each = [e["share_of_bound"] for e in r.get("each", [r])]
                         print(
                             f"- {r['name']}: loop {r['loop_s']:.2f} s, "
                             f"command {r['wall_s']:.2f} s, "
-                            f"{r['requests']} requests, {r['share_of_bound']:.0%} of the bound"
+                            f"{r['requests']} requests, {r['share_of_bound']:.0%} of the bound "
+                            f"(run by run: {_spread(each)})"
                         )
                     okr = [r for r in rows if r["name"].startswith("raw") and "error" not in r]
                     jb = next(
@@ -586,6 +764,7 @@ def main() -> None:
                             "bound (goal at c256 >= 90%)"
                         )
                     lat.append({"concurrency": c, "prompts": count, "rows": rows})
+                    print(f"load average: {_load()}")
                 results["latency"] = lat
             finally:
                 mock.close()
@@ -608,7 +787,7 @@ def main() -> None:
             finally:
                 mock.close()
     results["load_after"] = os.getloadavg()
-    print(f"\nload average after: {results['load_after']}")
+    print(f"\nload average after: {_load()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
 
