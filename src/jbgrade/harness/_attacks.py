@@ -152,6 +152,7 @@ class TemplateAttack:
                     field=f"attacks.{spec.id}.transforms",
                 )
         self._spec = spec
+        self._tags = tuple(spec.tags)
 
     @property
     def id(self) -> str:
@@ -159,7 +160,7 @@ class TemplateAttack:
 
     @property
     def tags(self) -> tuple[str, ...]:
-        return tuple(self._spec.tags)
+        return self._tags
 
     @property
     def kind(self) -> str:

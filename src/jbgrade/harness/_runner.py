@@ -41,7 +41,15 @@ from jbgrade.harness._targets import (
     TargetRequest,
     build_target,
 )
-from jbgrade.judges import Judge, build_judge, combine_verdicts
+from jbgrade.judges import (
+    EnsembleJudge,
+    HarmBenchJudge,
+    Judge,
+    RefusalJudge,
+    StrongRejectJudge,
+    build_judge,
+    combine_verdicts,
+)
 from jbgrade.records import Attempt, Behaviour, ChatMessage, Verdict
 
 __all__ = ["CampaignPlan", "WorkItem", "build_plan", "request_seed", "run_campaign"]
@@ -90,6 +98,7 @@ _ATTEMPT_SET = frozenset(_ATTEMPT_FIELDS) - {"format_version"}
 _set_attr = object.__setattr__
 # Attacks whose messages are ChatMessage records and whose replies come from the target.
 _BUILTIN_ATTACKS = frozenset({BaselineAttack, TemplateAttack, MultiTurnAttack})
+_BUILTIN_JUDGES = frozenset({RefusalJudge, StrongRejectJudge, HarmBenchJudge, EnsembleJudge})
 
 
 def _new_attempt(values: dict[str, Any], typed: bool) -> Attempt:
@@ -311,6 +320,12 @@ class _Run:
         # attempts skip re-validation (see _new_attempt).
         self.typed = [bool(getattr(t, "typed_replies", False)) for t in plan.targets]
         self.rng = random.Random()
+        judges = plan.judges
+        # Built-in judges return validated Verdict records; plug-ins' are checked.
+        self.builtin_judges = all(type(j) in _BUILTIN_JUDGES for j in judges)
+        self.refusal_only = (
+            judges[0] if len(judges) == 1 and type(judges[0]) is RefusalJudge else None
+        )
         self.ensemble_spec = {
             "type": "ensemble",
             "rule": plan.spec.combine,
@@ -377,6 +392,12 @@ class _Run:
     ) -> tuple[list[Verdict], bool | None, str | None]:
         judges = self.plan.judges
         rule = self.plan.spec.combine
+        if self.refusal_only is not None:
+            # The refusal judge does no I/O: no coroutine per attempt.
+            v = self.refusal_only.verdict(text)
+            if v.error is not None:
+                return [v], None, f"judge undecided: {v.error}"
+            return [v], v.success, None
         if rule == "gated" and len(judges) > 1:
             # The gate (a cheap refusal judge) decides alone when it says no:
             # the rubric judge's endpoint is not called for refusals.
@@ -511,7 +532,7 @@ class _Run:
             },
             self.typed[ti]
             and type(attack) in _BUILTIN_ATTACKS
-            and all(type(v) is Verdict for v in verdicts),
+            and (self.builtin_judges or all(type(v) is Verdict for v in verdicts)),
         )
 
     def record(self, a: Attempt) -> None:
@@ -556,13 +577,16 @@ async def run_campaign(
             already += item.key in done
     summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
     run = _Run(plan, store, reporter, summary)
-    pending = (i for i in plan.items(shard) if i.key not in done)
+    # One generator shared by the workers (advanced only between awaits).
+    items = plan.items(shard)
     t0 = time.perf_counter()
     started = datetime.now(UTC)
     reporter.start(summary)
 
     async def worker() -> None:
-        for item in pending:
+        for item in items:
+            if item.key in done:
+                continue
             if run.budget.exhausted:
                 return
             a = await run.attempt(item)
