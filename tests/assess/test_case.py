@@ -24,9 +24,9 @@ def test_loads_the_example() -> None:
 
 
 def test_the_schema_accepts_the_example_and_is_published() -> None:
-    from jbgrade.assess._yamlloc import load_located
+    from jbgrade._yaml import read_located
 
-    jsonschema.Draft202012Validator(case_json_schema()).validate(load_located(CASE).data)
+    jsonschema.Draft202012Validator(case_json_schema()).validate(read_located(CASE).data)
     from jbgrade.cli._schema import load_schema
 
     assert load_schema("case") == case_json_schema()

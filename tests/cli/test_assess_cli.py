@@ -36,6 +36,8 @@ BAD = [
     ("    value: P\n", "    value: Q\n", "lab.yaml:51: metrics.UP.value: metric UP does not"),
     ("file: payload.txt", "file: gone.txt", "lab.yaml:15: jailbreak.payload.file: referenced file"),
     ("weights: closed", "weights: ajar", "lab.yaml:22: models[0].weights: 'ajar'"),
+    # YAML 1.2, as for context files: yes/no are text, and a boolean field says so.
+    ("frontier: true", "frontier: yes", "lab.yaml:24: models[0].frontier: 'yes' is text, not a"),
     (
         "aware_on: 2026-06-11",
         "aware_on: 2026-06-11\nvector: JBG:1.0/LY:F/UN:Q",

@@ -21,9 +21,9 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field
 
 from jbgrade._errors import CaseFileError, InputError, VectorError
+from jbgrade._yaml import LocatedDoc, read_located
 from jbgrade.assess._alpha import AlphaResult, Level, alpha_with_interval
 from jbgrade.assess._case import load_case
-from jbgrade.assess._yamlloc import LocatedDoc, load_located
 from jbgrade.rubric import NOT_ASSESSED, SEVERITIES, Vector, default_tables, grade, parse_vector
 
 __all__ = [
@@ -159,14 +159,14 @@ def load_calibration_dir(directory: str | Path) -> list[CalibrationScenario]:
     from_cases: dict[str, list[tuple[str, str, str, str | None]]] = {}
     titles: dict[str, tuple[str, str]] = {}
     for f in files:
-        doc = load_located(f)
+        doc = read_located(f, cls=CaseFileError)
         if isinstance(doc.data, dict) and "calibration_format" in doc.data:
             sc = _load_scenario(doc)
             if sc.id in scenarios:
                 raise doc.error(f"scenario id {sc.id!r} used twice", ("id",), cls=CaseFileError)
             scenarios[sc.id] = sc
         elif isinstance(doc.data, dict) and "case_format" in doc.data:
-            lc = load_case(f)
+            lc = load_case(f, text=doc.text)
             c = lc.case
             from_cases.setdefault(c.id, []).append(
                 (c.assessor.name, c.assessor.organisation, lc.hand.canonical(), None)

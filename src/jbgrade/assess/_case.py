@@ -25,8 +25,8 @@ from typing import Any, Literal
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from jbgrade._errors import CaseFileError, InputError, VectorError
-from jbgrade.assess._yamlloc import LocatedDoc, dotted, load_located
+from jbgrade._errors import CaseFileError, VectorError
+from jbgrade._yaml import LocatedDoc, dotted, load_located, read_located
 from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables, parse_vector
 
 __all__ = [
@@ -296,6 +296,10 @@ class LoadedCase:
         return self.case.metrics.get(key)
 
 
+#: Words YAML 1.1 read as booleans and YAML 1.2 (hence jbgrade) reads as text.
+_YAML11_BOOLEANS = frozenset({"yes", "no", "y", "n", "on", "off"})
+
+
 def _schema_error(doc: LocatedDoc, err: jsonschema.ValidationError) -> CaseFileError:
     # Prefer the most specific sub-error of an anyOf/oneOf so the message names a field.
     best = err
@@ -311,6 +315,14 @@ def _schema_error(doc: LocatedDoc, err: jsonschema.ValidationError) -> CaseFileE
         if extra:
             where.append(extra[0])
             msg = f"unknown field {extra[0]!r}"
+    elif (
+        best.validator == "type"
+        and best.validator_value == "boolean"
+        and isinstance(best.instance, str)
+        and best.instance.lower() in _YAML11_BOOLEANS
+    ):
+        # Case files are read as YAML 1.2 (jbgrade._yaml), like profiles and context files.
+        msg = f"{best.instance!r} is text, not a boolean: write true or false"
     elif best.validator == "required" and isinstance(best.instance, dict):
         wanted: Any = best.validator_value
         missing = [k for k in wanted if k not in best.instance]
@@ -468,12 +480,11 @@ def _check_files(loaded: LoadedCase) -> None:
 def load_case(path: str | Path, *, text: str | None = None) -> LoadedCase:
     """Load and validate a case file; errors name the file, the line and the field."""
     p = Path(path)
-    try:
-        doc = load_located(p, text=text)
-    except CaseFileError:
-        raise
-    except InputError as exc:
-        raise CaseFileError(exc.message, path=exc.path, line=exc.line, field=exc.field) from None
+    doc = (
+        read_located(p, cls=CaseFileError)
+        if text is None
+        else load_located(text, str(p), cls=CaseFileError)
+    )
     raw_text = doc.text
     data = doc.data
     if not isinstance(data, dict):

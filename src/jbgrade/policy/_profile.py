@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from jbgrade._errors import PolicyError, UnknownProfileError
+from jbgrade._yaml import LocatedDoc, Path_, dotted, load_located
 from jbgrade.policy._spec import (
     Atom,
     Citation,
@@ -46,7 +47,6 @@ from jbgrade.policy._spec import (
     ObligationSpec,
     RuleSpec,
 )
-from jbgrade.policy._yaml import Located, Path_, load_located
 from jbgrade.rubric import CRITERIA, SEVERITIES, Tables, default_tables
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class Profile:
     def __init__(
         self,
         *,
-        located: Located,
+        located: LocatedDoc,
         tables: Tables,
         context: dict[str, ContextField],
         gates: tuple[tuple[Atom, ...], ...],
@@ -140,7 +140,7 @@ class Profile:
         doc = located.data
         self.document: dict[str, Any] = doc
         self.located = located
-        self.source = located.source
+        self.source = located.path
         self.tables = tables
         self.id: str = doc["id"]
         self.title: str = doc["title"]
@@ -188,7 +188,7 @@ class Profile:
     # -- helpers ----------------------------------------------------------------
     def line_of(self, path: Path_) -> int | None:
         """Line of a document path (or its nearest ancestor)."""
-        return self.located.line(path)
+        return self.located.line_of(path)
 
     def rule(self, rule_id: str) -> RuleSpec:
         for r in self.rules:
@@ -246,7 +246,7 @@ class Profile:
 
 
 class _Parser:
-    def __init__(self, loc: Located, tables: Tables):
+    def __init__(self, loc: LocatedDoc, tables: Tables):
         self.loc = loc
         self.t = tables
         self.metric_keys = {m.key: m for m in tables.metrics}
@@ -255,9 +255,9 @@ class _Parser:
     def err(self, path: Path_, msg: str, field: str | None = None) -> PolicyError:
         return PolicyError(
             msg,
-            path=self.loc.source,
-            line=self.loc.line(path),
-            field=field if field is not None else _dotted(path),
+            path=self.loc.path,
+            line=self.loc.line_of(path),
+            field=field if field is not None else (dotted(path) or None),
         )
 
     # conditions -------------------------------------------------------------
@@ -296,7 +296,7 @@ class _Parser:
             on=on,
             kind=kind,
             test=" and ".join(parts),
-            line=self.loc.line(path),
+            line=self.loc.line_of(path),
             allowed=frozenset(allowed),
         )
 
@@ -333,7 +333,7 @@ class _Parser:
             on=on,
             kind=kind,
             test=" and ".join(parts),
-            line=self.loc.line(path),
+            line=self.loc.line_of(path),
             lo=lo,
             lo_incl=lo_incl,
             hi=hi,
@@ -372,7 +372,7 @@ class _Parser:
                         on=key,
                         kind="flag",
                         test=f"is {str(val).lower()}",
-                        line=self.loc.line(p),
+                        line=self.loc.line_of(p),
                         allowed=frozenset({val}),
                     )
                 )
@@ -477,7 +477,7 @@ class _Parser:
                 unit=f.get("unit"),
                 default=float(f["default"]) if f["type"] == "number" else f["default"],
                 default_reason=f["default_reason"],
-                line=self.loc.line(p),
+                line=self.loc.line_of(p),
             )
         gates = tuple(
             tuple(self.context_atoms(("applies_when", i), g, fields))
@@ -499,7 +499,7 @@ class _Parser:
                 clock=w["clock"],
                 repeat_every_days=w.get("repeat_every_days"),
                 citation=self.citation((*p, "citation"), o["citation"], sources),
-                line=self.loc.line(p),
+                line=self.loc.line_of(p),
             )
         rules: list[RuleSpec] = []
         seen: dict[str, int] = {}
@@ -529,7 +529,7 @@ class _Parser:
                     atoms=tuple(atoms),
                     action=r["action"],
                     obligations=tuple(r.get("obligations", [])),
-                    line=self.loc.line(p),
+                    line=self.loc.line_of(p),
                 )
             )
         hd = self.metric_keys.get("HD")
@@ -545,7 +545,7 @@ class _Parser:
                         f"domain {letter} tier {tier!r}: unknown rule {rid!r}",
                     )
             domains[letter] = Domain(
-                letter, d["name"], d["unacceptable"], dict(d.get("tiers", {})), self.loc.line(p)
+                letter, d["name"], d["unacceptable"], dict(d.get("tiers", {})), self.loc.line_of(p)
             )
         holidays = frozenset(_dt.date.fromisoformat(h) for h in doc.get("holidays", []))
         return Profile(
@@ -569,18 +569,9 @@ def _short(msg: str) -> str:
     return msg if len(msg) <= 200 else msg[:197] + "..."
 
 
-def _dotted(path: Path_) -> str | None:
-    if not path:
-        return None
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
 def parse_profile(text: str, source: str = "<profile>", tables: Tables | None = None) -> Profile:
     """Parse and validate a profile from YAML text (errors name ``source:line``)."""
-    loc = load_located(text, source)
+    loc = load_located(text, source, cls=PolicyError)
     return _Parser(loc, tables or default_tables()).parse()
 
 

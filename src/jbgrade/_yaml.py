@@ -1,0 +1,201 @@
+"""One reading of YAML for every file a person writes: profiles, context files, case files.
+
+A case file's ``policy.context`` and a ``--context`` file must mean the same to the
+policy engine, so both go through this loader (docs/design/0012-one-yaml-reading.md).
+The rules, YAML 1.2's core schema where YAML 1.1 (PyYAML's default) differs:
+
+- only ``true``/``false`` (also ``True``, ``TRUE``, ...) are booleans; ``yes``, ``no``,
+  ``on``, ``off``, ``y``, ``n`` stay strings (``designated: no`` is the enum value
+  ``'no'``, not ``False``: the "Norway problem");
+- ``1e25`` is a float (YAML 1.1 wants ``1.0e+25`` and reads ``1e25`` as a string);
+- dates and timestamps become ISO strings (JSON Schema checks them as strings; pydantic
+  parses them later); an impossible date such as ``2026-13-01`` is an error;
+- duplicate keys are errors (PyYAML silently keeps the last); keys are scalars, read as
+  text (``yes:``, ``true:`` and ``2026-01-01:`` keep the text written).
+
+Errors are :class:`InputError` (or the subclass the caller names) with ``path:line``
+and the dotted field. Next to the plain data, :class:`LocatedDoc` keeps the line of
+every path, so later checks (JSON Schema, pydantic, profile rules) can point there too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from jbgrade._errors import InputError
+
+__all__ = ["LocatedDoc", "Path_", "dotted", "load_located", "read_located"]
+
+#: A path into a document: mapping keys and sequence indexes.
+Path_ = tuple[str | int, ...]
+E = TypeVar("E", bound=InputError)
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """SafeLoader with YAML 1.2 booleans and floats without a dot (``1e25``)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+class LocatedDoc:
+    """A parsed YAML document plus the line of every value and key in it."""
+
+    __slots__ = ("data", "lines", "path", "text")
+
+    def __init__(self, data: Any, lines: dict[Path_, int], path: str, text: str):
+        #: Plain data: dicts, lists, str, int, float, bool, None.
+        self.data = data
+        #: Path -> 1-based line (a key's own line for mapping entries).
+        self.lines = lines
+        #: Where the text came from (a file name or a label such as ``<profile>``).
+        self.path = path
+        #: The text parsed.
+        self.text = text
+
+    def line_of(self, where: Sequence[str | int]) -> int | None:
+        """The line of the deepest known prefix of ``where`` (None if unknown)."""
+        p: Path_ = tuple(where)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), None)
+
+    def error(
+        self,
+        message: str,
+        where: Sequence[str | int] = (),
+        *,
+        cls: type[E] = InputError,  # type: ignore[assignment]
+    ) -> E:
+        """An :class:`InputError` (or subclass) located at ``where`` in this document."""
+        return cls(message, path=self.path, line=self.line_of(where), field=dotted(where) or None)
+
+
+def dotted(where: Sequence[str | int]) -> str:
+    """``("metrics", "LY", "value")`` -> ``metrics.LY.value``; indexes as ``[0]``."""
+    out = ""
+    for part in where:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Walk:
+    """Builds plain data from composed nodes, recording the line of every path."""
+
+    def __init__(self, loader: Any, source: str, cls: type[InputError]):
+        self.loader = loader
+        self.source = source
+        self.cls = cls
+        self.lines: dict[Path_, int] = {}
+
+    def fail(self, message: str, node: yaml.Node, path: Path_) -> InputError:
+        line = node.start_mark.line + 1
+        return self.cls(message, path=self.source, line=line, field=dotted(path) or None)
+
+    def construct(self, node: yaml.Node, path: Path_) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError as exc:  # e.g. a date like 2026-13-01
+            raise self.fail(f"invalid value {node.value!r}: {exc}", node, path) from None
+
+    def key(self, node: yaml.Node, path: Path_) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail("mapping keys must be plain scalars", node, path)
+        value = self.construct(node, path)
+        # Keys are names: keep the text written where the value would be re-spelt.
+        if isinstance(value, bool | dt.date) or value is None:
+            return str(node.value)
+        return str(value)
+
+    def node(self, node: yaml.Node, path: Path_) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for knode, vnode in node.value:
+                key = self.key(knode, path)
+                if key in out:
+                    raise self.fail(f"duplicate key {key!r}", knode, (*path, key))
+                out[key] = self.node(vnode, (*path, key))
+                # A key's own line wins over its value's (a block value starts below it).
+                self.lines[(*path, key)] = knode.start_mark.line + 1
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.node(n, (*path, i)) for i, n in enumerate(node.value)]
+        value = self.construct(node, path)
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _problem(exc: yaml.MarkedYAMLError) -> str:
+    parts = [str(p) for p in (exc.context, exc.problem) if p]
+    return " ".join(", ".join(parts).split()) or "invalid YAML"
+
+
+def load_located(
+    text: str,
+    source: str,
+    *,
+    cls: type[InputError] = InputError,
+) -> LocatedDoc:
+    """Parse one YAML document from ``text``; errors are ``cls`` naming ``source:line``."""
+    loader = _Loader(text)
+    try:
+        if not loader.check_node():
+            raise cls("empty document", path=source, line=1)
+        node = loader.get_node()
+        if loader.check_node():
+            extra = loader.get_node()
+            raise cls(
+                "expected one YAML document, found several",
+                path=source,
+                line=extra.start_mark.line + 1 if extra is not None else None,
+            )
+        walk = _Walk(loader, source, cls)
+        return LocatedDoc(walk.node(node, ()), walk.lines, source, text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise cls(f"invalid YAML: {_problem(exc)}", path=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise cls(f"invalid YAML: {exc}", path=source) from None
+    finally:
+        loader.dispose()
+
+
+def read_located(path: str | Path, *, cls: type[InputError] = InputError) -> LocatedDoc:
+    """Read and parse a UTF-8 YAML file; a missing or unreadable file is a ``cls`` error."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise cls("no such file", path=name) from None
+    except UnicodeDecodeError as exc:
+        raise cls(f"not UTF-8 text ({exc.reason})", path=name) from None
+    except OSError as exc:
+        raise cls(f"cannot read: {exc.strerror or exc}", path=name) from None
+    return load_located(text, name, cls=cls)

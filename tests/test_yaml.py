@@ -1,0 +1,83 @@
+"""jbgrade._yaml: the one YAML loader (YAML 1.2 scalars, lines for every path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jbgrade._errors import CaseFileError, InputError, PolicyError
+from jbgrade._yaml import load_located, read_located
+
+
+def test_yaml_1_2_scalars() -> None:
+    doc = load_located(
+        "a: no\nb: yes\nc: on\nd: n\ne: true\nf: FALSE\ng: 1e25\nh: .5e3\ni: 3.0e+26\n"
+        "j: 2026-06-11\nk: '2026-06-11'\nl: ~\nm: 12\n",
+        "t.yaml",
+    )
+    assert doc.data == {
+        "a": "no",
+        "b": "yes",
+        "c": "on",
+        "d": "n",
+        "e": True,
+        "f": False,
+        "g": 1e25,
+        "h": 500.0,
+        "i": 3e26,
+        "j": "2026-06-11",
+        "k": "2026-06-11",
+        "l": None,
+        "m": 12,
+    }
+
+
+def test_keys_keep_their_text() -> None:
+    doc = load_located("yes: 1\ntrue: 2\nnull: 3\n2026-01-01: 4\n7: 5\n", "t.yaml")
+    assert list(doc.data) == ["yes", "true", "null", "2026-01-01", "7"]
+
+
+def test_lines_of_keys_values_and_items() -> None:
+    doc = load_located("top:\n  inner:\n    - x\n    - y: 1\nother: 2\n", "t.yaml")
+    assert doc.line_of(("top",)) == 1  # the key's line, not its block value's
+    assert doc.line_of(("top", "inner")) == 2
+    assert doc.line_of(("top", "inner", 1)) == 4
+    assert doc.line_of(("top", "inner", 1, "y")) == 4
+    assert doc.line_of(("top", "inner", 1, "nope")) == 4  # nearest known ancestor
+    assert doc.line_of(("other",)) == 5
+    err = doc.error("bad", ("top", "inner", 0), cls=CaseFileError)
+    assert isinstance(err, CaseFileError)
+    assert str(err) == "t.yaml:3: top.inner[0]: bad"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("a: 1\nb:\n  c: 1\n  c: 2\n", 4, "b.c: duplicate key 'c'"),
+        ("a: 1\nd: 2026-13-01\n", 2, "d: invalid value '2026-13-01'"),
+        ("a: [unclosed\n", 2, "invalid YAML: while parsing a flow sequence"),
+        ("a: 1\n---\nb: 2\n", 3, "expected one YAML document, found several"),
+        ("# only a comment\n", 1, "empty document"),
+        ("? [a, b]\n: 1\n", 1, "mapping keys must be plain scalars"),
+    ],
+)
+def test_errors_name_source_line_and_field(text: str, line: int, fragment: str) -> None:
+    with pytest.raises(PolicyError) as ei:
+        load_located(text, "p.yaml", cls=PolicyError)
+    assert ei.value.path == "p.yaml" and ei.value.line == line
+    assert fragment in str(ei.value)
+
+
+def test_read_located_reports_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(CaseFileError, match="no such file"):
+        read_located(tmp_path / "gone.yaml", cls=CaseFileError)
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"a: \xff\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_located(bad)
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("designated: no\n", encoding="utf-8")
+    doc = read_located(ok)
+    assert doc.data == {"designated": "no"} and doc.path == str(ok)
+    assert doc.text == "designated: no\n"
