@@ -62,6 +62,20 @@ def test_incomplete_report_is_marked(demo: Demo, tmp_path: Path) -> None:
     assert html.index("INCOMPLETE REPORT") < html.index("What must happen now")
 
 
+def test_a_profile_that_could_not_decide_is_shown_not_fatal(demo: Demo, tmp_path: Path) -> None:
+    # assess keeps the other profiles when one fails (e.g. a context value it refuses);
+    # the report must then say so, not crash while rendering.
+    first, *rest = demo.lab_report.decisions
+    failed = first.model_copy(
+        update={"decision": None, "error": "context.designated: True is not one of no, yes"}
+    )
+    r = demo.lab_report.model_copy(update={"decisions": [failed, *rest], "complete": False})
+    html = write_assessment_reports(r, tmp_path, pdf=False).paths["html"].read_text()
+    assert "No decision: context.designated: True is not one of no, yes" in html
+    for d in rest:
+        assert d.profile in html
+
+
 def test_pdf(demo: Demo, tmp_path: Path) -> None:
     pytest.importorskip("weasyprint")
     w = write_assessment_reports(demo.regulator_report, tmp_path)

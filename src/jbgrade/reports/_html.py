@@ -122,6 +122,8 @@ def _decision_view(
             "profile": profile,
             "title": title,
             "error": error or "no decision",
+            "version": None,
+            "bundle": "",
             "obligations": [],
             "fired": [],
             "gates": [],
