@@ -72,6 +72,7 @@ EXPECT: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/v1/cases/{case_id}/evidence"): ("case", "evidence.attach"),
     ("GET", "/api/v1/cases/{case_id}/decisions"): ("case", "case.read"),
     ("POST", "/api/v1/cases/{case_id}/decisions"): ("case", "decision.record"),
+    ("GET", "/api/v1/cases/{case_id}/decisions/{decision_id}/replay"): ("case", "case.read"),
     ("GET", "/api/v1/cases/{case_id}/audit"): ("case", "case.read"),
     ("GET", "/api/v1/audit/verify"): ("global", "audit.verify"),
     # Browser pages and forms.
@@ -189,11 +190,17 @@ def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: 
     case_id = w.new_case(embargoed) if "{case_id}" in path else ""
     other_user = w.target_user
     tok = w.reg.issue_token(w.admin, other_user).id if "{token_id}" in path else ""
+    dec = (
+        w.reg.decide(w.actors[("assessor", "owning")], case_id, "lab-frontier", vector=VECTOR).id
+        if "{decision_id}" in path
+        else ""
+    )
     url = (
         path.replace("{case_id}", case_id)
         .replace("{org_id}", w.orgs["granted"])
         .replace("{user_id}", other_user)
         .replace("{token_id}", tok)
+        .replace("{decision_id}", dec)
         .replace("{slug}", "not-found")
     )
     if path == "/static":

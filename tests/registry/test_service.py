@@ -272,7 +272,7 @@ def test_decide_with_the_policy_engine_and_replay(world: World) -> None:
     lab_a, lab_r = world.u("lab", "assessor"), world.u("lab", "reporter")
     worst = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
     c = reg.report_case(lab_a, title="t")
-    with pytest.raises(InvalidTransitionError, match="no assessment"):
+    with pytest.raises(InputError, match="no assessment to decide on: add one, or give a vector"):
         reg.decide(lab_a, c.id, "lab-frontier")
     low = reg.add_assessment(lab_a, c.id, LOW)
     reg.grant_access(lab_a, c.id, world.gov)
@@ -286,6 +286,14 @@ def test_decide_with_the_policy_engine_and_replay(world: World) -> None:
     d_low = reg.decide(lab_a, c.id, "lab-frontier", assessment_id=low.id, aware_on="2026-06-02")
     assert d_low.action in ("none", "monitor") and d_low.assessment_id == low.id
     assert reg.replay_decision(lab_r, d.id).id == d.id
+    # A grade not recorded as an assessment (e.g. what a lower value would change).
+    d_vec = reg.decide(lab_a, c.id, "lab-frontier", vector=LOW, context={"deployment": "internal"})
+    assert d_vec.assessment_id is None and d_vec.result["vector"] == LOW
+    assert d_vec.result["context_given"] == {"deployment": "internal"}
+    assert reg.replay_decision(lab_r, d_vec.id, case_id=c.id).id == d_vec.id
+    other = reg.report_case(lab_a, title="another case")
+    with pytest.raises(NotFoundError):
+        reg.replay_decision(lab_r, d_vec.id, case_id=other.id)
     outside = reg.record_decision(lab_a, c.id, decision())
     with pytest.raises(InputError, match="cannot replay"):
         reg.replay_decision(lab_a, outside.id)

@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, SecretStr
 from starlette.responses import Response
 
-from jbgrade._errors import InputError
 from jbgrade.api._auth import get_registry, require_actor
-from jbgrade.api._policy_routes import shipped_profile, today_utc
+from jbgrade.api._policy_routes import shipped_profile
 from jbgrade.api._respond import json_response
 from jbgrade.api._schemas import (
     AssessmentIn,
@@ -32,8 +31,7 @@ from jbgrade.api._schemas import (
     TransitionIn,
     UserIn,
 )
-from jbgrade.policy import decide
-from jbgrade.registry import Actor, AssessmentView, DecisionView, Registry, lifecycle, permissions
+from jbgrade.registry import Actor, DecisionView, Registry, lifecycle, permissions
 
 __all__ = ["decide_on_case", "registry_router", "view_json"]
 
@@ -70,35 +68,24 @@ def decide_on_case(
     context: dict[str, Any] | None = None,
     aware_on: dt.date | None = None,
 ) -> DecisionView:
-    """Decide under ``profile`` on one of the case's grades and record the decision.
+    """Decide under the shipped ``profile`` on one of the case's grades and record it.
 
-    The server computes the decision itself (a client cannot record a result the
-    policy does not give). Without ``assessment_id`` or ``vector`` it uses the
-    current assessment with the highest score: the precautionary choice.
+    :meth:`Registry.decide` does the work (the same code path as the library, so every
+    decision recorded over HTTP holds what replay needs); this adds only that a request
+    names a shipped profile, never a file on the server. The server computes the
+    decision itself (a client cannot record a result the policy does not give). The
+    grade: ``assessment_id``, else ``vector``, else the highest-scoring current
+    assessment (precaution); the awareness date defaults to the day the case was
+    reported.
     """
-    prof = shipped_profile(profile)
-    chosen: AssessmentView | None = None
-    if assessment_id is not None or vector is None:
-        current = reg.list_assessments(actor, case_id)
-        if assessment_id is not None:
-            chosen = next((a for a in current if a.id == assessment_id), None)
-            if chosen is None:
-                every = reg.list_assessments(actor, case_id, history=True)
-                chosen = next((a for a in every if a.id == assessment_id), None)
-            if chosen is None:
-                raise InputError(
-                    f"no assessment {assessment_id} on this case", field="assessment_id"
-                )
-        elif current:
-            chosen = max(current, key=lambda a: (a.score, a.created_at))
-        else:
-            raise InputError(
-                "the case has no assessment yet: add one, or give a vector", field="vector"
-            )
-    vec = chosen.vector if chosen is not None else str(vector)
-    d = decide(vec, context or {}, prof, aware_on=aware_on or today_utc())
-    return reg.record_decision(
-        actor, case_id, d.to_dict(), assessment_id=chosen.id if chosen else None
+    return reg.decide(
+        actor,
+        case_id,
+        shipped_profile(profile),
+        assessment_id=assessment_id,
+        vector=vector,
+        context=context,
+        aware_on=aware_on,
     )
 
 
@@ -345,6 +332,22 @@ def registry_router() -> APIRouter:
             aware_on=body.aware_on,
         )
         return _json(d, 201)
+
+    @r.get(
+        "/cases/{case_id}/decisions/{decision_id}/replay",
+        tags=["decisions"],
+        summary="Recompute a recorded decision and check it is the same",
+        description="200 with `reproduced: true` when the policy engine, given the "
+        "recorded vector, context, dates and profile bundle, gives the recorded "
+        "decision again; otherwise a problem document saying why (a different "
+        "profile bundle, a different result, or a decision recorded without its "
+        "vector).",
+    )
+    def replay_decision(
+        request: Request, actor: ActorDep, case_id: str, decision_id: str
+    ) -> Response:
+        view = get_registry(request).replay_decision(actor, decision_id, case_id=case_id)
+        return _json({"reproduced": True, "decision": view})
 
     @r.get("/cases/{case_id}/audit", tags=["audit"], summary="The case's audit trail")
     def audit_trail(request: Request, actor: ActorDep, case_id: str) -> Response:

@@ -149,7 +149,9 @@ class DecisionIn(BaseModel):
     assessment_id: str | None = Field(None, description="Assessment to decide on.")
     vector: str | None = Field(None, max_length=256, description="Vector to decide on.")
     context: dict[str, Any] = Field(default_factory=dict, description="Profile context.")
-    aware_on: dt.date | None = Field(None, description="Awareness date (default: today, UTC).")
+    aware_on: dt.date | None = Field(
+        None, description="Awareness date (default: the day the case was reported, UTC)."
+    )
 
 
 class GrantIn(BaseModel):

@@ -1471,37 +1471,52 @@ class Registry:
         profile: str | Profile,
         *,
         assessment_id: str | None = None,
+        vector: str | None = None,
         context: Mapping[str, Any] | None = None,
         aware_on: date | str | None = None,
     ) -> DecisionView:
-        """Run the policy engine (:func:`jbgrade.decide`) on one of the case's
-        assessments and record the decision.
+        """Run the policy engine (:func:`jbgrade.decide`) on a grade of the case and
+        record the decision. The API and the web UI record decisions through here.
 
-        Default assessment: the highest-scoring current one (precaution when the
-        parties disagree). Default awareness date: the day the case was reported.
-        The stored result holds the vector, context and dates, so
-        :meth:`replay_decision` can recompute it.
+        The grade: ``assessment_id`` (any version), else ``vector`` (a grade not
+        recorded as an assessment), else the highest-scoring current assessment
+        (precaution when the parties disagree). Default awareness date: the day the
+        case was reported (UTC), the earliest day anyone with access to the registry
+        knew of it, so deadlines never run late for want of a date. The stored result
+        holds the vector, context and dates, so :meth:`replay_decision` can recompute it.
         """
         with self._read() as s:
             case, _ = self._case(s, actor, case_id, "decision.record")
-            q = sa.select(Assessment).where(Assessment.case_id == case.id)
+            chosen: str | None = None
             if assessment_id is not None:
-                a = s.execute(q.where(Assessment.id == assessment_id)).scalar_one_or_none()
-                if a is None:
+                row = s.execute(
+                    sa.select(Assessment.id, Assessment.vector).where(
+                        Assessment.case_id == case.id, Assessment.id == assessment_id
+                    )
+                ).first()
+                if row is None:
                     raise InputError(
                         f"no assessment {assessment_id} on this case", field="assessment_id"
                     )
+                chosen, vec = row
+            elif vector is not None:
+                vec = vector
             else:
                 current = [v.id for v in self._assessment_views(s, case.id, history=False)]
-                a = s.execute(
-                    q.where(Assessment.id.in_(current))
+                row = s.execute(
+                    sa.select(Assessment.id, Assessment.vector)
+                    .where(Assessment.case_id == case.id, Assessment.id.in_(current))
                     .order_by(Assessment.score.desc(), Assessment.created_at.desc())
                     .limit(1)
-                ).scalar_one_or_none()
-                if a is None:
-                    raise InvalidTransitionError(f"case {case_id} has no assessment to decide on")
+                ).first()
+                if row is None:
+                    raise InputError(
+                        f"case {case_id} has no assessment to decide on: add one, or give a vector",
+                        field="vector",
+                    )
+                chosen, vec = row
             aware = aware_on if aware_on is not None else case.created_at.date()
-        d = policy_decide(a.vector, context, profile, aware_on=aware)
+        d = policy_decide(vec, context, profile, aware_on=aware)
         full = d.model_dump(mode="json")
         # The published keys exactly as the engine renders them, plus what replay needs.
         rec = {
@@ -1510,14 +1525,17 @@ class Registry:
             # Replay needs what was given: the effective context includes assumptions.
             "context_given": dict(context) if context is not None else None,
         }
-        return self.record_decision(actor, case_id, rec, assessment_id=a.id)
+        return self.record_decision(actor, case_id, rec, assessment_id=chosen)
 
-    def replay_decision(self, actor: Actor, decision_id: str) -> DecisionView:
+    def replay_decision(
+        self, actor: Actor, decision_id: str, *, case_id: str | None = None
+    ) -> DecisionView:
         """Recompute a recorded decision with the policy engine and check it is the
-        same (:func:`jbgrade.policy.replay`); PolicyError when it is not."""
+        same (:func:`jbgrade.policy.replay`); PolicyError when it is not. With
+        ``case_id``, a decision of another case is not found."""
         with self._read() as s:
             row = s.get(Decision, decision_id) if isinstance(decision_id, str) else None
-            if row is None:
+            if row is None or (case_id is not None and row.case_id != case_id):
                 raise NotFoundError(f"decision {decision_id} not found")
             self._case(s, actor, row.case_id, "case.read")
             view = self._decision_views(s, row.case_id, only=row.id)[0]

@@ -50,15 +50,19 @@ def compare(
     vectors: Sequence[str],
     profiles: Sequence[Profile] = (),
     *,
-    aware_on: dt.date | None = None,
+    aware_on: dt.date,
     context: dict[str, Any] | None = None,
 ) -> Comparison:
-    """Compare parties' vectors metric by metric (labels and, per profile, actions)."""
+    """Compare parties' vectors metric by metric (labels and, per profile, actions).
+
+    ``aware_on`` is the day the profiles' clocks start (the case page gives the day
+    the case was reported, as a decision recorded on it would use by default).
+    """
     t = default_tables()
     grades = [grade(v) for v in vectors]
     lets = [g.letters for g in grades]
     sev = [g.severity for g in grades]
-    day = aware_on or dt.date(2026, 1, 1)
+    day = aware_on
     ctx = context or {}
     base_action: dict[tuple[int, str], str] = {}
     for i, v in enumerate(vectors):

@@ -32,7 +32,6 @@ from jbgrade.api import (
     get_registry,
     require_csrf,
     resolve_caller,
-    today_utc,
 )
 from jbgrade.api._sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
 from jbgrade.policy import list_profiles, load_profile
@@ -444,8 +443,13 @@ def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict
     trail = reg.audit_trail(actor, case_id)
     orgs = reg.list_orgs(actor)
     profiles = [load_profile(n) for n in list_profiles()]
+    # Clocks run from the day the case was reported unless a decision names another day
+    # (Registry.decide's default), so the comparison and the decision form use it too.
+    reported_on = case.created_at.date()
     comparison = (
-        compare([a.vector for a in assessments], profiles) if len(assessments) > 1 else None
+        compare([a.vector for a in assessments], profiles, aware_on=reported_on)
+        if len(assessments) > 1
+        else None
     )
     perms = permissions()
     rels = set(case.relations)
@@ -498,6 +502,6 @@ def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict
             )
         },
         "payload": case.payload.get_secret_value() if reveal and case.payload else None,
-        "today": today_utc().isoformat(),
+        "reported_on": reported_on.isoformat(),
         "roles": ROLES,
     }
