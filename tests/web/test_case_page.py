@@ -1,4 +1,4 @@
-"""The case page: decisions recorded from it replay, their clocks from the reported day.
+"""The case page: a real campaign's evidence charted, and decisions that replay.
 
 Served by the app in process (TestClient); the browser workflow is
 test_browser_cases.py.
@@ -6,6 +6,8 @@ test_browser_cases.py.
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,12 +20,19 @@ import pytest
 from starlette.testclient import TestClient
 
 from jbgrade.api import Settings
+from jbgrade.assess import view_of_evidence
+from jbgrade.evidence import Evidence, Rate, load_campaign_evidence
+from jbgrade.records import DOMAINS
 from jbgrade.registry import Actor, Keyring, Registry, make_engine, upgrade
 from jbgrade.web import create_app
+from jbgrade.web._charts import domain_bars
+from tests.cli.test_rubric_cli import run
 
+ROOT = Path(__file__).resolve().parents[2]
 LAB = "JBG:1.0/LY:S/UN:D/RL:M/TR:S/HD:W/UP:P/AG:T/AC:M/AU:N/EX:P/ST:U"
 GOV = "JBG:1.0/LY:S/UN:U/RL:H/TR:S/HD:W/UP:F/AG:T/AC:M/AU:N/EX:P/ST:U"
 REPORTED = datetime(2025, 11, 3, 9, 30, tzinfo=UTC)
+EXTERNAL = re.compile(r"""(?:src|href|url|action)\s*[=(]\s*["']?(?:https?:|//)""", re.I)
 
 
 @dataclass
@@ -74,6 +83,76 @@ def env(tmp_path: Path) -> Iterator[Env]:
     with TestClient(app) as client:
         yield Env(client, reg, past, actor, {"authorization": f"Bearer {token}"}, session)
     eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def campaign_evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
+    """The bundled example campaign, run against the in-process reference target."""
+    out = tmp_path_factory.mktemp("campaign") / "reference-inprocess"
+    spec = ROOT / "examples" / "campaigns" / "reference-inprocess.yaml"
+    p = run("campaign", "run", str(spec), "--out", str(out), "--quiet")
+    assert p.returncode == 0, p.stderr
+    return load_campaign_evidence(out)
+
+
+def _cell(r: Rate) -> str:
+    """How the numbers table shows one arm: rate [interval] (k/n)."""
+    assert r.rate is not None and r.low is not None and r.high is not None
+    return f"{100 * r.rate:.1f}% [{100 * r.low:.1f}–{100 * r.high:.1f}] ({r.successes}/{r.n})"
+
+
+def test_the_chart_reads_the_evidence_as_reports_do(campaign_evidence: Evidence) -> None:
+    # Each bar is the report view's row (jbgrade.assess.view_of_evidence), per attack.
+    bars = domain_bars(campaign_evidence)
+    want = []
+    for atk in campaign_evidence.attacks:
+        view = view_of_evidence(campaign_evidence, atk.attack)
+        assert view is not None
+        want += [r for r in view.rates if r.domain != "all"]
+    got = [r for b in bars for r in (b.attack, b.baseline) if r is not None]
+    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert {b.group for b in bars} == {
+        f"{a.attack} on {t.model}" for a in campaign_evidence.attacks for t in a.targets
+    }
+
+
+def test_case_page_charts_a_real_campaigns_evidence(env: Env, campaign_evidence: Evidence) -> None:
+    ev = campaign_evidence
+    assert len(ev.attacks) > 1 and ev.counts.judged > 0
+    cid = env.client.post("/api/v1/cases", json={"title": "Evidence"}, headers=env.api).json()["id"]
+    r = env.client.post(
+        f"/api/v1/cases/{cid}/evidence",
+        json={"evidence": ev.model_dump(mode="json"), "label": "reference run"},
+        headers=env.api,
+    )
+    assert r.status_code == 201, r.text
+    page = env.page(f"/cases/{cid}")
+    assert page.status_code == 200
+    text = re.sub(r">\s+<", "><", html.unescape(page.text))
+    # Every attack x target x domain with judged attempts: a row with both arms'
+    # rates and Wilson intervals, as the Evidence record has them.
+    rows = 0
+    for atk in ev.attacks:
+        for t in atk.targets:
+            for d in t.domains:
+                assert d.domain in DOMAINS
+                if d.attack.n == 0 and d.baseline.n == 0:
+                    continue
+                row = (
+                    f"<tr><td>{atk.attack} on {t.model}</td><td>{d.domain}</td>"
+                    f"<td>{_cell(d.attack)}</td><td>{_cell(d.baseline)}</td></tr>"
+                )
+                assert row in text, row
+                rows += 1
+    assert rows >= 2 * len(ev.attacks)
+    # One chart for the attachment: a bar and an interval whisker per arm and row.
+    assert text.count('<svg class="chart"') == 1
+    assert text.count("<rect ") == 2 * rows
+    assert "Success rate per domain with intervals: reference run" in text
+    assert "with 95% intervals" in text
+    # Nothing on the page points outside the deployment.
+    assert not EXTERNAL.search(page.text), EXTERNAL.search(page.text)
+    assert "default-src 'none'" in page.headers["content-security-policy"]
 
 
 def test_web_decision_defaults_to_the_reported_day_and_replays(env: Env) -> None:

@@ -1,16 +1,22 @@
 """Evidence charts as inline SVG, drawn on the server (no script, no external request).
 
-Reads the evidence JSON stored on a case (``jbgrade.evidence`` format) by key,
-tolerating absent fields, so older or partial evidence still draws what it has.
+The numbers come from the evidence model, read the way reports read them: the
+stored body is a :class:`jbgrade.evidence.Evidence` record (the registry validates
+it on attach), and :func:`jbgrade.assess.view_of_evidence` gives each attack's
+rates with their Wilson intervals. Only the drawing is the web UI's own (a small
+SVG, so the server needs neither the reports extra nor a browser-side library).
 Every chart comes with the same numbers as a table for screen readers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from markupsafe import Markup, escape
+
+from jbgrade.assess import RateRow, view_of_evidence
+from jbgrade.evidence import Evidence
+from jbgrade.records import DOMAINS
 
 __all__ = ["DOMAIN_NAMES", "DomainBar", "domain_bars", "domain_chart_svg"]
 
@@ -22,55 +28,27 @@ DOMAIN_NAMES = {"G": "General", "S": "Societal", "W": "Serious", "C": "Catastrop
 class DomainBar:
     """One domain's attack and baseline success rates with their intervals."""
 
-    group: str  # "attack on target"
+    group: str  # "attack on model"
     domain: str
-    attack: tuple[float | None, float | None, float | None, int, int]  # rate, low, high, k, n
-    baseline: tuple[float | None, float | None, float | None, int, int]
+    attack: RateRow | None  # None: no judged attempt in this arm
+    baseline: RateRow | None
 
 
-def _rate(raw: Any) -> tuple[float | None, float | None, float | None, int, int]:
-    if not isinstance(raw, dict):
-        return (None, None, None, 0, 0)
-
-    def num(k: str) -> float | None:
-        v = raw.get(k)
-        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
-
-    k = raw.get("successes", 0)
-    n = raw.get("n", 0)
-    return (
-        num("rate"),
-        num("low"),
-        num("high"),
-        k if isinstance(k, int) else 0,
-        n if isinstance(n, int) else 0,
-    )
-
-
-def domain_bars(evidence: dict[str, Any]) -> list[DomainBar]:
-    """Per attack x target x domain rates from an evidence body."""
+def domain_bars(evidence: Evidence) -> list[DomainBar]:
+    """Per attack x target x domain rates (each attack's view, as reports show it)."""
     out: list[DomainBar] = []
-    attacks = evidence.get("attacks")
-    if not isinstance(attacks, list):
-        return out
-    for atk in attacks:
-        if not isinstance(atk, dict):
+    for atk in evidence.attacks:
+        view = view_of_evidence(evidence, atk.attack)
+        if view is None:
             continue
-        for tgt in atk.get("targets") or []:
-            if not isinstance(tgt, dict):
-                continue
-            group = f"{atk.get('attack', '?')} on {tgt.get('model') or tgt.get('target', '?')}"
-            for dom in tgt.get("domains") or []:
-                if not isinstance(dom, dict):
-                    continue
-                out.append(
-                    DomainBar(
-                        group,
-                        str(dom.get("domain", "?")),
-                        _rate(dom.get("attack")),
-                        _rate(dom.get("baseline")),
-                    )
-                )
+        rows: dict[tuple[str, str, str], RateRow] = {
+            (r.target, r.domain, r.arm): r for r in view.rates
+        }
+        for t in view.targets:
+            for d in DOMAINS:
+                a, b = rows.get((t.id, d, "attack")), rows.get((t.id, d, "baseline"))
+                if a is not None or b is not None:
+                    out.append(DomainBar(f"{view.attack} on {t.model}", d, a, b))
     return out
 
 
@@ -104,24 +82,26 @@ def domain_chart_svg(bars: list[DomainBar], *, title: str, chart_id: str = "char
             f'<text x="4" y="{y + 17}">{escape(name)} ({escape(b.domain)})</text>'
             f'<text x="4" y="{y + row_h + 15}" fill="#4b5563">{escape(b.group[:28])}</text>'
         )
-        for arm, (rate, low, high, k, n), fill, dy in (
+        for arm, r, fill, dy in (
             ("attack", b.attack, "#1e3a8a", 0),
             ("baseline", b.baseline, "#93a3c4", row_h),
         ):
             yy = y + dy + 5
-            if rate is not None:
+            rate = r.rate if r is not None else None
+            if r is not None:
+                lo, hi = x(r.low), x(r.high)
                 parts.append(
-                    f'<rect x="{left}" y="{yy}" width="{max(1.0, x(rate) - left):.1f}" '
-                    f'height="14" fill="{fill}"><title>{arm}: {_pct(rate)} ({k}/{n})</title></rect>'
+                    f'<rect x="{left}" y="{yy}" width="{max(1.0, x(r.rate) - left):.1f}" '
+                    f'height="14" fill="{fill}"><title>{arm}: {_pct(r.rate)} '
+                    f"({r.successes}/{r.n})</title></rect>"
                 )
-            if low is not None and high is not None:
                 cy = yy + 7
                 parts.append(
-                    f'<line x1="{x(low):.1f}" y1="{cy}" x2="{x(high):.1f}" y2="{cy}" '
+                    f'<line x1="{lo:.1f}" y1="{cy}" x2="{hi:.1f}" y2="{cy}" '
                     'stroke="#111827" stroke-width="2"/>'
-                    f'<line x1="{x(low):.1f}" y1="{cy - 5}" x2="{x(low):.1f}" y2="{cy + 5}" '
+                    f'<line x1="{lo:.1f}" y1="{cy - 5}" x2="{lo:.1f}" y2="{cy + 5}" '
                     'stroke="#111827" stroke-width="2"/>'
-                    f'<line x1="{x(high):.1f}" y1="{cy - 5}" x2="{x(high):.1f}" y2="{cy + 5}" '
+                    f'<line x1="{hi:.1f}" y1="{cy - 5}" x2="{hi:.1f}" y2="{cy + 5}" '
                     'stroke="#111827" stroke-width="2"/>'
                 )
             parts.append(

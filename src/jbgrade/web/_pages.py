@@ -34,6 +34,7 @@ from jbgrade.api import (
     resolve_caller,
 )
 from jbgrade.api._sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+from jbgrade.evidence import Evidence as EvidenceRecord
 from jbgrade.policy import list_profiles, load_profile
 from jbgrade.registry import (
     ROLES,
@@ -459,11 +460,14 @@ def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict
 
     charts = []
     for i, ev in enumerate(evidence):
-        bars = domain_bars(ev.body)
+        # The registry validated the body as an Evidence record when it was attached.
+        record = EvidenceRecord.model_validate(ev.body)
+        bars = domain_bars(record)
         if bars:
             charts.append(
                 {
                     "evidence": ev,
+                    "confidence": record.confidence,
                     "bars": bars,
                     "svg": domain_chart_svg(
                         bars,
