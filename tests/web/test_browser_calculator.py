@@ -20,6 +20,34 @@ def _pick(page: Any, metric: str, letter: str) -> None:
     page.click(f"label[for='m-{metric}-{letter}']")
 
 
+def _settled(page: Any) -> None:
+    """Wait until htmx has no request in flight (queued ones included) and has settled.
+
+    htmx marks the requesting element while a request runs and swapped elements until
+    they settle; a queued request starts in the same task that ends the previous one.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
+def _expect_vector(page: Any, vector: str) -> None:
+    """Playwright's auto-waiting assertion on the vector shown (imported with the fixture's
+    dependency: without playwright the ``browser`` fixture skips, or fails in CI)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("vector")).to_have_text(vector)
+
+
+def _checked(page: Any) -> str:
+    """The vector the radios say (what the grade must show once settled)."""
+    letters: list[str] = page.evaluate(
+        "[...document.querySelectorAll('#calc-form input:checked')]"
+        ".map(e => `${e.name}:${e.value}`)"
+    )
+    return "JBG:1.0/" + "/".join(letters)
+
+
 def _current(page: Any) -> tuple[str, str, str]:
     return (
         page.inner_text("[data-testid=score]").strip(),
@@ -59,13 +87,41 @@ def test_click_metrics_updates_grade_and_url(page: Any) -> None:
     assert sev2.startswith(tip["severity"]) and tip["severity"] != low.severity
     assert unquote(page.url).endswith("/calculator?v=" + vec2)
 
-    # Keyboard: arrow keys move within a radio group and regrade.
-    page.focus(f"#m-{tip['metric']}-{tip['to']}")
+    # Keyboard: arrow keys move within a radio group and regrade; focus stays on the
+    # radio the user moved to, and a quick second press (a held key) is graded too.
+    _settled(page)
+    metric = tip["metric"]
+    page.focus(f"#m-{metric}-{tip['to']}")
     page.keyboard.press("ArrowLeft")
-    page.wait_for_function(
-        "v => document.querySelector('[data-testid=vector]').textContent.trim() !== v", arg=vec2
-    )
+    page.keyboard.press("ArrowLeft")
+    _settled(page)
+    moved = _checked(page)
+    assert moved != vec2
+    _expect_vector(page, moved)
+    letter = grade(moved).letters[metric]
+    assert page.evaluate("document.activeElement.id") == f"m-{metric}-{letter}"
     shot(page, "calculator-keyboard")
+
+
+def test_quick_changes_are_all_graded(page: Any) -> None:
+    # Changes made faster than the server answers (or just as an answer is swapped in)
+    # must neither be undone by that answer nor be left ungraded.
+    page.goto("/calculator")
+    page.evaluate(
+        "['LY-S', 'UN-N', 'RL-L'].forEach(id =>"
+        " document.querySelector(`label[for=m-${id}]`).click())"
+    )
+    _settled(page)
+    page.evaluate(
+        "document.body.addEventListener('htmx:afterSwap',"
+        " () => document.querySelector('label[for=m-HD-G]').click(), {once: true});"
+        "document.querySelector('label[for=m-TR-S]').click()"
+    )
+    _settled(page)
+    want = "JBG:1.0/LY:S/UN:N/RL:L/TR:S/HD:G/UP:X/AG:X/AC:X/AU:X/EX:X/ST:X"
+    assert _checked(page) == want
+    _expect_vector(page, want)
+    assert unquote(page.url).endswith("/calculator?v=" + want)
 
 
 def test_share_link_round_trips(page: Any, browser: Any, server: Any) -> None:

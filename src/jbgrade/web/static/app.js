@@ -4,7 +4,9 @@
   function wireCopy(root) {
     var copy = root.querySelector("#copy-link");
     var share = root.querySelector("#share-link");
-    if (!copy || !share || !navigator.clipboard) { return; }
+    // Wire each link once: every settled swap (the result, the metric meanings) calls this.
+    if (!copy || !share || !navigator.clipboard || copy.dataset.wired) { return; }
+    copy.dataset.wired = "1";
     copy.hidden = false;
     copy.addEventListener("click", function (ev) {
       ev.preventDefault();
