@@ -199,6 +199,11 @@ def test_tokens_sessions_passwords(world: World, clock: Clock) -> None:
     reg.end_session(s)
     with pytest.raises(AuthenticationError):
         reg.authenticate_session(s)
+    reg.end_session(s)  # already ended, or unknown: nothing to do
+    reg.end_session("jbs_garbage")
+    api_tok = reg.issue_token(a).token.get_secret_value()
+    reg.end_session(api_tok)  # an API token is not a session: left alone
+    assert reg.authenticate_token(api_tok) == a
     # Deactivated users lose every way in.
     tok3 = reg.issue_token(a)
     reg.set_user_active(world.u("lab", "admin"), a.user_id, False)

@@ -589,25 +589,31 @@ class Registry:
                 row.revoked_at = self._now()
                 self._log(s, actor, "token.revoke", row)
 
-    def _authenticate(self, token: str, kind: Literal["api", "session"]) -> Actor:
+    def _valid_token(
+        self, s: Session, token: str, kind: Literal["api", "session"]
+    ) -> tuple[ApiToken, User]:
+        """The token's row and user, checked (format, hash, kind, revoked, expiry, account)."""
         what = "API token" if kind == "api" else "session"
         m = re.fullmatch(r"(jbg|jbs)_([0-9a-f]{16})_([A-Za-z0-9_-]{43})", token or "")
         if m is None or (m.group(1) == "jbg") != (kind == "api"):
             raise AuthenticationError(f"malformed {what}")
+        row = s.execute(
+            sa.select(ApiToken).where(ApiToken.prefix == m.group(2))
+        ).scalar_one_or_none()
+        if row is None or not hmac.compare_digest(row.token_sha256, sha256_hex(token)):
+            raise AuthenticationError(f"unknown {what}")
+        if row.kind != kind or row.revoked_at is not None:
+            raise AuthenticationError(f"{what} revoked")
+        if row.expires_at is not None and self._now() >= row.expires_at:
+            raise AuthenticationError(f"{what} expired")
+        u = s.get(User, row.user_id)
+        if u is None or not u.active:
+            raise AuthenticationError("account inactive")
+        return row, u
+
+    def _authenticate(self, token: str, kind: Literal["api", "session"]) -> Actor:
         with self._read() as s:
-            row = s.execute(
-                sa.select(ApiToken).where(ApiToken.prefix == m.group(2))
-            ).scalar_one_or_none()
-            if row is None or not hmac.compare_digest(row.token_sha256, sha256_hex(token)):
-                raise AuthenticationError(f"unknown {what}")
-            if row.kind != kind or row.revoked_at is not None:
-                raise AuthenticationError(f"{what} revoked")
-            if row.expires_at is not None and self._now() >= row.expires_at:
-                raise AuthenticationError(f"{what} expired")
-            u = s.get(User, row.user_id)
-            if u is None or not u.active:
-                raise AuthenticationError("account inactive")
-            return self._actor(u)
+            return self._actor(self._valid_token(s, token, kind)[1])
 
     def authenticate_token(self, token: str) -> Actor:
         """The actor an API token belongs to; AuthenticationError if it is not valid."""
@@ -636,16 +642,14 @@ class Registry:
 
     def end_session(self, token: str) -> None:
         """Log out: revoke the session (unknown sessions are ignored)."""
-        try:
-            actor = self._authenticate(token, "session")
-        except AuthenticationError:
-            return
         with self._write() as s:
-            row = s.execute(
-                sa.select(ApiToken).where(ApiToken.token_sha256 == sha256_hex(token))
-            ).scalar_one()
+            # Checked and revoked in one transaction, with one lookup.
+            try:
+                row, user = self._valid_token(s, token, "session")
+            except AuthenticationError:
+                return
             row.revoked_at = self._now()
-            self._log(s, actor, "session.end", row)
+            self._log(s, self._actor(user), "session.end", row)
 
     # -- cases ---------------------------------------------------------------------
     def report_case(
