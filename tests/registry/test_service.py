@@ -14,6 +14,7 @@ from jbgrade import (
     MissingMetricError,
     NotFoundError,
     PermissionDeniedError,
+    grade,
 )
 from jbgrade.evidence import compute_evidence
 from jbgrade.registry import Registry
@@ -299,6 +300,11 @@ def test_decide_with_the_policy_engine_and_replay(world: World) -> None:
     other = reg.report_case(lab_a, title="another case")
     with pytest.raises(NotFoundError):
         reg.replay_decision(lab_r, d_vec.id, case_id=other.id)
+    # The government revises its grade downwards: its superseded, higher version no
+    # longer counts; the highest *current* one is decided on.
+    revised = reg.add_assessment(world.u("gov", "assessor"), c.id, HIGH)
+    assert revised.version == 2 and grade(HIGH).score < grade(worst).score
+    assert reg.decide(lab_a, c.id, "lab-frontier").assessment_id == revised.id
     outside = reg.record_decision(lab_a, c.id, decision())
     with pytest.raises(InputError, match="cannot replay"):
         reg.replay_decision(lab_a, outside.id)

@@ -1506,10 +1506,20 @@ class Registry:
             elif vector is not None:
                 vec = vector
             else:
-                current = [v.id for v in self._assessment_views(s, case.id, history=False)]
+                # Current: each organisation's latest version (as _assessment_views marks it).
+                latest = (
+                    sa.select(Assessment.org_id, sa.func.max(Assessment.version).label("v"))
+                    .where(Assessment.case_id == case.id)
+                    .group_by(Assessment.org_id)
+                    .subquery()
+                )
                 row = s.execute(
                     sa.select(Assessment.id, Assessment.vector)
-                    .where(Assessment.case_id == case.id, Assessment.id.in_(current))
+                    .join(
+                        latest,
+                        (latest.c.org_id == Assessment.org_id) & (latest.c.v == Assessment.version),
+                    )
+                    .where(Assessment.case_id == case.id)
                     .order_by(Assessment.score.desc(), Assessment.created_at.desc())
                     .limit(1)
                 ).first()
