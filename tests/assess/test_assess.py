@@ -183,3 +183,24 @@ def test_attack_definition_is_checked_when_loaded(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"persona\.yaml"):
         load_case(lab)
+
+
+def test_the_payload_digest_reported_is_the_one_checked_at_load(tmp_path: Path) -> None:
+    import hashlib
+
+    cases = copy_demo(tmp_path)
+    payload = cases / "payload.txt"
+    digest = hashlib.sha256(payload.read_bytes()).hexdigest()
+    lab = cases / "lab.yaml"
+    lab.write_text(
+        lab.read_text()
+        .replace("campaign: {ref: campaign.yaml}\n", "")
+        .replace("file: payload.txt,", f"file: payload.txt, sha256: {digest},")
+    )
+    loaded = load_case(lab)
+    assert loaded.payload_sha256 == digest
+    # The file is read and hashed once, when the case is loaded and checked: a later
+    # change cannot put an unchecked digest into the report.
+    payload.write_text("changed after the check\n")
+    r = assess_case(loaded, PolicyDecider())
+    assert r.case.jailbreak["payload"]["sha256"] == digest

@@ -101,12 +101,9 @@ def _case_summary(loaded: LoadedCase) -> CaseSummary:
         "references": list(jb.references),
     }
     if jb.payload is not None:
-        import hashlib
-
-        p = loaded.resolve(jb.payload.file)
         jailbreak["payload"] = {
             "file": jb.payload.file,
-            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+            "sha256": loaded.payload_sha256,
             "sensitive": jb.payload.sensitive,
         }
     return CaseSummary(

@@ -282,6 +282,9 @@ class LoadedCase:
         self.sha256 = sha256
         #: The assessor's values as a vector (X where the assessor set nothing).
         self.hand = hand
+        #: SHA-256 of the payload file as loaded and checked (None: no payload). Reports
+        #: show this digest: the bytes checked are the bytes reported, hashed once.
+        self.payload_sha256: str | None = None
 
     @property
     def path(self) -> str:
@@ -421,14 +424,14 @@ def _check_files(loaded: LoadedCase) -> None:
         p = loaded.resolve(jb.payload.file)
         if not p.is_file():
             raise doc.error(f"referenced file not found: {p}", where, cls=CaseFileError)
-        if jb.payload.sha256 is not None:
-            digest = hashlib.sha256(p.read_bytes()).hexdigest()
-            if digest != jb.payload.sha256:
-                raise doc.error(
-                    f"payload SHA-256 is {digest}, the case file says {jb.payload.sha256}",
-                    ("jailbreak", "payload", "sha256"),
-                    cls=CaseFileError,
-                )
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+        loaded.payload_sha256 = digest
+        if jb.payload.sha256 is not None and digest != jb.payload.sha256:
+            raise doc.error(
+                f"payload SHA-256 is {digest}, the case file says {jb.payload.sha256}",
+                ("jailbreak", "payload", "sha256"),
+                cls=CaseFileError,
+            )
     if jb.attack is not None and jb.attack.ref is not None:
         p = loaded.resolve(jb.attack.ref)
         if not p.is_file():
