@@ -295,9 +295,6 @@ class LoadedCase:
         p = Path(rel)
         return p if p.is_absolute() else self.base / p
 
-    def hand_metric(self, key: str) -> HandMetric | None:
-        return self.case.metrics.get(key)
-
 
 #: Words YAML 1.1 read as booleans and YAML 1.2 (hence jbgrade) reads as text.
 _YAML11_BOOLEANS = frozenset({"yes", "no", "y", "n", "on", "off"})

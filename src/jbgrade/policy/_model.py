@@ -208,10 +208,6 @@ class Decision(BaseModel):
         """Ids of the profile rules that fired (gates and assumptions left out)."""
         return [r.id for r in self.fired_rules if r.kind == "rule"]
 
-    @property
-    def obligation_ids(self) -> list[str]:
-        return [o.id for o in self.obligations]
-
     def compare(self, other: Decision) -> DecisionDelta:
         """What changes from this decision to ``other`` (e.g. between two assessments)."""
         from jbgrade.policy._spec import action_rank
