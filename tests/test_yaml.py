@@ -60,6 +60,9 @@ def test_lines_of_keys_values_and_items() -> None:
         ("a: 1\n---\nb: 2\n", 3, "expected one YAML document, found several"),
         ("# only a comment\n", 1, "empty document"),
         ("? [a, b]\n: 1\n", 1, "mapping keys must be plain scalars"),
+        ("a: &x [1, *x]\n", 1, "a[1]: an alias refers to a collection that contains it"),
+        ("b: &b {p: 1}\nc:\n  <<: *b\n  <<: *b\n", 4, "c: duplicate key '<<'"),
+        ("c:\n  <<: [1]\n", 2, "c: '<<' merges a mapping or a list of mappings"),
     ],
 )
 def test_errors_name_source_line_and_field(text: str, line: int, fragment: str) -> None:
@@ -81,3 +84,35 @@ def test_read_located_reports_unreadable_files(tmp_path: Path) -> None:
     doc = read_located(ok)
     assert doc.data == {"designated": "no"} and doc.path == str(ok)
     assert doc.text == "designated: no\n"
+
+
+def test_merge_keys_own_keys_win_then_the_first_merged() -> None:
+    doc = load_located(
+        "x: &x {a: 1, b: 1}\ny: &y {b: 2, c: 2}\nz:\n  c: 3\n  <<: [*x, *y]\nw: {<<: *y}\n",
+        "t.yaml",
+    )
+    assert doc.data["z"] == {"a": 1, "b": 1, "c": 3}
+    assert doc.data["w"] == {"b": 2, "c": 2}
+    # A merged value's line is where it is written (the anchor); an own key's is its own.
+    assert (doc.line_of(("z",)), doc.line_of(("z", "a")), doc.line_of(("z", "c"))) == (3, 1, 4)
+
+
+def test_alias_expansion_is_capped_and_deep_nesting_is_an_error() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for prev, name in zip("abcdef", "bcdefg", strict=True):
+        laughs += f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
+    with pytest.raises(InputError, match="aliases expand to more than 100,000 copied values"):
+        load_located(laughs, "t.yaml")
+    with pytest.raises(InputError, match="nested too deeply"):
+        load_located("a: " + "[" * 2000 + "]" * 2000 + "\n", "t.yaml")
+    # Ordinary reuse is fine.
+    assert load_located("a: &a [1, 2]\nb: *a\nc: *a\n", "t.yaml").data["c"] == [1, 2]
+
+
+def test_allow_empty_reads_no_document_as_none(tmp_path: Path) -> None:
+    assert load_located("# nothing\n", "t.yaml", allow_empty=True).data is None
+    f = tmp_path / "e.yaml"
+    f.write_text("")
+    assert read_located(f, allow_empty=True).data is None
+    with pytest.raises(InputError, match="empty document"):
+        read_located(f)

@@ -11,7 +11,11 @@ The rules, YAML 1.2's core schema where YAML 1.1 (PyYAML's default) differs:
 - dates and timestamps become ISO strings (JSON Schema checks them as strings; pydantic
   parses them later); an impossible date such as ``2026-13-01`` is an error;
 - duplicate keys are errors (PyYAML silently keeps the last); keys are scalars, read as
-  text (``yes:``, ``true:`` and ``2026-01-01:`` keep the text written).
+  text (``yes:``, ``true:`` and ``2026-01-01:`` keep the text written);
+- merge keys (``<<: *defaults``) work as in PyYAML: the mapping's own keys win, then
+  the merged mappings in the order listed;
+- anchors and aliases work, but an alias inside the collection it names is an error,
+  and so is a document whose aliases expand to more than 100,000 copied values.
 
 Errors are :class:`InputError` (or the subclass the caller names) with ``path:line``
 and the dotted field. Next to the plain data, :class:`LocatedDoc` keeps the line of
@@ -105,6 +109,12 @@ def dotted(where: Sequence[str | int]) -> str:
     return out
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+#: Values copied through aliases, at most: a few lines of anchors can otherwise
+#: expand to billions of values ("billion laughs"), as every copy is built anew.
+_MAX_ALIAS_COPIES = 100_000
+
+
 class _Walk:
     """Builds plain data from composed nodes, recording the line of every path."""
 
@@ -113,6 +123,9 @@ class _Walk:
         self.source = source
         self.cls = cls
         self.lines: dict[Path_, int] = {}
+        self.seen: set[int] = set()  # nodes built once; seeing one again is an alias copy
+        self.copies = 0
+        self.open: set[int] = set()  # collections being built (an alias to one recurses)
 
     def fail(self, message: str, node: yaml.Node, path: Path_) -> InputError:
         line = node.start_mark.line + 1
@@ -134,21 +147,54 @@ class _Walk:
         return str(value)
 
     def node(self, node: yaml.Node, path: Path_) -> Any:
+        if id(node) in self.seen:
+            self.copies += 1
+            if self.copies > _MAX_ALIAS_COPIES:
+                raise self.fail(
+                    f"aliases expand to more than {_MAX_ALIAS_COPIES:,} copied values", node, path
+                )
+        self.seen.add(id(node))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self.open:
+                raise self.fail("an alias refers to a collection that contains it", node, path)
+            self.open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self.mapping(node, path)
+                self.lines[path] = node.start_mark.line + 1
+                return [self.node(n, (*path, i)) for i, n in enumerate(node.value)]
+            finally:
+                self.open.discard(id(node))
         self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for knode, vnode in node.value:
-                key = self.key(knode, path)
-                if key in out:
-                    raise self.fail(f"duplicate key {key!r}", knode, (*path, key))
-                out[key] = self.node(vnode, (*path, key))
-                # A key's own line wins over its value's (a block value starts below it).
-                self.lines[(*path, key)] = knode.start_mark.line + 1
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.node(n, (*path, i)) for i, n in enumerate(node.value)]
         value = self.construct(node, path)
         return value.isoformat() if isinstance(value, dt.date) else value
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merges = [(k, v) for k, v in node.value if k.tag == _MERGE]
+        if len(merges) > 1:
+            raise self.fail("duplicate key '<<'", merges[1][0], path)
+        if merges:
+            # Merged first, so the mapping's own keys (and their lines) win.
+            knode, vnode = merges[0]
+            sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
+            for src in reversed(sources):  # the first listed wins
+                if not isinstance(src, yaml.MappingNode):
+                    raise self.fail("'<<' merges a mapping or a list of mappings", src, path)
+                out.update(self.node(src, path))
+        self.lines[path] = node.start_mark.line + 1
+        own: set[str] = set()
+        for knode, vnode in node.value:
+            if knode.tag == _MERGE:
+                continue
+            key = self.key(knode, path)
+            if key in own:
+                raise self.fail(f"duplicate key {key!r}", knode, (*path, key))
+            own.add(key)
+            out[key] = self.node(vnode, (*path, key))
+            # A key's own line wins over its value's (a block value starts below it).
+            self.lines[(*path, key)] = knode.start_mark.line + 1
+        return out
 
 
 def _problem(exc: yaml.MarkedYAMLError) -> str:
@@ -161,11 +207,18 @@ def load_located(
     source: str,
     *,
     cls: type[InputError] = InputError,
+    allow_empty: bool = False,
 ) -> LocatedDoc:
-    """Parse one YAML document from ``text``; errors are ``cls`` naming ``source:line``."""
+    """Parse one YAML document from ``text``; errors are ``cls`` naming ``source:line``.
+
+    A text with no document (empty, or only comments) is an error unless
+    ``allow_empty``, which reads it as ``None``.
+    """
     loader = _Loader(text)
     try:
         if not loader.check_node():
+            if allow_empty:
+                return LocatedDoc(None, {(): 1}, source, text)
             raise cls("empty document", path=source, line=1)
         node = loader.get_node()
         if loader.check_node():
@@ -183,11 +236,15 @@ def load_located(
         raise cls(f"invalid YAML: {_problem(exc)}", path=source, line=line) from None
     except yaml.YAMLError as exc:
         raise cls(f"invalid YAML: {exc}", path=source) from None
+    except RecursionError:  # the parser and the walk recurse per level of nesting
+        raise cls("invalid YAML: collections nested too deeply", path=source) from None
     finally:
         loader.dispose()
 
 
-def read_located(path: str | Path, *, cls: type[InputError] = InputError) -> LocatedDoc:
+def read_located(
+    path: str | Path, *, cls: type[InputError] = InputError, allow_empty: bool = False
+) -> LocatedDoc:
     """Read and parse a UTF-8 YAML file; a missing or unreadable file is a ``cls`` error."""
     name = str(path)
     try:
@@ -198,4 +255,4 @@ def read_located(path: str | Path, *, cls: type[InputError] = InputError) -> Loc
         raise cls(f"not UTF-8 text ({exc.reason})", path=name) from None
     except OSError as exc:
         raise cls(f"cannot read: {exc.strerror or exc}", path=name) from None
-    return load_located(text, name, cls=cls)
+    return load_located(text, name, cls=cls, allow_empty=allow_empty)

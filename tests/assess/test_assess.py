@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import jsonschema
+import pytest
 
+from jbgrade import CaseFileError
 from jbgrade.assess import (
     PolicyDecider,
     Precedence,
@@ -18,6 +20,7 @@ from jbgrade.assess import (
     side_from_report,
 )
 from jbgrade.cli._schema import load_schema
+from jbgrade.harness import load_spec, spec_from_doc, spec_hash
 from tests.assess.demo import Demo, copy_demo
 from tests.policy.conftest import PUBLISHED_DECISION_KEYS
 
@@ -204,3 +207,46 @@ def test_the_payload_digest_reported_is_the_one_checked_at_load(tmp_path: Path) 
     payload.write_text("changed after the check\n")
     r = assess_case(loaded, PolicyDecider())
     assert r.case.jailbreak["payload"]["sha256"] == digest
+
+
+def _inline(lab: Path, spec: str) -> None:
+    block = "".join(f"    {line}\n" for line in spec.splitlines())
+    text = lab.read_text().replace(
+        "campaign: {ref: campaign.yaml}\n", "campaign:\n  spec:\n" + block
+    )
+    lab.write_text(text)
+
+
+def test_inline_campaign_spec_reads_like_the_spec_file(tmp_path: Path) -> None:
+    cases = copy_demo(tmp_path / "cases")
+    spec_file = cases / "campaign.yaml"
+    # YAML 1.2 scalars either way: 'no' is text, 2e6 a number (PyYAML 1.1 said False, '2e6').
+    spec_file.write_text(
+        spec_file.read_text()
+        .replace("vendor: Northstar Labs", "vendor: no")
+        .replace("limits: {concurrency: 16}", "limits: {concurrency: 16, budget: {tokens: 2e6}}")
+    )
+    lab = cases / "lab.yaml"
+    _inline(lab, spec_file.read_text())
+    from_file = load_spec(spec_file)
+    from_case = spec_from_doc(load_case(lab).doc, ("campaign", "spec"), cls=CaseFileError)
+    assert from_case == from_file
+    assert spec_hash(from_case.identity()) == spec_hash(from_file.identity())
+    assert from_file.targets[2].reference is not None
+    assert from_file.targets[2].reference["vendor"] == "no"
+    assert from_file.limits.budget.tokens == 2_000_000
+
+
+def test_inline_campaign_spec_errors_name_the_case_file_line_and_field(tmp_path: Path) -> None:
+    cases = copy_demo(tmp_path / "cases")
+    lab = cases / "lab.yaml"
+    _inline(lab, (cases / "campaign.yaml").read_text().replace("concurrency: 16", "concurrency: 0"))
+    line = next(i for i, t in enumerate(lab.read_text().splitlines(), 1) if "concurrency: 0" in t)
+    with pytest.raises(CaseFileError) as ei:
+        measure_case(load_case(lab), tmp_path / "camp")
+    assert str(ei.value).startswith(f"{lab}:{line}: campaign.spec.limits.concurrency: Input should")
+    assert not (tmp_path / "camp").exists()
+    # A duplicate key inside the inline spec is refused like anywhere else in the file.
+    _inline(cases / "regulator.yaml", "name: a\nname: b\n")
+    with pytest.raises(CaseFileError, match=r"campaign\.spec\.name: duplicate key 'name'"):
+        load_case(cases / "regulator.yaml")

@@ -212,3 +212,27 @@ def test_docs_list_every_mapping() -> None:
     for source, entry in domain_table().items():
         for category in entry["map"]:
             assert category.lower() in doc, (source, category)
+
+
+def test_pyrit_yaml_reading_and_errors(tmp_path: Path) -> None:
+    p = tmp_path / "seeds.prompt"
+    # YAML 1.2: 'no'/'yes' stay text (PyYAML's 1.1 made the value False: "has no text").
+    p.write_text(
+        "dataset_name: no\ndate_added: 2024-08-12\nprompts:\n"
+        "  - value: no\n    harm_categories: [Cybercrime]\n"
+        "  - value: placeholder two\n    harm_categories: [yes]\n"
+    )
+    bs = load_behaviours(p, default_domain="G")
+    assert [(b.id, b.text, b.category, b.source) for b in bs] == [
+        ("no-001", "no", "Cybercrime", "pyrit:no"),
+        ("no-002", "placeholder two", "yes", "pyrit:no"),
+    ]
+    p.write_text("prompts:\n  - value: a\n  - value: b\n    value: c\n")
+    with pytest.raises(BehaviourFileError) as ei:
+        load_behaviours(p, default_domain="G")
+    assert (ei.value.line, ei.value.field) == (4, "prompts[1].value")
+    assert "duplicate key 'value'" in str(ei.value)
+    p.write_text("seeds:\n  - value: a\n  - data_type: text\n")
+    with pytest.raises(BehaviourFileError) as ei:
+        load_behaviours(p, default_domain="G")
+    assert (ei.value.line, ei.value.field) == (3, "seeds[1].value")

@@ -23,6 +23,8 @@ from jbgrade.harness import (
 )
 from jbgrade.records import Behaviour, ChatMessage
 
+from .conftest import bad_input_line, campaign_run
+
 B = Behaviour(id="b", domain="S", category="fraud", text="[canary] placeholder P-1", source="t")
 
 
@@ -125,7 +127,43 @@ def test_bad_attack_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="needs turns"):
         load_attack(str(f))
     f.write_text("id: x\n  bad: [\n")
-    with pytest.raises(InputError, match=r"a.yaml:2: not valid YAML"):
+    with pytest.raises(InputError, match=r"a.yaml:2: invalid YAML"):
         load_attack(str(f))
     with pytest.raises(InputError, match="reserved"):
         attack_from_spec({"id": "baseline"})
+
+
+def test_attack_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    f = tmp_path / "a.yaml"
+    f.write_text("id: x\ntags: [a]\ntransforms:\n  - base64\n  - rot99\n")
+    with pytest.raises(InputError) as ei:
+        load_attack(str(f))
+    assert (ei.value.path, ei.value.line, ei.value.field) == (str(f), 3, "transforms")
+    f.write_text("id: x\nkind: multi_turn\nturns: []\n")
+    with pytest.raises(InputError, match=r"a.yaml:1: \(top level\): a multi_turn attack needs"):
+        load_attack(str(f))
+    f.write_text("id: baseline\n")
+    with pytest.raises(InputError, match=r"a.yaml:1: id: 'baseline' is reserved"):
+        load_attack(str(f))
+
+
+def test_attack_file_yes_no_stay_text(tmp_path: Path) -> None:
+    f = tmp_path / "a.yaml"
+    # PyYAML's YAML 1.1 read these as booleans, which no text field accepts.
+    f.write_text("id: on\ndescription: no\ntags: [yes, off]\nsystem: n\ntemplate: y\n")
+    a = load_attack(str(f))
+    assert (a.id, a.tags) == ("on", ("yes", "off"))
+    assert (a.spec()["description"], a.spec()["system"], a.spec()["template"]) == ("no", "n", "y")
+
+
+def test_cli_duplicate_key_in_attack_file_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(
+        "id: mine\ntemplate: 'first {behaviour}'\ntags: [style]\ntemplate: 'second {behaviour}'\n"
+    )
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: dup-attack\ntargets: [{id: ref, type: reference}]\nattacks: [mine.yaml]\n"
+        "behaviours: [{source: canary, limit: 1}]\n"
+    )
+    line = bad_input_line(campaign_run(spec, tmp_path / "o"))
+    assert f"{tmp_path / 'mine.yaml'}:4: template: duplicate key 'template'" in line

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-from jbgrade.harness import ReferenceConfig, ReferenceModel
+import pytest
+
+from jbgrade import InputError
+from jbgrade.harness import ReferenceConfig, ReferenceModel, load_reference_configs
 from jbgrade.records import LAYER_ORDER, parse_canary
+
+from .conftest import bad_input_line, campaign_run
 
 
 def _wilson(k: int, n: int, z: float = 3.29) -> tuple[float, float]:
@@ -103,3 +109,44 @@ def test_undeclared_layers_never_stop_and_monitoring_optional() -> None:
     r = m.respond([{"role": "user", "content": "x"}], 0, None)
     assert r.detected is None
     assert cfg.success_probability([], "G") == 0.5
+
+
+def test_config_file_yaml_1_2_scalars(tmp_path: Path) -> None:
+    f = tmp_path / "ref.yaml"
+    f.write_text(
+        "models:\n  - model: no\n    vendor: yes\n    seed: 1e3\n"
+        "    techniques: {on: {refusal_training: 5e-1}}\n  - model: b\n"
+    )
+    a, b = load_reference_configs(f)
+    assert (a.model, a.vendor, a.seed, b.model) == ("no", "yes", 1000, "b")
+    assert a.techniques == {"on": {"refusal_training": 0.5}}
+    f.write_text("# only defaults\n")
+    assert load_reference_configs(f) == [ReferenceConfig()]
+
+
+def test_config_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    f = tmp_path / "ref.yaml"
+    f.write_text("models:\n  - model: a\n  - model: b\n    baseline:\n      firewall: 0.5\n")
+    with pytest.raises(InputError) as ei:
+        load_reference_configs(f)
+    assert (ei.value.path, ei.value.line, ei.value.field) == (
+        str(f),
+        5,
+        "models[1].baseline.firewall",
+    )
+    with pytest.raises(InputError, match="no such file"):
+        load_reference_configs(tmp_path / "gone.yaml")
+
+
+def test_cli_duplicate_key_in_config_file_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "ref.yaml").write_text(
+        "model: m\ntechniques:\n  roleplay: {refusal_training: 0.9}\n"
+        "  roleplay: {refusal_training: 0.1}\n"
+    )
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: dup-ref\ntargets: [{id: ref, type: reference, config_file: ref.yaml}]\n"
+        "attacks: [roleplay]\nbehaviours: [{source: canary, limit: 1}]\n"
+    )
+    line = bad_input_line(campaign_run(spec, tmp_path / "o"))
+    assert f"{tmp_path / 'ref.yaml'}:4: techniques.roleplay: duplicate key 'roleplay'" in line

@@ -15,8 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from jbgrade._errors import CaseFileError, InputError
 from jbgrade.assess._case import LoadedCase
 from jbgrade.assess._merge import MeasuredValue
@@ -30,6 +28,7 @@ from jbgrade.harness import (
     build_plan,
     load_spec,
     run_campaign,
+    spec_from_doc,
 )
 
 __all__ = ["evidence_view", "measure_case", "view_of_evidence"]
@@ -42,13 +41,8 @@ def _spec(loaded: LoadedCase) -> tuple[CampaignSpec, Path, str]:
         path = loaded.resolve(c.ref)
         return load_spec(path), path.parent, str(path)
     assert c.spec is not None
-    try:
-        spec = CampaignSpec.model_validate(c.spec)
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        where = ["campaign", "spec", *[x for x in e["loc"] if isinstance(x, (str, int))]]
-        # Keep only the path parts that exist in the file, for the line number.
-        raise loaded.doc.error(e["msg"], where, cls=CaseFileError) from None
+    # The harness's own validation, on the case file's document: same reading, same errors.
+    spec = spec_from_doc(loaded.doc, ("campaign", "spec"), cls=CaseFileError)
     return spec, loaded.base, f"{loaded.path} campaign.spec"
 
 

@@ -18,10 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from jbgrade._errors import BehaviourFileError
+from jbgrade._yaml import dotted, load_located
 from jbgrade.records import DOMAINS, Behaviour
 
 __all__ = [
@@ -345,25 +345,25 @@ def _read_jailbreakbench(text: str, path: str, source: str, mapper: _Mapper) -> 
 
 
 def _read_pyrit(text: str, path: str, source: str, mapper: _Mapper) -> list[Behaviour]:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise BehaviourFileError(f"not YAML: {exc}", path=path, line=line) from None
-    if not isinstance(doc, dict):
-        raise BehaviourFileError("a PyRIT seed file must be a mapping", path=path, line=1)
-    items = doc.get("prompts", doc.get("seeds"))
+    # jbgrade's one YAML loader (YAML 1.2 scalars, duplicate keys refused, lines kept).
+    doc = load_located(text, path, cls=BehaviourFileError)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error("a PyRIT seed file must be a mapping", (), cls=BehaviourFileError)
+    key = "prompts" if "prompts" in data or "seeds" not in data else "seeds"
+    items = data.get(key)
     if not isinstance(items, list):
-        raise BehaviourFileError("no 'prompts' (or 'seeds') list", path=path, field="prompts")
-    name = str(doc.get("dataset_name") or source)
-    file_cats = doc.get("harm_categories") or []
+        raise doc.error("no 'prompts' (or 'seeds') list", (key,), cls=BehaviourFileError)
+    name = str(data.get("dataset_name") or source)
+    file_cats = data.get("harm_categories") or []
     out: list[Behaviour] = []
     lines: list[int] = []
     for i, item in enumerate(items, start=1):
+        at = (key, i - 1)
+        line = doc.line_of(at) or 1
         if not isinstance(item, dict) or not isinstance(item.get("value"), str):
-            raise BehaviourFileError(
-                f"prompt {i} has no text 'value'", path=path, field=f"prompts[{i - 1}].value"
+            raise doc.error(
+                f"prompt {i} has no text 'value'", (*at, "value"), cls=BehaviourFileError
             )
         cats = [str(c) for c in (item.get("harm_categories") or file_cats)]
         domain, cat = mapper.many(cats)
@@ -372,8 +372,8 @@ def _read_pyrit(text: str, path: str, source: str, mapper: _Mapper) -> list[Beha
             ", ".join(cats),
             "advbench",
             path=path,
-            line=i,
-            field=f"prompts[{i - 1}].harm_categories",
+            line=doc.line_of((*at, "harm_categories")) or line,
+            field=dotted((*at, "harm_categories")),
         )
         fields = {
             "id": f"{_slug(name)}-{i:03d}",
@@ -382,8 +382,8 @@ def _read_pyrit(text: str, path: str, source: str, mapper: _Mapper) -> list[Beha
             "text": item["value"],
             "source": f"pyrit:{name}",
         }
-        out.append(_make(fields, path, i))
-        lines.append(i)
+        out.append(_make(fields, path, line))
+        lines.append(line)
     return out
 
 

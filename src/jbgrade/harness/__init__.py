@@ -21,6 +21,7 @@ from jbgrade.harness._attacks import (
     ChatFn,
     MultiTurnAttack,
     TemplateAttack,
+    attack_from_doc,
     attack_from_spec,
     bundled_attacks,
     load_attack,
@@ -61,6 +62,7 @@ from jbgrade.harness._spec import (
     campaign_schema,
     load_spec,
     parse_spec,
+    spec_from_doc,
     spec_hash,
 )
 from jbgrade.harness._store import (
@@ -129,6 +131,7 @@ __all__ = [
     "TemplateAttack",
     "TransformersTarget",
     "WorkItem",
+    "attack_from_doc",
     "attack_from_spec",
     "backoff_delay",
     "build_plan",
@@ -150,5 +153,6 @@ __all__ = [
     "reply_from_json",
     "request_seed",
     "run_campaign",
+    "spec_from_doc",
     "spec_hash",
 ]

@@ -18,10 +18,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jbgrade._errors import InputError
+from jbgrade._yaml import LocatedDoc, Path_, load_located, read_located
+from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._registry import Registry
 from jbgrade.harness._targets import TargetReply
 from jbgrade.records import Behaviour, ChatMessage
@@ -37,6 +38,7 @@ __all__ = [
     "ChatFn",
     "MultiTurnAttack",
     "TemplateAttack",
+    "attack_from_doc",
     "attack_from_spec",
     "bundled_attacks",
     "load_attack",
@@ -139,6 +141,27 @@ class AttackSpec(BaseModel):
     stop_on_block: bool = Field(
         default=True, description="multi_turn: stop when a layer blocks a turn."
     )
+
+    @field_validator("id")
+    @classmethod
+    def _not_baseline(cls, v: str) -> str:
+        if v == "baseline":
+            raise ValueError("'baseline' is reserved for the baseline arm")
+        return v
+
+    @field_validator("transforms")
+    @classmethod
+    def _known_transforms(cls, v: list[str]) -> list[str]:
+        for t in v:
+            if t not in TRANSFORMS:
+                raise ValueError(f"unknown transform {t!r}; known: {', '.join(sorted(TRANSFORMS))}")
+        return v
+
+    @model_validator(mode="after")
+    def _turns(self) -> AttackSpec:
+        if self.kind == "multi_turn" and not self.turns:
+            raise ValueError("a multi_turn attack needs turns")
+        return self
 
 
 class TemplateAttack:
@@ -251,29 +274,35 @@ def register_attack(name: str) -> Callable[[AttackFactory], AttackFactory]:
     return ATTACKS.register(name)
 
 
+def _build(spec: AttackSpec) -> Attack:
+    return MultiTurnAttack(spec) if spec.kind == "multi_turn" else TemplateAttack(spec)
+
+
 def attack_from_spec(raw: Any, where: str | None = None) -> Attack:
-    """Build a YAML-declared attack from its mapping."""
+    """Build a YAML-declared attack from its mapping (errors name ``where`` and the field)."""
     try:
         spec = AttackSpec.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise InputError(err["msg"], path=where, field=loc or None) from None
-    if spec.id == "baseline":
-        raise InputError("'baseline' is reserved for the baseline arm", path=where, field="id")
-    return MultiTurnAttack(spec) if spec.kind == "multi_turn" else TemplateAttack(spec)
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InputError(msg, path=where, field=loc or None) from None
+    return _build(spec)
 
 
-def _read_yaml(text: str, where: str) -> Any:
+def attack_from_doc(
+    doc: LocatedDoc, at: Path_ = (), *, cls: type[InputError] = InputError
+) -> Attack:
+    """Build the attack declared at ``at`` in a YAML document (an attack file, or an
+    inline attack in a campaign spec); errors are ``cls`` naming file, line and field."""
+    raw = value_at(doc, at)
+    if not isinstance(raw, dict):
+        raise doc.error("an attack is a mapping (id, template, ...)", at, cls=cls)
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            path=where,
-            line=None if mark is None else mark.line + 1,
-        ) from None
+        spec = AttackSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise located_error(exc, doc, at, cls=cls) from None
+    return _build(spec)
 
 
 def bundled_attacks() -> list[str]:
@@ -288,14 +317,15 @@ def load_attack(
     """Resolve an attack reference: a bundled name, a YAML file, or a plug-in name."""
     if ref in bundled_attacks():
         res = resources.files("jbgrade.harness").joinpath(f"data/attacks/{ref}.yaml")
-        return attack_from_spec(_read_yaml(res.read_text("utf-8"), f"<bundled {ref}>"), ref)
+        where = f"jbgrade/harness/data/attacks/{ref}.yaml"
+        return attack_from_doc(load_located(res.read_text("utf-8"), where))
     path = Path(ref)
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
     if ref.endswith((".yaml", ".yml")):
         if not path.is_file():
             raise InputError(f"attack file not found: {path}", field="attacks")
-        return attack_from_spec(_read_yaml(path.read_text("utf-8"), str(path)), str(path))
+        return attack_from_doc(read_located(path))
     if ref in ATTACKS.names():
         return ATTACKS.get(ref)(dict(options or {}))
     known = ", ".join([*bundled_attacks(), *ATTACKS.names()])

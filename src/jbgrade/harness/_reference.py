@@ -25,10 +25,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jbgrade._errors import InputError
+from jbgrade._yaml import LocatedDoc, Path_, read_located
+from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import (
     AttemptHints,
     Layer,
@@ -256,28 +257,34 @@ def _validate(raw: Any, where: str) -> ReferenceConfig:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise InputError(err["msg"], path=where, field=loc or None) from None
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InputError(msg, path=where, field=loc or None) from None
+
+
+def _validate_at(doc: LocatedDoc, at: Path_) -> ReferenceConfig:
+    try:
+        return ReferenceConfig.model_validate(value_at(doc, at))
+    except ValidationError as exc:
+        raise located_error(exc, doc, at) from None
 
 
 def load_reference_configs(path: Path | None) -> list[ReferenceConfig]:
-    """Read a reference config file: one config, or ``{models: [config, ...]}``."""
+    """Read a reference config file: one config, or ``{models: [config, ...]}``.
+
+    The file is read by jbgrade's one YAML loader (:mod:`jbgrade._yaml`); errors name
+    the file, the line and the field. An empty file is the default config.
+    """
     if path is None:
         return [ReferenceConfig()]
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise InputError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            path=str(path),
-            line=None if line is None else line + 1,
-        ) from None
-    if isinstance(raw, dict) and "models" in raw:
-        models = raw["models"]
+    doc = read_located(path, allow_empty=True)
+    if doc.data is None:
+        return [ReferenceConfig()]
+    if isinstance(doc.data, dict) and "models" in doc.data:
+        models = doc.data["models"]
         if not isinstance(models, list) or not models:
-            raise InputError("'models' must be a non-empty list", path=str(path), field="models")
-        return [_validate(m, str(path)) for m in models]
-    return [_validate(raw or {}, str(path))]
+            raise doc.error("'models' must be a non-empty list", ("models",))
+        return [_validate_at(doc, ("models", i)) for i in range(len(models))]
+    return [_validate_at(doc, ())]
 
 
 class ReferenceTarget:

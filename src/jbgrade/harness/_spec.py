@@ -1,8 +1,10 @@
 """The campaign spec: YAML, validated by pydantic, published as a JSON Schema.
 
 Errors name the file, the line and the field (``spec.yaml:12: limits.concurrency:
-...``): the YAML is composed into nodes first so every pydantic error location
-maps back to a line.
+...``): the YAML is read by jbgrade's one loader (:mod:`jbgrade._yaml`, YAML 1.2
+scalars, duplicate keys refused), which keeps the line of every path, so every
+pydantic error location maps back to a line. A case file's inline ``campaign.spec``
+is validated by the same function (:func:`spec_from_doc`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from jbgrade._errors import CampaignSpecError
-from jbgrade.harness._attacks import AttackSpec
+from jbgrade._errors import CampaignSpecError, InputError
+from jbgrade._yaml import LocatedDoc, Path_, load_located
+from jbgrade.harness._attacks import AttackSpec, attack_from_doc
+from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import TargetSpec
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "campaign_schema",
     "load_spec",
     "parse_spec",
+    "spec_from_doc",
     "spec_hash",
 ]
 
@@ -226,49 +230,6 @@ def campaign_schema() -> dict[str, Any]:
     return schema
 
 
-# ------------------------------------------------------------ line numbers
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the deepest node ``loc`` reaches."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for part in loc:
-        nxt: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                    nxt = v
-                    line = k.start_mark.line + 1
-                    break
-            if nxt is None and part in ("ref", "inline", "source") and isinstance(part, str):
-                continue  # shorthand forms
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            nxt = node.value[part]
-        if nxt is None:
-            if isinstance(part, str) and not part.isidentifier():
-                continue  # pydantic's union tags, e.g. 'function-after[...]'
-            break
-        node = nxt
-        line = node.start_mark.line + 1
-    return line
-
-
-def _field(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for p in loc:
-        if isinstance(p, int):
-            parts.append(f"[{p}]")
-        elif p.isidentifier():
-            parts.append(("." if parts else "") + p)
-    return "".join(parts) or "(top level)"
-
-
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -292,32 +253,39 @@ def _expand_env(text: str, where: str) -> str:
 def parse_spec(text: str, where: str = "<spec>") -> CampaignSpec:
     """Parse and validate a campaign spec; errors name file, line and field.
 
-    ``${NAME}`` / ``${NAME:-default}`` are replaced from the environment first.
+    ``${NAME}`` / ``${NAME:-default}`` are replaced from the environment first,
+    then the text is read by jbgrade's one YAML loader (:mod:`jbgrade._yaml`).
     """
     text = _expand_env(text, where)
-    try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise CampaignSpecError(
-            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-            path=where,
-            line=None if mark is None else mark.line + 1,
-        ) from None
+    return spec_from_doc(load_located(text, where, cls=CampaignSpecError))
+
+
+def spec_from_doc(
+    doc: LocatedDoc, at: Path_ = (), *, cls: type[InputError] = CampaignSpecError
+) -> CampaignSpec:
+    """Validate the campaign spec at ``at`` in a YAML document: a spec file (``at``
+    empty) or a case file's ``campaign.spec``. Both go through here, so a spec means
+    the same inline and in its own file; errors are ``cls`` naming file, line and
+    field (inline attacks included)."""
+    raw = value_at(doc, at)
     if not isinstance(raw, dict):
-        raise CampaignSpecError("a campaign spec must be a mapping", path=where, line=1)
+        raise doc.error("a campaign spec must be a mapping", at, cls=cls)
     try:
-        return CampaignSpec.model_validate(raw)
+        spec = CampaignSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        raise CampaignSpecError(
-            msg, path=where, line=_line_of(node, loc), field=_field(loc)
-        ) from None
+        raise located_error(exc, doc, at, cls=cls, skip=_SHORTHAND_KEYS) from None
+    # Inline attacks are checked now, where their lines are known, not mid-plan.
+    items = raw.get("attacks")
+    for i, ref in enumerate(spec.attacks):
+        if ref.inline is not None and isinstance(items, list):
+            item = items[i]
+            where = (*at, "attacks", i, *(("inline",) if "inline" in item else ()))
+            attack_from_doc(doc, where, cls=cls)
+    return spec
+
+
+#: Keys a shorthand implies (``- roleplay`` is ``{ref: roleplay}``): absent from the file.
+_SHORTHAND_KEYS = frozenset({"ref", "inline", "source"})
 
 
 def load_spec(path: Path) -> CampaignSpec:
@@ -328,4 +296,6 @@ def load_spec(path: Path) -> CampaignSpec:
         raise CampaignSpecError("no such file", path=str(path)) from None
     except UnicodeDecodeError:
         raise CampaignSpecError("not UTF-8 text", path=str(path)) from None
+    except OSError as exc:
+        raise CampaignSpecError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
     return parse_spec(text, str(path))
