@@ -74,6 +74,8 @@ EXPECT: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/v1/cases/{case_id}/decisions"): ("case", "decision.record"),
     ("GET", "/api/v1/cases/{case_id}/decisions/{decision_id}/replay"): ("case", "case.read"),
     ("GET", "/api/v1/cases/{case_id}/audit"): ("case", "case.read"),
+    ("GET", "/api/v1/cases/{case_id}/reconciliations"): ("case", "reconciliation.read"),
+    ("POST", "/api/v1/cases/{case_id}/reconciliations"): ("case", "reconciliation.add"),
     ("GET", "/api/v1/audit/verify"): ("global", "audit.verify"),
     # Browser pages and forms.
     ("GET", "/"): ("public",),
@@ -121,6 +123,7 @@ class World:
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
     sessions: dict[tuple[str, str], str] = field(default_factory=dict)  # signed cookie
     target_user: str = ""  # a user no matrix actor is
+    record: dict[str, Any] = field(default_factory=dict)  # a real reconciliation record
 
     def new_case(self, embargoed: bool) -> str:
         rep = self.actors[("reporter", "reporting")]
@@ -158,9 +161,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         w.tokens[(role, rel)] = reg.issue_token(admin, u.id).token.get_secret_value()
         w.sessions[(role, rel)] = store.sign(reg.create_session(actor).token.get_secret_value())
     w.target_user = reg.create_user(admin, orgs["other"], "target", "reporter").id
+    w.record = _reconciliation(w)
     yield w
     client.close()
     eng.dispose()
+
+
+def _reconciliation(w: World) -> dict[str, Any]:
+    """The owning lab's and the granted organisation's assessments, reconciled."""
+    from jbgrade.assess import PolicyDecider, dispute, sides_from_registry
+
+    case_id = w.new_case(False)
+    w.reg.add_assessment(w.actors[("assessor", "owning")], case_id, VECTOR)
+    w.reg.add_assessment(w.actors[("assessor", "granted")], case_id, VECTOR.replace("UN:D", "UN:N"))
+    a, b = sides_from_registry(w.reg, w.actors[("assessor", "owning")], case_id)
+    return dispute(a, b, PolicyDecider(["lab-frontier"])).model_dump(mode="json")
 
 
 def _relations(kind: str, rel: str) -> set[str]:
@@ -240,6 +255,7 @@ def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: 
             "profile": "lab-frontier",
             "vector": VECTOR,
         },
+        ("POST", "/api/v1/cases/{case_id}/reconciliations"): w.record | {"case_id": case_id},
     }
     forms: dict[tuple[str, str], dict[str, str]] = {
         ("POST", "/login"): {"username": "nobody", "password": "wrong password!"},

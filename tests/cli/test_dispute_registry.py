@@ -83,3 +83,32 @@ def test_registry_bad_input(registry_case: tuple[str, str, str]) -> None:
     )
     assert_one_line_error(p, "no current assessment by 'Nobody'")
     assert_one_line_error(run("dispute"), "give two case files")
+
+
+def test_store_on_the_case(registry_case: tuple[str, str, str]) -> None:
+    from jbgrade.registry import Registry, make_engine
+
+    url, case_id, token = registry_case
+    args = ("dispute", "--db", url, "--case", case_id, "--token", token, "--store")
+    p = run(*args, "--profile", "us-export", "--json")
+    assert p.returncode == 0, p.stderr
+    rec = json.loads(p.stdout)  # stdout stays one JSON document; the id goes to stderr
+    stored_id = p.stderr.strip().split()[2]
+    assert p.stderr.strip() == f"Stored as {stored_id} on case {case_id}"
+    p = run(*args, "--profile", "us-export")
+    assert p.returncode == 0, p.stderr
+    second_id = p.stdout.strip().splitlines()[-1].split()[2]
+    engine = make_engine(url)
+    reg = Registry(engine)
+    try:
+        actor = reg.authenticate_token(token)
+        stored = reg.list_reconciliations(actor, case_id)
+        assert [s.id for s in stored][-2:] == [stored_id, second_id]
+        assert stored[-2].record == rec
+        assert reg.verify_audit().ok
+    finally:
+        engine.dispose()
+
+
+def test_store_needs_the_case() -> None:
+    assert_one_line_error(run("dispute", "a.yaml", "b.yaml", "--store"), "--store needs --case")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -172,3 +173,23 @@ def world(registry: Registry) -> World:
             u = registry.create_user(admin, oid, f"{key}-{role}", role)
             users[(key, role)] = Registry.actor_of(u)
     return World(registry, ids["lab"], ids["researchers"], ids["gov"], ids["other"], users)
+
+
+LAB_VECTOR = "JBG:1.0/LY:F/UN:N/RL:M/TR:F/HD:W/UP:P/AG:T/AC:M/AU:Y/EX:P/ST:U"
+GOV_VECTOR = "JBG:1.0/LY:F/UN:D/RL:M/TR:F/HD:W/UP:F/AG:T/AC:L/AU:Y/EX:P/ST:P"
+
+
+def disputed_case(world: World) -> tuple[str, dict[str, Any]]:
+    """A case the lab and the regulator's office assessed differently, and the real
+    reconciliation record of the two (``jbgrade dispute`` on the registry)."""
+    from jbgrade.assess import PolicyDecider, dispute, sides_from_registry
+
+    reg = world.reg
+    lab, gov = world.u("lab", "assessor"), world.u("gov", "assessor")
+    case = reg.report_case(lab, title="Persona jailbreak", owning_org_id=world.lab)
+    reg.grant_access(lab, case.id, world.gov)
+    reg.add_assessment(lab, case.id, LAB_VECTOR, rationales={"UN": "narrow <b>in</b> our replay"})
+    reg.add_assessment(gov, case.id, GOV_VECTOR, rationales={"UP": "actionable steps"})
+    a, b = sides_from_registry(reg, gov, case.id)
+    rec = dispute(a, b, PolicyDecider(["us-export", "lab-frontier"]))
+    return case.id, rec.model_dump(mode="json")

@@ -12,7 +12,7 @@ import pytest
 from jbgrade import InvalidTransitionError, NotFoundError, PermissionDeniedError
 from jbgrade.evidence import compute_evidence
 from jbgrade.registry import RELATIONS, ROLES, Actor, Registry, lifecycle, permissions
-from tests.registry.conftest import Clock, World
+from tests.registry.conftest import Clock, World, disputed_case
 
 LOW = "JBG:1.0/LY:S/UN:N/RL:L/TR:S/HD:W/UP:P/AG:T/AC:M/AU:N/EX:P/ST:U"
 DECISION = {
@@ -31,7 +31,10 @@ EVIDENCE = compute_evidence([], {}).model_dump(mode="json")
 ORG_OF = {"reporting": "researchers", "owning": "lab", "granted": "gov", "other": "other"}
 
 
-def _runners(spare: str) -> dict[str, Callable[[Registry, Actor, str], Any]]:
+def _runners(
+    spare: str, record: dict[str, Any] | None = None
+) -> dict[str, Callable[[Registry, Actor, str], Any]]:
+    rec = record or {}
     return {
         "case.read": lambda r, a, c: r.get_case(a, c),
         "case.read_payload": lambda r, a, c: r.get_case(a, c, include_payload=True),
@@ -40,6 +43,9 @@ def _runners(spare: str) -> dict[str, Callable[[Registry, Actor, str], Any]]:
         "assessment.add": lambda r, a, c: r.add_assessment(a, c, LOW),
         "evidence.attach": lambda r, a, c: r.attach_evidence(a, c, EVIDENCE),
         "decision.record": lambda r, a, c: r.record_decision(a, c, DECISION),
+        # A real record, moved to the case under test (the registry checks it is about it).
+        "reconciliation.add": lambda r, a, c: r.add_reconciliation(a, c, rec | {"case_id": c}),
+        "reconciliation.read": lambda r, a, c: r.list_reconciliations(a, c),
     }
 
 
@@ -67,7 +73,7 @@ def test_matrix(world: World, clock: Clock, embargoed: bool, payload_grant: bool
     reg = world.reg
     table = permissions()
     spare = reg.create_org(world.u("lab", "admin"), "Spare org").id
-    runners = _runners(spare)
+    runners = _runners(spare, disputed_case(world)[1])
     mismatches = []
     for role in ROLES:
         for rel, org in ORG_OF.items():

@@ -12,7 +12,7 @@ import datetime as dt
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, SecretStr
 from starlette.responses import Response
 
@@ -348,6 +348,30 @@ def registry_router() -> APIRouter:
     ) -> Response:
         view = get_registry(request).replay_decision(actor, decision_id, case_id=case_id)
         return _json({"reproduced": True, "decision": view})
+
+    @r.get(
+        "/cases/{case_id}/reconciliations",
+        tags=["reconciliations"],
+        summary="Reconciliation records stored on a case",
+    )
+    def list_reconciliations(request: Request, actor: ActorDep, case_id: str) -> Response:
+        return _json({"items": get_registry(request).list_reconciliations(actor, case_id)})
+
+    @r.post(
+        "/cases/{case_id}/reconciliations",
+        tags=["reconciliations"],
+        status_code=201,
+        summary="Store a reconciliation record on a case",
+        description="The body is the record as `jbgrade dispute --json` prints it "
+        "(schema: `jbgrade schema show reconciliation`); it must be about this case.",
+    )
+    def add_reconciliation(
+        request: Request, actor: ActorDep, case_id: str, body: Annotated[dict[str, Any], Body()]
+    ) -> Response:
+        from jbgrade.assess import store_reconciliation  # heavy (harness, reports): load on use
+
+        view = store_reconciliation(get_registry(request), actor, case_id, body)
+        return _json(view, 201)
 
     @r.get("/cases/{case_id}/audit", tags=["audit"], summary="The case's audit trail")
     def audit_trail(request: Request, actor: ActorDep, case_id: str) -> Response:

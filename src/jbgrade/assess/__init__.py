@@ -67,7 +67,7 @@ from jbgrade.assess._records import (
     TransferCell,
     report_json_schema,
 )
-from jbgrade.assess._registry import sides_from_registry
+from jbgrade.assess._registry import sides_from_registry, store_reconciliation
 
 __all__ = [
     "ACTIONS",
@@ -133,5 +133,6 @@ __all__ = [
     "report_json_schema",
     "side_from_report",
     "sides_from_registry",
+    "store_reconciliation",
     "view_of_evidence",
 ]

@@ -10,16 +10,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from jbgrade._errors import InputError
 from jbgrade.assess._case import HandMetric, Precedence
-from jbgrade.assess._dispute import DisputeSide
+from jbgrade.assess._dispute import DisputeSide, Reconciliation
 from jbgrade.assess._merge import merge_metrics
 from jbgrade.rubric import default_tables, parse_vector
 
 if TYPE_CHECKING:
-    from jbgrade.registry import Actor, AssessmentView, Registry
+    from jbgrade.registry import Actor, AssessmentView, ReconciliationView, Registry
 
-__all__ = ["sides_from_registry"]
+__all__ = ["sides_from_registry", "store_reconciliation"]
 
 
 def _side(
@@ -95,3 +97,21 @@ def sides_from_registry(
     ctx = dict(context or {})
     first, second = (_side(x, case_id, ctx, aware, roles[x.id]) for x in picked)
     return first, second
+
+
+def store_reconciliation(
+    reg: Registry, actor: Actor, case_id: str, record: Reconciliation | Mapping[str, Any]
+) -> ReconciliationView:
+    """Validate a reconciliation record against its model and store it on the case
+    (:meth:`Registry.add_reconciliation`, which checks permission and audits it)."""
+    if not isinstance(record, Reconciliation):
+        try:
+            record = Reconciliation.model_validate(record)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "reconciliation"
+            raise InputError(
+                f"not a valid reconciliation record: {where}: {err['msg']}",
+                field="reconciliation",
+            ) from None
+    return reg.add_reconciliation(actor, case_id, record.model_dump(mode="json"))

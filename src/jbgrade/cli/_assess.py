@@ -259,6 +259,15 @@ def _registry_sides(
         )
 
 
+def _store(*, db: str | None, case_id: str, token: str | None, rec: Reconciliation) -> str:
+    from jbgrade.assess import store_reconciliation
+    from jbgrade.cli._registry import open_registry
+
+    with open_registry(db, None, need_key=False) as reg:
+        actor = reg.authenticate_token(token or "")
+        return store_reconciliation(reg, actor, case_id, rec).id
+
+
 def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
     a: Annotated[
         Path | None, typer.Argument(help="Side A: a case file (YAML) or a report.json.")
@@ -308,6 +317,10 @@ def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramet
         str | None,
         typer.Option("--aware-on", help="With --case: awareness date (default: reported date)."),
     ] = None,
+    store: Annotated[
+        bool,
+        typer.Option("--store", help="With --case: store the record on the case; print its id."),
+    ] = False,
 ) -> None:
     """Compare two assessments of a case: which differences change the label or the action.
 
@@ -317,6 +330,8 @@ def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramet
     from jbgrade.assess import PolicyDecider, dispute
     from jbgrade.reports import write_dispute_reports
 
+    if store and case is None:
+        raise InputError("--store needs --case (and --db, --token)", field="store")
     if case is not None:
         if a is not None or b is not None:
             raise InputError("give either two files or --case, not both")
@@ -336,16 +351,21 @@ def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramet
     if profile:
         sa.profiles = sb.profiles = list(decider.profiles())
     rec = dispute(sa, sb, decider)
+    stored = _store(db=db, case_id=case, token=token, rec=rec) if store and case else None
     if out is not None:
         w = write_dispute_reports(rec, out)
         for fmt, why in w.skipped.items():
             err_console.print(f"[yellow]{fmt} skipped:[/] {why}")
     if as_json:
         print_json(rec.model_dump(mode="json"))
+        if stored is not None:  # stdout stays one JSON document
+            err_console.print(f"Stored as {stored} on case {case}", markup=False)
         return
     render_dispute(rec)
     if out is not None:
         out_console.print(f"Wrote {out}/reconciliation.json and the dispute report", markup=False)
+    if stored is not None:
+        out_console.print(f"Stored as {stored} on case {case}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -54,6 +54,7 @@ from jbgrade.registry._views import (
     GrantView,
     IssuedToken,
     OrgView,
+    ReconciliationView,
     TransitionView,
     UserView,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "OrgView",
     "PermissionRule",
     "PermissionTable",
+    "ReconciliationView",
     "Registry",
     "Relation",
     "Role",

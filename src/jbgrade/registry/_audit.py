@@ -40,6 +40,7 @@ from jbgrade.registry._models import (
     Decision,
     Evidence,
     Organization,
+    Reconciliation,
     User,
     audit_state_of,
 )
@@ -69,6 +70,7 @@ OBJECT_TYPES: dict[str, tuple[type[Base], bool]] = {
     "assessment": (Assessment, True),
     "evidence": (Evidence, True),
     "decision": (Decision, True),
+    "reconciliation": (Reconciliation, True),
 }
 _TYPE_OF: dict[type[Base], str] = {m: t for t, (m, _) in OBJECT_TYPES.items()}
 

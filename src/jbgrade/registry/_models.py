@@ -41,6 +41,7 @@ __all__ = [
     "Decision",
     "Evidence",
     "Organization",
+    "Reconciliation",
     "User",
     "audit_state_of",
 ]
@@ -399,6 +400,36 @@ class Decision(Base):
         "provisional",
         "result",
         "next_due",
+        "created_at",
+    )
+
+
+class Reconciliation(Base):
+    """A dispute's reconciliation record stored on the case (immutable).
+
+    ``body`` is the record (``jbgrade dispute --json``) as canonical JSON; it is
+    audited whole (like a decision's result), so editing it breaks verification.
+    """
+
+    __tablename__ = "reconciliations"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("cases.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("organizations.id"))
+    stored_by: Mapped[str] = mapped_column(ID, sa.ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    inputs_sha256: Mapped[str] = mapped_column(sa.String(64))
+    body: Mapped[str] = mapped_column(sa.Text())  # canonical JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    AUDIT_FIELDS = (
+        "id",
+        "case_id",
+        "org_id",
+        "stored_by",
+        "status",
+        "inputs_sha256",
+        "body",
         "created_at",
     )
 

@@ -58,6 +58,7 @@ from jbgrade.registry._models import (
     Decision,
     Evidence,
     Organization,
+    Reconciliation,
     User,
 )
 from jbgrade.registry._tables import ROLES, STATES, PermissionTable, lifecycle, permissions
@@ -74,6 +75,7 @@ from jbgrade.registry._views import (
     GrantView,
     IssuedToken,
     OrgView,
+    ReconciliationView,
     TransitionView,
     UserView,
 )
@@ -1610,6 +1612,103 @@ class Registry:
         with self._read() as s:
             self._case(s, actor, case_id, "case.read")
             return self._decision_views(s, case_id)
+
+    # -- reconciliations -------------------------------------------------------------
+    @staticmethod
+    def _validate_reconciliation(rec: Mapping[str, Any], case_id: str) -> dict[str, Any]:
+        # The full model lives in jbgrade.assess (a layer above): callers with it
+        # validate there first (jbgrade.assess.store_reconciliation); here we check
+        # what the registry relies on, so a stored record is always readable.
+        if not isinstance(rec, Mapping):
+            raise InputError("a reconciliation must be a JSON object", field="reconciliation")
+        if rec.get("kind") != "jbgrade-reconciliation" or rec.get("format_version") != 1:
+            raise InputError(
+                "not a jbgrade reconciliation record (kind jbgrade-reconciliation, format 1)",
+                field="reconciliation.kind",
+            )
+        if rec.get("case_id") != case_id:
+            raise InputError(
+                f"the record is about case {rec.get('case_id')!r}, not {case_id}",
+                field="reconciliation.case_id",
+            )
+        if rec.get("status") not in ("open", "settled"):
+            raise InputError("must be open or settled", field="reconciliation.status")
+        sha = rec.get("inputs_sha256")
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise InputError(
+                "must be 64 lowercase hex digits", field="reconciliation.inputs_sha256"
+            )
+        for k in ("parties", "differences", "unchanged", "summary", "settle_action"):
+            if not isinstance(rec.get(k), list):
+                raise InputError("must be a list", field=f"reconciliation.{k}")
+        if len(rec["parties"]) != 2:
+            raise InputError("needs exactly two parties", field="reconciliation.parties")
+        try:
+            return cast("dict[str, Any]", json.loads(canonical_json(dict(rec))))
+        except (TypeError, ValueError):
+            raise InputError(
+                "the reconciliation is not plain JSON", field="reconciliation"
+            ) from None
+
+    def add_reconciliation(
+        self, actor: Actor, case_id: str, record: Mapping[str, Any]
+    ) -> ReconciliationView:
+        """Store a reconciliation record (``jbgrade dispute --json``) on the case.
+
+        Immutable: storing again adds a record. The record must be about this case.
+        """
+        body = self._validate_reconciliation(record, case_id)
+        with self._write() as s:
+            case, _ = self._case(s, actor, case_id, "reconciliation.add", lock=True)
+            r = Reconciliation(
+                id=new_id("rcn"),
+                case_id=case.id,
+                org_id=actor.org_id,
+                stored_by=actor.user_id,
+                status=body["status"],
+                inputs_sha256=body["inputs_sha256"],
+                body=canonical_json(body),
+                created_at=self._now(),
+            )
+            s.add(r)
+            case.updated_at = r.created_at
+            self._log(s, actor, "reconciliation.add", r, case.id)
+            s.flush()
+            return self._reconciliation_views(s, case.id, only=r.id)[0]
+
+    def _reconciliation_views(
+        self, s: Session, case_id: str, only: str | None = None
+    ) -> list[ReconciliationView]:
+        stmt = (
+            sa.select(Reconciliation, User.username, Organization.name)
+            .join(User, User.id == Reconciliation.stored_by)
+            .join(Organization, Organization.id == Reconciliation.org_id)
+            .where(Reconciliation.case_id == case_id)
+            .order_by(Reconciliation.created_at, Reconciliation.id)
+        )
+        if only is not None:
+            stmt = stmt.where(Reconciliation.id == only)
+        return [
+            ReconciliationView(
+                id=r.id,
+                case_id=r.case_id,
+                org_id=r.org_id,
+                stored_by=r.stored_by,
+                stored_by_name=uname,
+                org_name=oname,
+                status=r.status,  # type: ignore[arg-type]
+                inputs_sha256=r.inputs_sha256,
+                record=json.loads(r.body),
+                created_at=r.created_at,
+            )
+            for r, uname, oname in s.execute(stmt).all()
+        ]
+
+    def list_reconciliations(self, actor: Actor, case_id: str) -> list[ReconciliationView]:
+        """The reconciliation records stored on the case, oldest first."""
+        with self._read() as s:
+            self._case(s, actor, case_id, "reconciliation.read")
+            return self._reconciliation_views(s, case_id)
 
     # -- audit -------------------------------------------------------------------------
     def audit_trail(self, actor: Actor, case_id: str) -> list[AuditEntryView]:

@@ -28,6 +28,7 @@ __all__ = [
     "GrantView",
     "IssuedToken",
     "OrgView",
+    "ReconciliationView",
     "TransitionView",
     "UserView",
 ]
@@ -225,6 +226,21 @@ class DecisionView(_View):
     result: dict[str, Any] = Field(description="The full decision JSON.")
     current: bool = Field(description="Whether it is the latest decision under its profile.")
     created_at: datetime = Field(description="When it was recorded (UTC).")
+
+
+class ReconciliationView(_View):
+    """A reconciliation record stored on a case."""
+
+    id: str = Field(description="Reconciliation id.")
+    case_id: str = Field(description="The case.")
+    org_id: str = Field(description="Organisation that stored it.")
+    stored_by: str = Field(description="User who stored it.")
+    stored_by_name: str = Field(description="That user's username.")
+    org_name: str = Field(description="That organisation's name.")
+    status: Literal["open", "settled"] = Field(description="The record's status when stored.")
+    inputs_sha256: str = Field(description="SHA-256 over both sides' sources.")
+    record: dict[str, Any] = Field(description="The reconciliation record (format 1).")
+    created_at: datetime = Field(description="When it was stored (UTC).")
 
 
 class AuditEntryView(_View):

@@ -40,6 +40,7 @@ from jbgrade.registry import (
     ROLES,
     STATES,
     Actor,
+    ReconciliationView,
     Registry,
     lifecycle,
     permissions,
@@ -433,6 +434,22 @@ def pages_router(renderer: Renderer) -> APIRouter:
     return r
 
 
+def _reconciliation_row(v: ReconciliationView) -> dict[str, Any]:
+    """A stored reconciliation in brief: what still divides the parties, what does not."""
+    rec = v.record
+    decisive = [
+        {"item": d["item"], "name": d["name"], "a": d["a"]["value"], "b": d["b"]["value"]}
+        for d in rec.get("differences", [])
+        if any(e.get("changes_action") for e in d.get("effects", []))
+    ]
+    return {
+        "view": v,
+        "parties": [f"{p['organisation']} ({p['label']})" for p in rec.get("parties", [])],
+        "decisive": decisive,
+        "stop_arguing": list(rec.get("unchanged", [])),
+    }
+
+
 def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict[str, Any]:
     """Everything the case page shows (runs in the thread pool)."""
     case = reg.get_case(actor, case_id, include_payload=reveal)
@@ -503,9 +520,15 @@ def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict
                 "case.grant",
                 "case.transition",
                 "case.read_payload",
+                "reconciliation.read",
             )
         },
         "payload": case.payload.get_secret_value() if reveal and case.payload else None,
+        "reconciliations": (
+            [_reconciliation_row(x) for x in reg.list_reconciliations(actor, case_id)]
+            if may("reconciliation.read")
+            else []
+        ),
         "reported_on": reported_on.isoformat(),
         "roles": ROLES,
     }
