@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -114,12 +116,22 @@ def _registry(settings: Settings) -> Registry | None:
     return Registry(make_engine(settings.db_url), keyring)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The registry's engine holds pooled connections: dispose of them when the server stops.
+    yield
+    registry = getattr(app.state, "registry", None)
+    if registry is not None:
+        registry.close()
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The JSON API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``).
 
     ``jbgrade.web.create_app`` builds on this one and adds the browser UI.
     """
     app = FastAPI(
+        lifespan=_lifespan,
         title="jbgrade API",
         version=__version__,
         description=(
