@@ -15,6 +15,7 @@ import json
 import random
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from jbgrade.harness._attacks import (
 )
 from jbgrade.harness._limits import BudgetExhausted, BudgetMeter, TargetThrottle, backoff_delay
 from jbgrade.harness._progress import QuietReporter, Reporter, RunSummary
+from jbgrade.harness._shared import SharedBudget, SharedLimits, SharedThrottle
 from jbgrade.harness._spec import CampaignSpec, spec_hash
 from jbgrade.harness._store import AttemptStore, Manifest, Shard
 from jbgrade.harness._targets import (
@@ -293,6 +295,9 @@ class _Run:
         store: AttemptStore,
         reporter: Reporter,
         summary: RunSummary,
+        *,
+        shared: SharedLimits | None = None,
+        divide: int = 1,
     ) -> None:
         self.plan = plan
         self.store = store
@@ -300,15 +305,31 @@ class _Run:
         self.summary = summary
         lim = plan.spec.limits
         self.limits = lim
-        self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
-        self.throttles = [
-            TargetThrottle(
-                ts.requests_per_s or lim.requests_per_s, ts.tokens_per_min or lim.tokens_per_min
-            )
-            for ts in plan.spec.targets
-        ]
-        self.caps = [
-            asyncio.Semaphore(ts.concurrency) if ts.concurrency else None
+        self.budget: BudgetMeter | SharedBudget
+        self.throttles: list[TargetThrottle] | list[SharedThrottle]
+        if shared is None:
+            self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
+            self.throttles = [
+                TargetThrottle(
+                    ts.requests_per_s or lim.requests_per_s,
+                    ts.tokens_per_min or lim.tokens_per_min,
+                )
+                for ts in plan.spec.targets
+            ]
+        else:
+            # Shards on one host: rates, tokens/min, pauses and budget in limits.sqlite.
+            self.budget = shared.budget(lim.budget.requests, lim.budget.tokens)
+            self.throttles = [
+                shared.throttle(
+                    i,
+                    ts.requests_per_s or lim.requests_per_s,
+                    ts.tokens_per_min or lim.tokens_per_min,
+                )
+                for i, ts in enumerate(plan.spec.targets)
+            ]
+        # Concurrency is divided among shards (``divide`` processes): ceil(c / N) each.
+        self.caps: list[AbstractAsyncContextManager[Any] | None] = [
+            asyncio.Semaphore(-(-ts.concurrency // divide)) if ts.concurrency else None
             for ts in plan.spec.targets
         ]
         # Targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
@@ -576,7 +597,10 @@ async def run_campaign(
             planned += 1
             already += item.key in done
     summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
-    run = _Run(plan, store, reporter, summary)
+    # Shards share rates, tokens/min, Retry-After pauses and the budget through
+    # limits.sqlite in the campaign directory, and divide concurrency (see _shared).
+    shared = SharedLimits(store.directory) if shard.count > 1 else None
+    run = _Run(plan, store, reporter, summary, shared=shared, divide=shard.count)
     # One generator shared by the workers (advanced only between awaits).
     items = plan.items(shard)
     t0 = time.perf_counter()
@@ -595,7 +619,7 @@ async def run_campaign(
                 return
             run.record(a)
 
-    n = min(plan.spec.limits.concurrency, max(1, planned - already))
+    n = min(-(-plan.spec.limits.concurrency // shard.count), max(1, planned - already))
     outcome = "completed"
     try:
         await asyncio.gather(*(worker() for _ in range(n)))
@@ -616,4 +640,6 @@ async def run_campaign(
             }
         )
         reporter.finish(summary)
+        if shared is not None:
+            shared.close()
     return summary
