@@ -33,6 +33,7 @@ from jbgrade.harness._attacks import (
 )
 from jbgrade.harness._limits import BudgetExhausted, BudgetMeter, TargetThrottle, backoff_delay
 from jbgrade.harness._progress import QuietReporter, Reporter, RunSummary
+from jbgrade.harness._remote import RemoteBudget, RemoteLimits, RemoteThrottle
 from jbgrade.harness._shared import SharedBudget, SharedLimits, SharedThrottle
 from jbgrade.harness._spec import CampaignSpec, spec_hash
 from jbgrade.harness._store import AttemptStore, Manifest, Shard
@@ -292,12 +293,13 @@ class _Run:
     def __init__(
         self,
         plan: CampaignPlan,
-        store: AttemptStore,
+        store: AttemptStore | None,
         reporter: Reporter,
         summary: RunSummary,
         *,
         shared: SharedLimits | None = None,
         divide: int = 1,
+        remote: RemoteLimits | None = None,
     ) -> None:
         self.plan = plan
         self.store = store
@@ -305,9 +307,13 @@ class _Run:
         self.summary = summary
         lim = plan.spec.limits
         self.limits = lim
-        self.budget: BudgetMeter | SharedBudget
-        self.throttles: list[TargetThrottle] | list[SharedThrottle]
-        if shared is None:
+        self.budget: BudgetMeter | SharedBudget | RemoteBudget
+        self.throttles: list[TargetThrottle] | list[SharedThrottle] | list[RemoteThrottle]
+        if remote is not None:
+            # A Ray worker: every limit lives in the cluster's limiter actor.
+            self.budget = remote.budget
+            self.throttles = [remote.throttle(i) for i in range(len(plan.spec.targets))]
+        elif shared is None:
             self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
             self.throttles = [
                 TargetThrottle(
@@ -329,8 +335,12 @@ class _Run:
             ]
         # Concurrency is divided among shards (``divide`` processes): ceil(c / N) each.
         self.caps: list[AbstractAsyncContextManager[Any] | None] = [
-            asyncio.Semaphore(-(-ts.concurrency // divide)) if ts.concurrency else None
-            for ts in plan.spec.targets
+            None
+            if not ts.concurrency
+            else remote.cap(i)
+            if remote is not None
+            else asyncio.Semaphore(-(-ts.concurrency // divide))
+            for i, ts in enumerate(plan.spec.targets)
         ]
         # Targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
         # skip the extra asyncio timer per request.
@@ -557,7 +567,8 @@ class _Run:
         )
 
     def record(self, a: Attempt) -> None:
-        self.store.append(a)
+        if self.store is not None:
+            self.store.append(a)
         s = self.summary
         s.completed += 1
         status = a.status
