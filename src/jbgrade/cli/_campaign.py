@@ -91,6 +91,12 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     if address is not None and executor is not Executor.ray:
         raise InputError("--address needs --executor ray", field="--address")
     sh = Shard.parse(shard)
+    if executor is Executor.ray and sh.count > 1:
+        # Shards share limits through limits.sqlite; a Ray run has its own limiter.
+        raise InputError(
+            "--shard and --executor ray do not combine: Ray spreads the grid itself",
+            field="--shard",
+        )
     cspec = load_spec(spec)
     plan = build_plan(cspec, spec.parent, str(spec))
     manifest = plan.manifest()
