@@ -2,8 +2,8 @@
 
 One ``jbgrade target serve`` process serves three reference models with a fixed
 latency per chat completion (200 ms by default) and records every arrival. A
-campaign of about ``--attempts`` single-turn attempts (baseline arm, the 48
-canary behaviours x samples x three targets, refusal judging) runs against it:
+campaign of about ``--attempts`` single-turn attempts (the baseline and one
+attack, the 48 canary behaviours x samples x three targets, refusal judging) runs against it:
 
 - target ``fast``: no rate limit (bounded by concurrency / latency),
 - target ``mid``: ``requests_per_s`` = ``--mid-rate``,
@@ -52,6 +52,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BEHAVIOURS = 48  # the bundled canary set
+ARMS = 2  # the baseline and one bundled attack (a spec needs one)
 MODELS = ("fast", "mid", "slow")
 
 
@@ -88,7 +89,7 @@ def write_spec(  # noqa: PLR0917
 ) -> Path:
     import yaml
 
-    samples = max(1, math.ceil(attempts / (BEHAVIOURS * len(MODELS))))
+    samples = max(1, math.ceil(attempts / (BEHAVIOURS * ARMS * len(MODELS))))
     rates = {"fast": None, "mid": mid, "slow": slow}
     spec = {
         "name": "scale-bench",
@@ -105,7 +106,7 @@ def write_spec(  # noqa: PLR0917
             }
             for m in MODELS
         ],
-        "attacks": [],
+        "attacks": ["roleplay"],
         "behaviours": ["canary"],
         "judges": [{"type": "refusal"}],
         "limits": {"concurrency": conc, "timeout_s": 60, "retries": 3},
@@ -299,7 +300,7 @@ def main() -> None:
             spec = write_spec(
                 work, server.url, args.attempts, args.concurrency, args.mid_rate, args.slow_rate
             )
-            per_target = math.ceil(args.attempts / (BEHAVIOURS * 3)) * BEHAVIOURS
+            per_target = math.ceil(args.attempts / (BEHAVIOURS * ARMS * 3)) * BEHAVIOURS * ARMS
             total = per_target * 3
             bound_s = max(
                 total / (args.concurrency / (args.latency_ms / 1000.0)),
