@@ -6,9 +6,10 @@ so Ray's ``~/.ray/auth_token`` and other files land there; token
 authentication on, with a token made for the test). ``jbgrade campaign run
 --executor ray --address`` runs the bundled HTTP campaign across both against
 the reference target with injected latency and a rate limit; one worker is
-SIGKILLed mid-run. Checked: every planned attempt stored once, the results
-equal to a local run's, the rate the target measured within the limit, at
-most ``concurrency`` repeated requests. Teardown kills the cluster's process
+SIGKILLed mid-run, then the driver, and the campaign resumed. Checked: every
+planned attempt stored once, the results equal to a local run's, the rate the
+target measured within the limit, at most ``concurrency`` repeated requests
+per kill. Teardown kills the cluster's process
 groups (by id) and removes the temporary directory.
 """
 
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,22 @@ def _wait_nodes(address: str, env: dict[str, str], n: int) -> None:
     pytest.fail(f"the Ray cluster at {address} did not reach {n} nodes")
 
 
-def test_two_node_cluster_kill_a_worker(
+def _wait_and_kill(
+    p: subprocess.Popen[str], path: Path, stored: int, pids: Callable[[], list[int]]
+) -> list[int]:
+    """SIGKILL ``pids()`` once ``path`` holds ``stored`` lines (while ``p`` runs)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and p.poll() is None:
+        if path.is_file() and path.read_bytes().count(b"\n") >= stored:
+            found = pids()
+            for pid in found:
+                os.kill(pid, signal.SIGKILL)
+            return found
+        time.sleep(0.1)
+    return []
+
+
+def test_two_node_cluster_kill_a_worker_then_the_driver(
     tmp_path: Path,
     served: tuple[str, dict[str, str]],  # noqa: F811
     cluster: tuple[str, dict[str, str], list[subprocess.Popen[bytes]]],
@@ -165,27 +181,32 @@ def test_two_node_cluster_kill_a_worker(
         "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
         "--address", address, "--quiet", env=env,
     )  # fmt: skip
-    # Kill the worker on the second node once a few attempts are stored.
+    # Kill the worker on the second node once a few attempts are stored, then the
+    # driver itself a little later; resume.
     path = out / "attempts.jsonl"
-    deadline = time.monotonic() + 180
-    killed = []
-    while time.monotonic() < deadline and p.poll() is None:
-        if path.is_file() and path.read_bytes().count(b"\n") >= 30:
-            killed = _session_pids(procs[1].pid, "ray::Worker")
-            for pid in killed:
-                os.kill(pid, signal.SIGKILL)
-            break
-        time.sleep(0.2)
+    killed = _wait_and_kill(p, path, 30, lambda: _session_pids(procs[1].pid, "ray::Worker"))
+    assert killed, "no worker ran on the second node"
+    _wait_and_kill(p, path, 70, lambda: [p.pid])
+    p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGKILL, "the campaign ended before its driver was killed"
+    after_kills = _get(url.rsplit("/v1", 1)[0] + "/stats")["repeated_target"]
+    assert after_kills <= CONCURRENCY  # the dead worker's attempts, run again
+    stored_at_kill = len({a.key for a in iter_attempt_records(out)})
+    p = _jbgrade(
+        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
+        "--address", address, "--resume", "--quiet", env=env,
+    )  # fmt: skip
     _stdout, stderr = p.communicate(timeout=300)
     assert p.returncode == 0, stderr
-    assert killed, "no worker ran on the second node"
     planned = load_manifest(out).planned
+    assert stored_at_kill < planned
     keys = Counter(a.key for a in iter_attempt_records(out))
     assert len(keys) == planned  # nothing lost
     assert max(keys.values()) == 1  # nothing written twice
-    check_rate(arrivals(url), RATE)
     stats = _get(url.rsplit("/v1", 1)[0] + "/stats")
-    assert stats["repeated_target"] <= CONCURRENCY
+    assert stats["repeated_target"] - after_kills <= CONCURRENCY  # the driver's in-flight ones
+    assert stats["target_requests"] <= planned + after_kills + CONCURRENCY
+    check_rate(arrivals(url), RATE)
     # The same results as the local executor.
     local = tmp_path / "local"
     r = _jbgrade("campaign", "run", str(spec), "--out", str(local), "--quiet", env=env)

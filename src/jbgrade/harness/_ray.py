@@ -68,8 +68,16 @@ class Worker:
         self.plan = build_plan(spec, Path(base_dir), spec_path)
         self.items: dict[str, WorkItem] = {it.key: it for it in self.plan.items(Shard(*shard))}
         self.summary = RunSummary(campaign=campaign)
+        lim = spec.limits
+        count_tokens = lim.budget.tokens is not None or any(
+            ts.tokens_per_min or lim.tokens_per_min for ts in spec.targets
+        )
         self.run = _Run(
-            self.plan, None, QuietReporter(), self.summary, remote=RemoteLimits(limiter, holder)
+            self.plan,
+            None,
+            QuietReporter(),
+            self.summary,
+            remote=RemoteLimits(limiter, holder, count_tokens),
         )
 
     def pid(self) -> int:
@@ -167,7 +175,7 @@ async def run_campaign_ray(
     holders = [f"{tag}-{i}" for i in range(n_workers)]
     replaced = 0
     cap = lim.concurrency
-    batch = max(1, min(16, cap // (2 * n_workers)))
+    batch = max(1, min(8, cap // (4 * n_workers)))
     load = [0] * n_workers
     pending: dict[asyncio.Future[Any], _Batch] = {}
     in_flight = 0

@@ -88,9 +88,12 @@ class Limiter:
 class RemoteLimits:
     """A worker's view of the limiter actor (``handle``) under the name ``holder``."""
 
-    def __init__(self, handle: Any, holder: str) -> None:
+    def __init__(self, handle: Any, holder: str, count_tokens: bool = True) -> None:
         self.handle = handle
         self.holder = holder
+        # False when no tokens/min limit nor token budget is set: usage is then
+        # not sent to the limiter (one actor call less per request).
+        self.count_tokens = count_tokens
         self.budget = RemoteBudget()
 
     def throttle(self, target: int) -> RemoteThrottle:
@@ -136,7 +139,8 @@ class RemoteThrottle:
         self._limits.handle.pause.remote(self._target, seconds)
 
     def spend_tokens(self, n: int) -> None:
-        self._limits.handle.tokens.remote(self._target, n)
+        if self._limits.count_tokens:
+            self._limits.handle.tokens.remote(self._target, n)
 
 
 class RemoteCap:
