@@ -93,15 +93,18 @@ class Worker:
         return [_to_json(a) for a in done if a is not None], cost, any(a is None for a in done)
 
 
-def _connect(address: str | None) -> Any:
+def _connect(address: str | None) -> tuple[Any, bool]:
+    """Ray, connected (to ``address``, or a new local instance); True when this call
+    connected it (and the run should disconnect at its end)."""
     ray = _ray()
-    if not ray.is_initialized():
-        kw: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
-        if address:
-            ray.init(address=address, **kw)
-        else:
-            ray.init(include_dashboard=False, **kw)
-    return ray
+    if ray.is_initialized():
+        return ray, False
+    kw: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+    if address:
+        ray.init(address=address, **kw)
+    else:
+        ray.init(include_dashboard=False, **kw)
+    return ray, True
 
 
 async def run_campaign_ray(
@@ -117,7 +120,7 @@ async def run_campaign_ray(
     workers: int | None = None,
 ) -> RunSummary:
     """Run every attempt of ``plan`` that ``store`` does not hold yet, on Ray."""
-    ray = _connect(address)
+    ray, owned = _connect(address)
     reporter = reporter or QuietReporter()
     shard = shard or Shard()
     done = store.completed(retry_errors=retry_errors)
@@ -249,7 +252,12 @@ async def run_campaign_ray(
             }
         )
         reporter.finish(summary)
-        for w in pool:
-            ray.kill(w)
-        ray.kill(limiter)
+        try:
+            for w in pool:
+                ray.kill(w)
+            ray.kill(limiter)
+        except ray.exceptions.RayError:  # pragma: no cover - the cluster went away
+            pass
+        if owned:
+            ray.shutdown()
     return summary
