@@ -67,6 +67,7 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyError",
     "RegistryError",
+    "ReportIntegrityError",
     "RubricTableError",
     "TargetError",
     "UnknownMetricError",
@@ -164,6 +165,12 @@ class PolicyError(InputError):
 
 class UnknownProfileError(PolicyError):
     """No policy profile of that name; the message lists the known ones."""
+
+
+class ReportIntegrityError(InputError):
+    """A report fails strict reading: a field does not follow from its inputs,
+    its content hash does not match or its signature does not verify.
+    ``field`` names the first field or check that fails."""
 
 
 class CampaignSpecError(InputError):

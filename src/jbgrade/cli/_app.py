@@ -20,6 +20,7 @@ from jbgrade.cli import (
     _demo,
     _policy,
     _registry,
+    _report,
     _rubric,
     _schema,
     _serve,
@@ -48,6 +49,7 @@ _policy.register(app)
 _registry.register(app)
 _assess.register(app)
 _calibrate.register(app)
+_report.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
