@@ -72,7 +72,7 @@ from jbgrade.assess._records import (
     decision_record,
     report_json_schema,
 )
-from jbgrade.assess._registry import sides_from_registry, store_reconciliation
+from jbgrade.assess._registry import import_report, sides_from_registry, store_reconciliation
 from jbgrade.assess._verify import (
     ReportCheck,
     content_sha256_of,
@@ -147,6 +147,7 @@ __all__ = [
     "dispute_side",
     "evidence_view",
     "generate_signing_key",
+    "import_report",
     "krippendorff_alpha",
     "load_calibration_dir",
     "load_case",

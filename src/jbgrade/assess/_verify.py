@@ -163,6 +163,14 @@ def _check_grade(report: AssessmentReport, source: str | None) -> None:
         g = grade(report.vector)
     except JbgradeError as exc:
         raise ReportIntegrityError(str(exc), path=source, field="vector") from exc
+    letters = g.letters
+    for i, m in enumerate(report.metrics):
+        if letters.get(m.metric) != m.used:
+            raise ReportIntegrityError(
+                f"{m.used!r} is not the vector's {m.metric} ({letters.get(m.metric)!r})",
+                path=source,
+                field=f"metrics[{i}].used",
+            )
     got = report.grade.model_dump(mode="json")
     want = json.loads(json.dumps(g.to_dict()))
     d = _first_diff(got, want, "grade")
