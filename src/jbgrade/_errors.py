@@ -65,6 +65,7 @@ __all__ = [
     "MissingMetricError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PluginError",
     "PolicyError",
     "RegistryError",
     "ReportIntegrityError",
@@ -165,6 +166,10 @@ class PolicyError(InputError):
 
 class UnknownProfileError(PolicyError):
     """No policy profile of that name; the message lists the known ones."""
+
+
+class PluginError(JbgradeError):
+    """A plug-in registration is invalid (e.g. a name registered twice)."""
 
 
 class ReportIntegrityError(InputError):
