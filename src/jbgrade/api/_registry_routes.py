@@ -20,6 +20,7 @@ from jbgrade.api._auth import get_registry, require_actor
 from jbgrade.api._policy_routes import shipped_profile
 from jbgrade.api._respond import json_response
 from jbgrade.api._schemas import (
+    ActiveIn,
     AssessmentIn,
     CaseIn,
     DecisionIn,
@@ -27,6 +28,7 @@ from jbgrade.api._schemas import (
     GrantIn,
     OrgIn,
     PasswordIn,
+    RoleIn,
     TokenIn,
     TransitionIn,
     UserIn,
@@ -129,11 +131,11 @@ def registry_router() -> APIRouter:
     def get_org(request: Request, actor: ActorDep, org_id: str) -> Response:
         return _json(get_registry(request).get_org(actor, org_id))
 
-    @r.get("/users", tags=["identity"], summary="List users (admin)")
+    @r.get("/users", tags=["identity"], summary="List users (admins: own organisation)")
     def list_users(request: Request, actor: ActorDep, org_id: str | None = None) -> Response:
         return _json({"items": get_registry(request).list_users(actor, org_id=org_id)})
 
-    @r.post("/users", tags=["identity"], status_code=201, summary="Create a user (admin)")
+    @r.post("/users", tags=["identity"], status_code=201, summary="Create a user (admins: own org)")
     def create_user(request: Request, actor: ActorDep, body: UserIn) -> Response:
         user = get_registry(request).create_user(
             actor,
@@ -155,6 +157,14 @@ def registry_router() -> APIRouter:
     def set_password(request: Request, actor: ActorDep, user_id: str, body: PasswordIn) -> Response:
         get_registry(request).set_password(actor, user_id, body.password)
         return Response(status_code=204)
+
+    @r.post("/users/{user_id}/role", tags=["identity"], summary="Change a user's role")
+    def set_role(request: Request, actor: ActorDep, user_id: str, body: RoleIn) -> Response:
+        return _json(get_registry(request).set_role(actor, user_id, body.role))
+
+    @r.post("/users/{user_id}/active", tags=["identity"], summary="Deactivate or reactivate a user")
+    def set_active(request: Request, actor: ActorDep, user_id: str, body: ActiveIn) -> Response:
+        return _json(get_registry(request).set_user_active(actor, user_id, body.active))
 
     @r.post("/tokens", tags=["identity"], status_code=201, summary="Issue an API token")
     def issue_token(request: Request, actor: ActorDep, body: TokenIn) -> Response:

@@ -29,6 +29,7 @@ from jbgrade._errors import (
     KeyringError,
     NotFoundError,
     PermissionDeniedError,
+    RegistryError,
 )
 from jbgrade.registry import _audit
 from jbgrade.registry._crypto import Keyring
@@ -191,6 +192,7 @@ class RegistryContext:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
+        refused: RegistryError | None = None
         with Session(self._wengine, expire_on_commit=False) as s:
             try:
                 with s.begin():
@@ -201,6 +203,29 @@ class RegistryContext:
                     f"conflicting change ({type(exc.orig).__name__}): a unique value is "
                     "taken or the object changed concurrently"
                 ) from None
+            except (PermissionDeniedError, NotFoundError) as exc:
+                if getattr(exc, "jbgrade_refusal", None) is None:
+                    raise
+                refused = exc
+            if refused is not None:
+                # The refused change rolled back; the refusal itself is recorded, under
+                # the acting user, in a transaction of its own.
+                actor, action, cls, obj_id = refused.jbgrade_refusal  # type: ignore[attr-defined]
+                with s.begin():
+                    obj = s.get(cls, obj_id) if obj_id else None
+                    if obj is None:
+                        obj = s.get(User, actor.user_id)
+                    if obj is not None:
+                        self._log(s, actor, f"{action}.refused", obj)
+                raise refused
+
+    @staticmethod
+    def _refusal(
+        exc: RegistryError, actor: Actor, action: str, cls: type[Any], obj_id: str | None
+    ) -> RegistryError:
+        """Mark a refusal of a write so that :meth:`_write` audits it under ``actor``."""
+        exc.jbgrade_refusal = (actor, action, cls, obj_id)  # type: ignore[attr-defined]
+        return exc
 
     def _log(
         self,

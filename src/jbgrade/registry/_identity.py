@@ -19,6 +19,7 @@ from jbgrade._errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    RegistryError,
 )
 from jbgrade.registry._context import (
     _USERNAME,
@@ -136,8 +137,9 @@ class IdentityStore(RegistryContext):
         org_kind: str = "other",
         password: str | None = None,
     ) -> tuple[Actor, IssuedToken]:
-        """Create the first organisation and admin on an empty registry, with an API
-        token shown once. Refused once any user exists."""
+        """Create the first organisation and its super-administrator (role
+        ``superadmin``) on an empty registry, with an API token shown once. Refused
+        once any user exists."""
         with self._write() as s:
             if s.execute(sa.select(User.id).limit(1)).first():
                 raise PermissionDeniedError("the registry already has users: bootstrap refused")
@@ -147,7 +149,7 @@ class IdentityStore(RegistryContext):
                 actor="system:bootstrap",
                 org_id=o.id,
                 username=username,
-                role="admin",
+                role="superadmin",
                 display_name=display_name,
                 password=password,
             )
@@ -156,10 +158,17 @@ class IdentityStore(RegistryContext):
         return actor, tok
 
     def create_org(self, actor: Actor, name: str, *, kind: str = "other") -> OrgView:
-        """Create an organisation (admin)."""
+        """Create an organisation (the super-administrator)."""
         with self._write() as s:
             self._check_actor(s, actor)
-            self._require(actor, "org.create")
+            if not self._perms.allowed("org.create", actor.role, {"any"}):
+                raise self._refusal(
+                    PermissionDeniedError(f"role {actor.role} may not org.create"),
+                    actor,
+                    "org.create",
+                    User,
+                    None,
+                )
             return self._org_view(self._new_org(s, actor, name, kind))
 
     def list_orgs(self, actor: Actor) -> list[OrgView]:
@@ -188,10 +197,23 @@ class IdentityStore(RegistryContext):
         display_name: str = "",
         password: str | None = None,
     ) -> UserView:
-        """Create a user in an organisation (admin)."""
+        """Create a user: an admin in their own organisation, the super-administrator
+        in any. Only a super-administrator creates another super-administrator."""
         with self._write() as s:
             self._check_actor(s, actor)
-            self._require(actor, "user.create")
+            rels = {"same_org"} if org_id == actor.org_id else {"other"}
+            if not self._perms.allowed("user.create", actor.role, rels) or (
+                role == "superadmin" and actor.role != "superadmin"
+            ):
+                raise self._refusal(
+                    PermissionDeniedError(
+                        f"role {actor.role} may not create a {role} in organisation {org_id}"
+                    ),
+                    actor,
+                    "user.create",
+                    Organization,
+                    org_id if isinstance(org_id, str) else None,
+                )
             return self._user_view(
                 self._new_user(
                     s,
@@ -204,28 +226,44 @@ class IdentityStore(RegistryContext):
                 )
             )
 
+    def _user_relations(self, actor: Actor, u: User | None, user_id: object) -> set[str]:
+        if user_id == actor.user_id:
+            return {"self", "same_org"}
+        if u is not None and u.org_id == actor.org_id:
+            return {"same_org"}
+        return {"other"}
+
     def _user_target(self, s: Session, actor: Actor, user_id: str, action: str) -> User:
+        """The user ``action`` is about, if the actor may act on them: within the
+        actor's own organisation (admins) or anywhere (the super-administrator).
+        A refused write is audited under the acting user."""
         self._check_actor(s, actor)
         u = s.get(User, user_id) if isinstance(user_id, str) else None
-        rels = {"self"} if user_id == actor.user_id else {"other"}
-        if u is None or not self._perms.allowed(action, actor.role, rels):
-            if u is not None and self._perms.allowed("user.read", actor.role, rels):
-                raise PermissionDeniedError(
-                    f"role {actor.role} may not {action} for user {user_id}"
-                )
-            raise NotFoundError(f"user {user_id} not found")
-        return u
+        rels = self._user_relations(actor, u, user_id)
+        if u is not None and self._perms.allowed(action, actor.role, rels):
+            return u
+        exc: RegistryError = NotFoundError(f"user {user_id} not found")
+        if u is not None and self._perms.allowed("user.read", actor.role, rels):
+            exc = PermissionDeniedError(f"role {actor.role} may not {action} for user {user_id}")
+        if u is not None and action != "user.read":
+            raise self._refusal(exc, actor, action, User, u.id)
+        raise exc
 
     def get_user(self, actor: Actor, user_id: str) -> UserView:
         with self._read() as s:
             return self._user_view(self._user_target(s, actor, user_id, "user.read"))
 
     def list_users(self, actor: Actor, *, org_id: str | None = None) -> list[UserView]:
-        """All users (admin, optionally of one organisation); others see themselves."""
+        """Users the actor may read: every one (the super-administrator), the own
+        organisation's (an admin), oneself (others); optionally of one organisation."""
         with self._read() as s:
             self._check_actor(s, actor)
             stmt = sa.select(User).order_by(User.username)
-            if not self._perms.allowed("user.read", actor.role, {"other"}):
+            if self._perms.allowed("user.read", actor.role, {"other"}):
+                pass
+            elif self._perms.allowed("user.read", actor.role, {"same_org"}):
+                stmt = stmt.where(User.org_id == actor.org_id)
+            else:
                 stmt = stmt.where(User.id == actor.user_id)
             if org_id is not None:
                 stmt = stmt.where(User.org_id == org_id)
@@ -241,14 +279,41 @@ class IdentityStore(RegistryContext):
 
     def set_user_active(self, actor: Actor, user_id: str, active: bool) -> UserView:
         """Deactivate (or reactivate) a user: their tokens and sessions stop working."""
+        if user_id == actor.user_id:
+            raise InputError("you cannot deactivate yourself", field="user_id")
         with self._write() as s:
-            self._check_actor(s, actor)
-            self._require(actor, "user.create")
-            u = s.get(User, user_id)
-            if u is None:
-                raise NotFoundError(f"user {user_id} not found")
+            u = self._user_target(s, actor, user_id, "user.set_active")
+            if u.role == "superadmin" and actor.role != "superadmin":
+                raise self._refusal(
+                    PermissionDeniedError("only a super-administrator may do this"),
+                    actor,
+                    "user.set_active",
+                    User,
+                    u.id,
+                )
             u.active = bool(active)
             self._log(s, actor, "user.activate" if active else "user.deactivate", u)
+            return self._user_view(u)
+
+    def set_role(self, actor: Actor, user_id: str, role: str) -> UserView:
+        """Change a user's role: an admin within their own organisation, never to or
+        from ``superadmin`` (only a super-administrator may), never one's own."""
+        if role not in ROLES:
+            raise InputError(f"unknown role {role!r} (known: {', '.join(ROLES)})", field="role")
+        if user_id == actor.user_id:
+            raise InputError("you cannot change your own role", field="user_id")
+        with self._write() as s:
+            u = self._user_target(s, actor, user_id, "user.set_role")
+            if "superadmin" in (role, u.role) and actor.role != "superadmin":
+                raise self._refusal(
+                    PermissionDeniedError("only a super-administrator may do this"),
+                    actor,
+                    "user.set_role",
+                    User,
+                    u.id,
+                )
+            u.role = role
+            self._log(s, actor, "user.set_role", u)
             return self._user_view(u)
 
     # -- tokens, sessions, passwords -----------------------------------------------
@@ -296,7 +361,8 @@ class IdentityStore(RegistryContext):
         name: str = "",
         expires_in: timedelta | None = None,
     ) -> IssuedToken:
-        """Issue an API token (for oneself, or by an admin for anyone)."""
+        """Issue an API token (for oneself; by an admin for a user of their own
+        organisation; by the super-administrator for anyone)."""
         with self._write() as s:
             u = self._user_target(s, actor, user_id or actor.user_id, "token.issue")
             return self._new_token(s, actor=actor, user=u, kind="api", name=name, ttl=expires_in)
