@@ -316,6 +316,22 @@ class IdentityStore(RegistryContext):
             self._log(s, actor, "user.set_role", u)
             return self._user_view(u)
 
+    def operator(self, username: str | None = None) -> Actor:
+        """The actor a local operator (the CLI, holding the database) acts as: the
+        named active user, else the oldest active super-administrator. Every act
+        is then checked and audited as that user's."""
+        with self._read() as s:
+            stmt = sa.select(User).where(User.active.is_(True))
+            if username is not None:
+                stmt = stmt.where(User.username == username)
+            else:
+                stmt = stmt.where(User.role == "superadmin").order_by(User.created_at, User.id)
+            u = s.execute(stmt.limit(1)).scalar_one_or_none()
+            if u is None:
+                who = f"active user {username!r}" if username else "active superadmin"
+                raise NotFoundError(f"no {who} in the registry (run `jbgrade serve` once)")
+            return self._actor(u)
+
     # -- tokens, sessions, passwords -----------------------------------------------
     def _new_token(
         self,
