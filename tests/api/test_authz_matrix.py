@@ -100,6 +100,8 @@ EXPECT: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/cases/{case_id}/evidence"): ("case", "evidence.attach"),
     ("POST", "/cases/{case_id}/grants"): ("case", "case.grant"),
     ("GET", "/audit"): ("global", "audit.verify"),
+    ("GET", "/admin"): ("auth",),  # lists what the caller may see
+    ("POST", "/admin"): ("auth",),  # the form below issues a token for oneself
     ("GET", "/static"): ("public",),
 }
 
@@ -284,6 +286,7 @@ def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: 
         ("POST", "/cases/{case_id}/decisions"): {"profile": "lab-frontier"},
         ("POST", "/cases/{case_id}/evidence"): {"evidence_json": json.dumps(EVIDENCE)},
         ("POST", "/cases/{case_id}/grants"): {"org_id": w.orgs["other"]},
+        ("POST", "/admin"): {"op": "token", "name": "matrix"},
     }
     if ("POST", path) == ("POST", "/cases/{case_id}/decisions") and role != "anonymous":
         # Deciding by form needs an assessment on the case to decide on.
