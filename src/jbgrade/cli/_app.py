@@ -14,6 +14,7 @@ import typer
 
 from jbgrade._errors import JbgradeError
 from jbgrade.cli import (
+    _admin,
     _assess,
     _calibrate,
     _campaign,
@@ -47,6 +48,7 @@ _campaign.register(app)
 _target.register(app)
 _policy.register(app)
 _registry.register(app)
+_admin.register(app)
 _assess.register(app)
 _calibrate.register(app)
 _report.register(app)
