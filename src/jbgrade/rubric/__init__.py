@@ -13,6 +13,7 @@ from jbgrade.rubric._grade import (
     grader_for,
     latest_grader,
 )
+from jbgrade.rubric._migrate import Migration, migrate_vector
 from jbgrade.rubric._render import tables_markdown
 from jbgrade.rubric._tables import (
     CRITERIA,
@@ -43,6 +44,7 @@ __all__ = [
     "Grade",
     "Grader",
     "Metric",
+    "Migration",
     "Tables",
     "Vector",
     "Violation",
@@ -55,6 +57,7 @@ __all__ = [
     "latest_grader",
     "latest_tables",
     "load_tables",
+    "migrate_vector",
     "parse_vector",
     "tables_for",
     "tables_from_data",
