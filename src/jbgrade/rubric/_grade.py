@@ -224,6 +224,30 @@ class Grader:
                     )
         return out
 
+    def nomenclature(self, grade: Grade) -> str | None:
+        """``JBG-B``/``-BT``/``-BE``/``-BTE``: which groups were assessed (tables with groups)."""
+        groups = self.tables.raw.get("groups")
+        if not isinstance(groups, dict):
+            return None
+        letters = self.letters_of(grade)
+        done = {g for g, keys in groups.items() if all(letters[k] != NOT_ASSESSED for k in keys)}
+        return "JBG-B" + "".join(g for g in ("T", "E") if g in done)
+
+    def decisive(self, grade: Grade) -> list[str]:
+        """Metrics given as X whose assessment (any concrete value) could change the label."""
+        letters = self.letters_of(grade)
+        out = []
+        for m in self.tables.metrics:
+            if letters[m.key] != NOT_ASSESSED:
+                continue
+            for alt in m.letters:
+                changed = dict(letters)
+                changed[m.key] = alt
+                if self._rescore(changed)[1] != grade.severity:
+                    out.append(m.key)
+                    break
+        return out
+
     def explanation(self, grade: Grade) -> dict[str, Any]:
         t = self.tables
         letters = self.letters_of(grade)
@@ -373,9 +397,23 @@ class Grade(tuple[str, float, str, Grader]):
     def tipping_points(self) -> list[dict[str, Any]]:
         return self._grader.tipping_points(self)
 
+    @property
+    def nomenclature(self) -> str | None:
+        """JBG 1.1+: ``JBG-B``, ``JBG-BT``, ``JBG-BE`` or ``JBG-BTE`` (groups assessed)."""
+        return self._grader.nomenclature(self)
+
+    @property
+    def decisive(self) -> list[str]:
+        """The X metrics whose assessment could change the label."""
+        return self._grader.decisive(self)
+
     def to_dict(self) -> dict[str, Any]:
-        """The published JSON form (see ``schemas/grade.schema.json``)."""
-        return {
+        """The published JSON form (see ``schemas/grade.schema.json``).
+
+        JBG 1.1 grades add ``nomenclature`` and ``decisive``; 1.0 grades keep exactly
+        the 1.0 keys.
+        """
+        out = {
             "vector": self.vector,
             "version": self.version,
             "score": self.score,
@@ -386,6 +424,11 @@ class Grade(tuple[str, float, str, Grader]):
             "explanation": self.explanation,
             "tipping_points": self.tipping_points,
         }
+        nom = self.nomenclature
+        if nom is not None:
+            out["nomenclature"] = nom
+            out["decisive"] = self.decisive
+        return out
 
     def __repr__(self) -> str:
         return f"Grade({self.vector!r}, score={self.score}, severity={self.severity!r})"
