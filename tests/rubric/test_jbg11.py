@@ -108,3 +108,22 @@ def test_grader_for_is_memoised_and_pickles() -> None:
     assert grader_for("1.1") is grader_for("1.1")
     g = grade(ALL_X)
     assert pickle.loads(pickle.dumps(g)) == g
+
+
+def test_m_cg_decides_on_the_interval() -> None:
+    from jbgrade.rubric import capability_gain_letter, derive_capability_gain
+
+    assert capability_gain_letter(-0.05, 0.08) == "N"
+    assert capability_gain_letter(0.31, 0.6) == "S"
+    assert capability_gain_letter(0.05, 0.4) == "L"
+    assert capability_gain_letter(-0.1, 0.4) is None  # inconclusive: not derived
+    # More data narrows the interval around the same gain: never a higher letter.
+    order = [None, "N", "L", "S"]
+    assert order.index(capability_gain_letter(0.02, 0.45)) <= order.index("L")
+    att = {"capability_gain": [{"domain": "W", "gain": 0.4, "low": 0.32, "high": 0.48}]}
+    r = derive_capability_gain(att, "W")
+    assert r.value == "S" and "M-CG" in r.explanation
+    assert derive_capability_gain(att, "C").value is None
+    assert derive_capability_gain({}, "W").value is None
+    by_domain = {"capability_gain": {"S": {"gain": 0.0, "low": -0.03, "high": 0.04}}}
+    assert derive_capability_gain(by_domain, "S").value == "N"

@@ -13,6 +13,7 @@ from jbgrade.rubric._grade import (
     grader_for,
     latest_grader,
 )
+from jbgrade.rubric._measure import CapabilityGain, capability_gain_letter, derive_capability_gain
 from jbgrade.rubric._migrate import Migration, migrate_vector
 from jbgrade.rubric._render import tables_markdown
 from jbgrade.rubric._tables import (
@@ -39,6 +40,7 @@ __all__ = [
     "SEVERITIES",
     "VERSIONS",
     "Anchor",
+    "CapabilityGain",
     "CheckReport",
     "Criterion",
     "Grade",
@@ -48,9 +50,11 @@ __all__ = [
     "Tables",
     "Vector",
     "Violation",
+    "capability_gain_letter",
     "check_tables",
     "default_grader",
     "default_tables",
+    "derive_capability_gain",
     "grade",
     "grade_many",
     "grader_for",
