@@ -139,3 +139,19 @@ def test_cli_migrate_and_crosswalk(tmp_path: Path) -> None:
     assert_one_line_error(run("crosswalk", "cjs", "nonsense"))
     assert_one_line_error(run("crosswalk", "jef"))
     assert_one_line_error(run("crosswalk", "jef", str(tmp_path / "missing.json")))
+
+
+def test_calibration_side_by_side_doc_is_current() -> None:
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "calibration_crosswalk", root / "scripts" / "calibration_crosswalk.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--check"]) == 0, "run scripts/calibration_crosswalk.py"
+    assert set(mod.JEF_INPUTS) == {
+        p.stem for p in (root / "examples" / "calibration").glob("*.yaml")
+    }
