@@ -18,6 +18,7 @@ from jbgrade.cli import (
     _assess,
     _calibrate,
     _campaign,
+    _crosswalk,
     _demo,
     _policy,
     _registry,
@@ -33,7 +34,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="jbgrade",
-    help="Grade the severity of AI jailbreaks (JBG 1.0) and decide what must happen.",
+    help="Grade the severity of AI jailbreaks (JBG 1.0 and 1.1) and decide what must happen.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -52,6 +53,7 @@ _admin.register(app)
 _assess.register(app)
 _calibrate.register(app)
 _report.register(app)
+_crosswalk.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
