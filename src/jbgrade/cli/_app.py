@@ -18,6 +18,7 @@ from jbgrade.cli import (
     _calibrate,
     _campaign,
     _demo,
+    _interop,
     _policy,
     _registry,
     _rubric,
@@ -48,6 +49,7 @@ _policy.register(app)
 _registry.register(app)
 _assess.register(app)
 _calibrate.register(app)
+_interop.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
