@@ -20,6 +20,7 @@ from jbgrade.cli import (
     _campaign,
     _crosswalk,
     _demo,
+    _interop,
     _policy,
     _registry,
     _report,
@@ -54,6 +55,7 @@ _assess.register(app)
 _calibrate.register(app)
 _report.register(app)
 _crosswalk.register(app)
+_interop.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
