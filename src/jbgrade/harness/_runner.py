@@ -31,6 +31,7 @@ from jbgrade.harness._attacks import (
     attack_from_spec,
     load_attack,
 )
+from jbgrade.harness._health import UNREACHABLE, UNREACHABLE_STREAK
 from jbgrade.harness._limits import BudgetExhausted, BudgetMeter, TargetThrottle, backoff_delay
 from jbgrade.harness._progress import QuietReporter, Reporter, RunSummary
 from jbgrade.harness._remote import RemoteBudget, RemoteLimits, RemoteThrottle
@@ -305,6 +306,7 @@ class _Run:
         self.store = store
         self.reporter = reporter
         self.summary = summary
+        self.unreachable_streak = 0  # attempts in a row that found no target to talk to
         lim = plan.spec.limits
         self.limits = lim
         self.budget: BudgetMeter | SharedBudget | RemoteBudget
@@ -580,6 +582,10 @@ class _Run:
             s.errors += 1
             reason = (a.error or "?").split(":", 1)[0][:60]
             s.error_reasons[reason] = s.error_reasons.get(reason, 0) + 1
+        if status == "error" and (a.error or "").startswith(UNREACHABLE):
+            self.unreachable_streak += 1
+        else:
+            self.unreachable_streak = 0
         if a.success:
             s.successes += 1
         self.reporter.attempt(a, s)
@@ -622,7 +628,7 @@ async def run_campaign(
         for item in items:
             if item.key in done:
                 continue
-            if run.budget.exhausted:
+            if run.budget.exhausted or run.unreachable_streak >= UNREACHABLE_STREAK:
                 return
             a = await run.attempt(item)
             if a is None:
@@ -636,6 +642,8 @@ async def run_campaign(
         await asyncio.gather(*(worker() for _ in range(n)))
         if run.budget.exhausted and summary.remaining > 0:
             outcome = "budget"
+        elif run.unreachable_streak >= UNREACHABLE_STREAK and summary.remaining > 0:
+            outcome = "unreachable"
     except asyncio.CancelledError:
         outcome = "interrupted"
         raise
