@@ -163,12 +163,16 @@ class Cluster:
         common = ["--num-cpus", str(cpus), "--disable-usage-stats", "--block",
                   "--node-ip-address", "127.0.0.1"]  # fmt: skip
         self.procs: list[subprocess.Popen[bytes]] = []
-        self._start([ray, "start", "--head", "--port", str(port), "--include-dashboard",
-                     "false", "--temp-dir", str(self.root / "ray"), *common])  # fmt: skip
-        self._wait(1)
-        for _ in range(nodes - 1):
-            self._start([ray, "start", "--address", self.address, *common])
-        self._wait(nodes)
+        try:
+            self._start([ray, "start", "--head", "--port", str(port), "--include-dashboard",
+                         "false", "--temp-dir", str(self.root / "ray"), *common])  # fmt: skip
+            self._wait(1)
+            for _ in range(nodes - 1):
+                self._start([ray, "start", "--address", self.address, *common])
+            self._wait(nodes)
+        except BaseException:
+            self.close()
+            raise
 
     def _start(self, cmd: list[str]) -> None:
         self.procs.append(
@@ -186,11 +190,15 @@ class Cluster:
             "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False);"
             "print(sum(1 for x in ray.nodes() if x['Alive']))"
         )
-        for _ in range(120):
-            r = subprocess.run(
-                [sys.executable, "-c", code, self.address], env=self.env,
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                r = subprocess.run(
+                    [sys.executable, "-c", code, self.address], env=self.env,
+                    capture_output=True, text=True, check=False, timeout=60,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                continue
             if r.returncode == 0 and int(r.stdout.strip().splitlines()[-1]) >= n:
                 return
             time.sleep(1)
@@ -240,7 +248,10 @@ def run_mode(  # noqa: PLR0917
     env = dict(os.environ)
     try:
         if mode.startswith("ray"):
-            cluster = Cluster(int(mode[3:]), cpus)
+            try:
+                cluster = Cluster(int(mode[3:]), cpus)
+            except RuntimeError as exc:
+                return {"mode": mode, "error": f"cluster did not start: {exc}"}
             env = cluster.env
             cmd += ["--executor", "ray", "--address", cluster.address]
         t0 = time.perf_counter()

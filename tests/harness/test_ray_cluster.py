@@ -139,12 +139,16 @@ def _wait_nodes(address: str, env: dict[str, str], n: int) -> None:
         "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False);"
         "print(sum(1 for x in ray.nodes() if x['Alive']))"
     )
-    deadline = time.monotonic() + 120
+    # Generous: on a loaded 2-core machine a node may take a minute to register.
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        r = subprocess.run(
-            [sys.executable, "-c", code, address], env=env, capture_output=True, text=True,
-            timeout=120, check=False,
-        )  # fmt: skip
+        try:
+            r = subprocess.run(
+                [sys.executable, "-c", code, address], env=env, capture_output=True, text=True,
+                timeout=60, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            continue
         if r.returncode == 0 and int(r.stdout.strip().splitlines()[-1]) >= n:
             return
         time.sleep(1)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jbgrade._errors import InputError, TargetError
+from jbgrade.harness._health import UNREACHABLE_STREAK
 from jbgrade.harness._progress import QuietReporter, Reporter, RunSummary
 from jbgrade.harness._remote import Limiter, RemoteLimits
 from jbgrade.harness._runner import CampaignPlan, WorkItem, _Run, build_plan
@@ -183,7 +184,7 @@ async def run_campaign_ray(
     pending: dict[asyncio.Future[Any], _Batch] = {}
     in_flight = 0
     counted: dict[str, tuple[int, int, int]] = {}
-    stop = False
+    stop = unreachable = False
     t0 = time.perf_counter()
     started = datetime.now(UTC)
     reporter.start(summary)
@@ -234,7 +235,11 @@ async def run_campaign_ray(
                 if abandoned:
                     stop = True
                     summary.abandoned += sum(1 for k in b.keys if k not in done)
-        if stop and summary.remaining > 0:
+                if recorder.unreachable_streak >= UNREACHABLE_STREAK:
+                    stop = unreachable = True
+        if unreachable and summary.remaining > 0:
+            outcome = "unreachable"
+        elif stop and summary.remaining > 0:
             outcome = "budget"
     except asyncio.CancelledError:
         outcome = "interrupted"
