@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from jbgrade._errors import PolicyError, UnknownProfileError
-from jbgrade._yaml import LocatedDoc, Path_, dotted, load_located
+from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, dotted, load_located, read_text_limited
 from jbgrade.policy._spec import (
     Atom,
     Citation,
@@ -688,11 +688,7 @@ def _load_shipped(name: str) -> Profile:
 @lru_cache(maxsize=256)
 def _load_file(path: str, mtime_ns: int, size: int) -> Profile:
     # Keyed by modification time and size so an edited file is re-read.
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read profile: {exc}", path=path) from exc
+    text = read_text_limited(path, max_bytes=MAX_YAML_BYTES, what="profile", cls=PolicyError)
     return parse_profile(text, path)
 
 
@@ -727,7 +723,8 @@ def load_profile(ref: str | Path | Profile, tables: Tables | None = None) -> Pro
         if p.is_dir():
             raise PolicyError("a profile must be a file, not a directory", path=str(p))
         if custom:
-            return parse_profile(p.read_text(encoding="utf-8"), str(p), tables)
+            text = read_text_limited(p, max_bytes=MAX_YAML_BYTES, what="profile", cls=PolicyError)
+            return parse_profile(text, str(p), tables)
         return _load_file(str(p), st.st_mtime_ns, st.st_size)
     if ref in _shipped():
         if custom:
