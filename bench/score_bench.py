@@ -12,7 +12,8 @@ JBG paths measured:
 cvss path:
   CVSS4        ``cvss.CVSS4(s)`` then ``.base_score`` and ``.severity`` (CVSS 4.0 base)
 
-Usage: PYTHONPATH=src python bench/score_bench.py [--jbg N] [--cvss N] [--repeat R] [--json]
+Usage: PYTHONPATH=src python bench/score_bench.py [--version 1.0|1.1] [--jbg N] [--cvss N]
+       [--repeat R] [--json]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jbgrade
-from jbgrade.rubric import NOT_ASSESSED, default_tables
+from jbgrade.rubric import NOT_ASSESSED, default_tables, tables_for
 
 CVSS4_BASE = {
     "AV": "NALP",
@@ -47,10 +48,10 @@ CVSS4_BASE = {
 }
 
 
-def jbg_vectors(n: int, seed: int, x_share: float = 0.10) -> list[str]:
-    """``n`` random valid JBG 1.0 vectors; about ``x_share`` of them contain 1-3 X."""
+def jbg_vectors(n: int, seed: int, x_share: float = 0.10, version: str = "1.0") -> list[str]:
+    """``n`` random valid JBG vectors of ``version``; about ``x_share`` of them contain 1-3 X."""
     rng = random.Random(seed)
-    t = default_tables()
+    t = tables_for(version) if version != "1.0" else default_tables()
     out = []
     for _ in range(n):
         letters = [m.letters[rng.randrange(len(m.letters))] for m in t.metrics]
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (best kept)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--version", default="1.0", choices=["1.0", "1.1"], help="JBG version graded")
     args = ap.parse_args(argv)
 
     try:
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the peer `cvss` is not installed (pip install 'jbgrade[dev]')", file=sys.stderr)
         return 2
 
-    jv = jbg_vectors(args.jbg, args.seed)
+    jv = jbg_vectors(args.jbg, args.seed, version=args.version)
     cv = cvss4_vectors(args.cvss, args.seed)
     grade, grade_many, parse_vector = jbgrade.grade, jbgrade.grade_many, jbgrade.parse_vector
 
@@ -164,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     head_wall, head_cpu = rates["jbg grade_many"]
     result = {
         "machine": machine(),
+        "jbg_version": args.version,
         "jbg_vectors": len(jv),
         "jbg_x_share": round(x_share, 3),
         "cvss_vectors": len(cv),
@@ -189,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{m['date']}  {m['nproc']} x {m['cpu']}  {m['implementation']} {m['python']}")
     print(f"load: {m['uptime']}")
     print(
-        f"{len(jv):,} JBG vectors ({x_share:.1%} with X), {len(cv):,} CVSS 4.0 base vectors, "
+        f"{len(jv):,} JBG {args.version} vectors ({x_share:.1%} with X), "
+        f"{len(cv):,} CVSS 4.0 base vectors, "
         f"best of {args.repeat}"
     )
     print(f"{'path':<18}{'wall /s':>12}{'x cvss':>8}{'cpu /s':>13}{'x cvss':>8}")

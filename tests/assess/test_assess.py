@@ -55,7 +55,7 @@ def test_conflict_is_shown_not_overwritten(demo: Demo) -> None:
     assert un.precedence is Precedence.assessor_over_measured
     assert "used N, not D" in un.reason
     assert r.conflicts == ["UN"]
-    assert r.vector == "JBG:1.0/LY:F/UN:N/RL:M/TR:F/HD:W/UP:P/AG:T/AC:M/AU:Y/EX:P/ST:U"
+    assert r.vector == "JBG:1.1/LY:F/UN:N/RL:M/TR:F/HD:W/UP:P/CG:N/AG:T/AC:M/AU:Y/EX:P/RE:M/ST:U"
     assert any("UN" in h for h in r.headline)
 
 
@@ -114,17 +114,19 @@ def test_dispute_on_the_demo(demo: Demo) -> None:
     b = side_from_report(demo.regulator_report)
     rec = dispute(a, b, demo.decider)
     jsonschema.validate(rec.model_dump(mode="json"), load_schema("reconciliation"))
-    assert [d.item for d in rec.differences] == ["UN", "UP", "AC", "ST"]
-    assert rec.unchanged == ["AC", "ST"]
+    assert [d.item for d in rec.differences] == ["UN", "UP", "CG", "AC", "ST"]
+    # JBG 1.1: with reach and capability gain every difference can move some decision.
+    assert rec.unchanged == []
     st = {s.profile: s for s in rec.settle_action}
-    assert set(st["us-export"].decisive) == {"UN", "UP"}
+    assert set(st["us-export"].decisive) == {"UN", "UP", "CG", "AC", "ST"}
     table = {tuple(r.agree.values()): r.outcome for r in st["us-export"].table}
-    assert table[("D", "F")] == "restrict_export"
-    assert table[("N", "P")] == "monitor"
-    assert st["us-export"].smallest == 1
+    assert table[("D", "F", "S", "L", "P")] == "restrict_export"  # B's values
+    assert table[("N", "P", "N", "M", "U")] == "none"  # A's values
+    assert table[("D", "F", "N", "L", "P")] == "monitor"  # B's, but no capability gain
+    assert st["us-export"].smallest == 2
     comp = {c.profile: c for c in rec.profiles}
     assert (comp["us-export"].action_a, comp["us-export"].action_b) == (
-        "monitor",
+        "none",
         "restrict_export",
     )
     un = next(d for d in rec.differences if d.item == "UN")
@@ -168,7 +170,7 @@ def test_unreachable_target_gives_an_incomplete_report(tmp_path: Path) -> None:
     assert not r.complete
     assert "every attempt of this run failed" in (r.campaign.message or "")
     # Nothing measured: the assessor's values and X (precaution) decide.
-    assert r.vector.startswith("JBG:1.0/LY:X/UN:N/RL:X")
+    assert r.vector.startswith("JBG:1.1/LY:X/UN:N/RL:X")
 
 
 def test_attack_definition_is_checked_when_loaded(tmp_path: Path) -> None:

@@ -120,7 +120,7 @@ def test_case_files_are_grouped_by_case_id(tmp_path: Path) -> None:
     up = next(m for m in r.metrics if m.variable == "UP")
     assert up.units == 1 and up.agreement == 0.0  # P vs F
     # UN is X (not assessed) on one side: missing, not a disagreement.
-    assert r.spread[0].disagreeing_metrics == ["UP", "AC", "ST"]
+    assert r.spread[0].disagreeing_metrics == ["UP", "CG", "AC", "ST"]
 
 
 def test_mixed_versions_are_refused(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ BAD = [
     ("frontier: true", "frontier: yes", "lab.yaml:24: models[0].frontier: 'yes' is text, not a"),
     (
         "aware_on: 2026-06-11",
-        "aware_on: 2026-06-11\nvector: JBG:1.0/LY:F/UN:Q",
+        "aware_on: 2026-06-11\nvector: JBG:1.1/LY:F/UN:Q",
         "lab.yaml:38: vector: metric UN",
     ),
     ("campaign: {ref: campaign.yaml}", "campaign: {ref: nope.yaml}", "lab.yaml:38: campaign.ref"),
@@ -94,13 +94,13 @@ def test_dispute_json_names_what_changes_the_action(assessed: Path) -> None:
     rec = json.loads(p.stdout)
     assert rec["kind"] == "jbgrade-reconciliation"
     diffs = {d["item"]: d for d in rec["differences"]}
-    assert set(diffs) == {"UN", "UP", "AC", "ST"}
+    assert set(diffs) == {"UN", "UP", "CG", "AC", "ST"}
     for item in ("UN", "UP"):
         us = next(e for e in diffs[item]["effects"] if e["profile"] == "us-export")
         assert us["changes_action"], item
-    for item in ("AC", "ST"):
-        assert diffs[item]["changes_nothing"], item
-    assert rec["unchanged"] == ["AC", "ST"]
+    us = next(e for e in diffs["CG"]["effects"] if e["profile"] == "us-export")
+    assert us["changes_action"]
+    assert rec["unchanged"] == []  # JBG 1.1: every difference can move a decision
 
 
 def test_dispute_text_from_case_files(assessed: Path, tmp_path: Path) -> None:
@@ -115,8 +115,8 @@ def test_dispute_text_from_case_files(assessed: Path, tmp_path: Path) -> None:
         str(tmp_path / "d"),
     )
     assert p.returncode == 0, p.stderr
-    assert "Changes nothing (stop arguing): AC, ST." in p.stdout
-    assert "us-export: A -> monitor, B -> restrict_export" in p.stdout
+    assert "The label turns on UN, UP, CG, AC, ST." in p.stdout
+    assert "us-export: A -> none, B -> restrict_export" in p.stdout
     assert (tmp_path / "d" / "reconciliation.json").is_file()
     assert (tmp_path / "d" / "dispute.html").is_file()
 
@@ -144,9 +144,9 @@ def test_demo_writes_every_report(tmp_path: Path) -> None:
         "dispute/dispute.pdf",
     ):
         assert (out / rel).is_file(), rel
-    assert "start here" in p.stdout and "Changes nothing (stop arguing): AC, ST." in p.stdout
+    assert "start here" in p.stdout and "The label turns on UN, UP, CG, AC, ST." in p.stdout
     # A second run starts the campaign afresh and gives the same answer.
     p2 = run("demo", "--out", str(out), "--quiet", "--no-pdf")
     assert p2.returncode == 0, p2.stderr
     a = json.loads((out / "regulator" / "report.json").read_text())
-    assert a["vector"] == "JBG:1.0/LY:F/UN:D/RL:M/TR:F/HD:W/UP:F/AG:T/AC:L/AU:Y/EX:P/ST:P"
+    assert a["vector"] == "JBG:1.1/LY:F/UN:D/RL:M/TR:F/HD:W/UP:F/CG:S/AG:T/AC:L/AU:Y/EX:P/RE:M/ST:P"

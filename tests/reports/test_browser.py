@@ -77,7 +77,7 @@ def test_dispute_report_renders(browser: Any, demo: Demo, tmp_path: Path) -> Non
         assert page.locator("figure svg").count() == 1
         assert on_first_screen(page, "table .action")
         text = page.locator("body").inner_text()
-        assert "Stop arguing about:" in text and "AC, ST" in text
+        assert "Smallest agreement" in text and "CG" in text
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dispute-full.png"), full_page=True)
     finally:

@@ -27,7 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jbgrade._errors import CaseFileError, VectorError
 from jbgrade._yaml import LocatedDoc, dotted, load_located, read_bytes_limited, read_located
-from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables, parse_vector
+from jbgrade.rubric import (
+    NOT_ASSESSED,
+    VERSIONS,
+    Tables,
+    Vector,
+    default_tables,
+    parse_vector,
+    tables_for,
+)
 
 __all__ = [
     "CASE_FORMAT",
@@ -242,6 +250,11 @@ class Case(_Model):
     aware_on: date = Field(
         description="Date the party became aware of the jailbreak; policy clocks start here."
     )
+    jbg: Literal["1.0", "1.1"] | None = Field(
+        default=None,
+        description="Version of the JBG standard the case is graded in (default: the "
+        "version of `vector` when given, else 1.0). New cases should say 1.1.",
+    )
     vector: str | None = Field(
         default=None,
         description="A full JBG vector with the assessor's values (alternative to, or "
@@ -339,16 +352,30 @@ def _schema_error(doc: LocatedDoc, err: jsonschema.ValidationError) -> CaseFileE
     return doc.error(msg, where, cls=CaseFileError)
 
 
+def case_tables(data: Any) -> Tables:
+    """The tables a case file is graded with: its ``jbg`` version, else its vector's, else 1.0."""
+    if isinstance(data, dict):
+        ver = data.get("jbg")
+        if isinstance(ver, str) and ver in VERSIONS:
+            return tables_for(ver)
+        vec = data.get("vector")
+        if isinstance(vec, str) and vec.startswith("JBG:"):
+            v = vec[4:].partition("/")[0]
+            if v in VERSIONS:
+                return tables_for(v)
+    return default_tables()
+
+
 def _check_metrics(doc: LocatedDoc, data: dict[str, Any]) -> None:
     """Metric keys and letters, checked before the schema so errors name the metric."""
-    tables = default_tables()
+    tables = case_tables(data)
     known = {m.key: m for m in tables.metrics}
     metrics = data.get("metrics")
     if isinstance(metrics, dict):
         for key, entry in metrics.items():
             if key not in known:
                 raise doc.error(
-                    f"unknown metric {key!r} (JBG 1.0 metrics: {', '.join(known)})",
+                    f"unknown metric {key!r} (JBG {tables.version} metrics: {', '.join(known)})",
                     ("metrics", key),
                     cls=CaseFileError,
                 )
@@ -379,11 +406,11 @@ def _check_metrics(doc: LocatedDoc, data: dict[str, Any]) -> None:
 
 
 def _hand_vector(doc: LocatedDoc, case: Case) -> Vector:
-    tables = default_tables()
+    tables = case_tables({"jbg": case.jbg, "vector": case.vector})
     letters = {m.key: NOT_ASSESSED for m in tables.metrics}
     if case.vector is not None:
         try:
-            letters.update(parse_vector(case.vector).items())
+            letters.update(parse_vector(case.vector, tables).items())
         except VectorError as exc:
             raise doc.error(str(exc), ("vector",), cls=CaseFileError) from None
     for key, hm in case.metrics.items():
@@ -515,7 +542,7 @@ def load_case(path: str | Path, *, text: str | None = None) -> LoadedCase:
 
 @cache
 def _field_names() -> frozenset[str]:
-    names = {m.key for m in default_tables().metrics}
+    names = {m.key for v in VERSIONS for m in tables_for(v).metrics}
     for model in (
         Case,
         Jailbreak,

@@ -34,11 +34,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jbgrade._errors import InputError
 from jbgrade.assess._decider import Decider, Outcome, action_order, outcome_of
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.policy import Decision
-from jbgrade.rubric import SEVERITIES, Grade, Vector, default_tables, grade
+from jbgrade.rubric import SEVERITIES, Grade, Vector, grade
 
 __all__ = [
     "MAX_ITEMS",
@@ -357,7 +356,14 @@ def _show(v: Any) -> str:
 
 def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
     """Analyse the differences between two assessments of one case."""
-    tables = default_tables()
+    tables = a.vector.tables
+    if b.vector.tables.version != tables.version:
+        from jbgrade._errors import InputError
+
+        raise InputError(
+            f"the two assessments use different JBG versions ({tables.version} and "
+            f"{b.vector.tables.version}): migrate the 1.0 one (jbgrade migrate)"
+        )
     items: list[_Item] = [
         _Item(m.key, "metric", m.name, a.vector[m.key], b.vector[m.key])
         for m in tables.metrics

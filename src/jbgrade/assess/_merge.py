@@ -63,8 +63,8 @@ class MergedMetric(_Rec):
     measured: MeasuredValue | None = Field(default=None, description="The measured value, if any.")
 
 
-def _rank(key: str, letter: str) -> int:
-    return default_tables().metric(key).letters.index(letter)
+def _rank(key: str, letter: str, tables: Any = None) -> int:
+    return (tables or default_tables()).metric(key).letters.index(letter)
 
 
 def merge_metrics(
@@ -78,7 +78,7 @@ def merge_metrics(
     ``hand`` holds the assessor's letters (X where none); ``measured`` the values
     the evidence could derive; ``precedence`` the rule per metric key.
     """
-    tables = default_tables()
+    tables = hand.tables
     used: dict[str, str] = {}
     out: list[MergedMetric] = []
     for m in tables.metrics:
@@ -118,7 +118,11 @@ def merge_metrics(
             reason = "the measured and the assessor's values agree"
         else:
             conflict = True
-            hi = meas.value if _rank(k, meas.value) > _rank(k, h_letter) else h_letter
+            hi = (
+                meas.value
+                if _rank(k, meas.value, tables) > _rank(k, h_letter, tables)
+                else h_letter
+            )
             if rule is Precedence.measured_over_assessor:
                 value, source = meas.value, "measured"
                 why = "the case gives measured values precedence"

@@ -8,7 +8,14 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+)
 
 from jbgrade.assess._merge import MeasuredValue, MergedMetric
 from jbgrade.policy import DECISION_KEYS, Decision
@@ -153,6 +160,24 @@ class GradeRecord(_R):
         description="How the grade was reached (see the grade schema); recomputed on reading."
     )
     tipping_points: list[TippingPoint]
+    nomenclature: str | None = Field(
+        default=None,
+        description="JBG 1.1 and later: JBG-B, JBG-BT, JBG-BE or JBG-BTE (groups assessed).",
+    )
+    decisive: list[str] | None = Field(
+        default=None,
+        description="JBG 1.1 and later: the X metrics whose assessment could change the label.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_1_1_keys(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A JBG 1.0 grade has exactly the 1.0 keys: the 1.1 ones are left out, not null.
+        out = handler(self)
+        if isinstance(out, dict):
+            for k in ("nomenclature", "decisive"):
+                if out.get(k, 0) is None:
+                    del out[k]
+        return out
 
 
 class ProfileDecision(_R):

@@ -30,7 +30,7 @@ from jbgrade._errors import InputError, JbgradeError, ReportIntegrityError
 from jbgrade.assess._records import AssessmentReport, ReportSignature, decision_record
 from jbgrade.policy import Profile, decide, load_profile
 from jbgrade.records import canonical_json, canonical_sha256
-from jbgrade.rubric import grade
+from jbgrade.rubric import VERSIONS, grade
 
 __all__ = [
     "ReportCheck",
@@ -189,7 +189,20 @@ def _profile_for(name: str, bundle: str) -> Profile | None:
         prof = load_profile(name)
     except JbgradeError:
         return None
-    return prof if prof.bundle_sha256 == bundle else None
+    if prof.bundle_sha256 == bundle:
+        return prof
+    # A decision made under an earlier edition of a shipped profile (e.g. its JBG 1.0
+    # edition, kept for 1.0 grades) is recomputed under that edition.
+    from jbgrade.policy import profile_edition
+
+    for ver in VERSIONS:
+        try:
+            ed = profile_edition(name, ver)
+        except JbgradeError:
+            continue
+        if ed is not None and ed.bundle_sha256 == bundle:
+            return ed
+    return None
 
 
 def _check_decisions(report: AssessmentReport, source: str | None, check: ReportCheck) -> None:
