@@ -21,6 +21,7 @@ from jbgrade.evidence._compute import (
     RULES_VERSION,
     Z95,
     compute_evidence,
+    evidence_from_counts,
     wilson,
 )
 from jbgrade.evidence._model import (
@@ -42,6 +43,7 @@ from jbgrade.evidence._model import (
     Uplift,
     evidence_schema,
 )
+from jbgrade.evidence._power import power_table, rl_band_of, rl_required_attempts
 from jbgrade.evidence._vector import derived_letters, partial_vector
 
 __all__ = [
@@ -70,9 +72,13 @@ __all__ = [
     "Uplift",
     "compute_evidence",
     "derived_letters",
+    "evidence_from_counts",
     "evidence_schema",
     "load_campaign_evidence",
     "partial_vector",
+    "power_table",
     "read_campaign_attempts",
+    "rl_band_of",
+    "rl_required_attempts",
     "wilson",
 ]

@@ -53,6 +53,7 @@ __all__ = [
     "RULES_VERSION",
     "Z95",
     "compute_evidence",
+    "evidence_from_counts",
     "wilson",
 ]
 
@@ -933,6 +934,81 @@ def compute_evidence(
             _fill(att_cells[a.attack][a.target], a)
         for v in a.verdicts:
             judges.setdefault(json.dumps(v.spec, sort_keys=True), v.spec)
+    judged = sum(_outcome(a) is not None for a in ordered)
+    counts = AttemptCounts(
+        total=len(ordered),
+        attack_arm=sum(a.arm != "baseline" for a in ordered),
+        baseline_arm=sum(a.arm == "baseline" for a in ordered),
+        judged=judged,
+        errors=len(ordered) - judged,
+        blocked=sum(a.status == "blocked" for a in ordered),
+    )
+    return _derive(
+        att_cells,
+        base_cells,
+        infos,
+        ainfo,
+        judges=[judges[k] for k in sorted(judges)],
+        notes=notes,
+        counts=counts,
+        campaign=campaign,
+    )
+
+
+def evidence_from_counts(
+    counts: Iterable[tuple[str, str, str, str, int, int]],
+    targets: Mapping[str, TargetInfo | Mapping[str, Any]] | Iterable[TargetInfo],
+    attacks: Mapping[str, AttackInfo | Mapping[str, Any]] | Iterable[AttackInfo] | None = None,
+    *,
+    campaign: str | None = None,
+) -> Evidence:
+    """Evidence from per-cell counters instead of attempt records (same derivation code).
+
+    Each row is ``(attack, target, behaviour_id, domain, successes, judged)``;
+    attack ``"baseline"`` is the baseline arm. Used by simulation studies
+    (bench/validity.py) that draw counts directly; layers, uplift and per-sample
+    figures are then empty.
+    """
+    infos = _by_id(targets, TargetInfo)
+    ainfo = _by_id(attacks, AttackInfo)
+    base_cells: dict[str, _Cell] = defaultdict(_Cell)
+    att_cells: dict[str, dict[str, _Cell]] = defaultdict(lambda: defaultdict(_Cell))
+    total = base_n = 0
+    for attack, target, bid, domain, k, n in counts:
+        cell = base_cells[target] if attack == "baseline" else att_cells[attack][target]
+        for c in (cell.total, cell.by_domain[domain], cell.by_behaviour[bid], cell.by_sample[0]):
+            c.k += k
+            c.n += n
+        cell.domain_of[bid] = domain
+        total += n
+        base_n += n if attack == "baseline" else 0
+        if target not in infos:
+            infos[target] = TargetInfo(id=target, model=target, vendor="unknown")
+    ac = AttemptCounts(
+        total=total,
+        attack_arm=total - base_n,
+        baseline_arm=base_n,
+        judged=total,
+        errors=0,
+        blocked=0,
+    )
+    return _derive(
+        att_cells, base_cells, infos, ainfo, judges=[], notes=[], counts=ac, campaign=campaign
+    )
+
+
+def _derive(
+    att_cells: dict[str, dict[str, _Cell]],
+    /,
+    base_cells: dict[str, _Cell],
+    infos: dict[str, TargetInfo],
+    ainfo: dict[str, AttackInfo],
+    *,
+    judges: list[dict[str, Any]],
+    notes: list[str],
+    counts: AttemptCounts,
+    campaign: str | None,
+) -> Evidence:
     tables_metrics = [m.key for m in default_tables().metrics]
     for_assessor = [k for k in tables_metrics if k not in DERIVED_METRICS]
     result: list[AttackEvidence] = []
@@ -1024,15 +1100,6 @@ def compute_evidence(
         notes.append("no attack-arm attempt: nothing to derive")
     if not base_cells and result:
         notes.append("no baseline arm: baseline rates taken as 0 (success is not adjusted)")
-    judged = sum(_outcome(a) is not None for a in ordered)
-    counts = AttemptCounts(
-        total=len(ordered),
-        attack_arm=sum(a.arm != "baseline" for a in ordered),
-        baseline_arm=sum(a.arm == "baseline" for a in ordered),
-        judged=judged,
-        errors=len(ordered) - judged,
-        blocked=sum(a.status == "blocked" for a in ordered),
-    )
     return Evidence(
         rules_version=RULES_VERSION,
         rules_sha256=RULES_SHA256,
@@ -1040,6 +1107,6 @@ def compute_evidence(
         targets=[infos[k] for k in sorted(infos)],
         attacks=result,
         counts=counts,
-        judges=[judges[k] for k in sorted(judges)],
+        judges=judges,
         notes=notes,
     )
