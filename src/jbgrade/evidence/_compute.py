@@ -794,6 +794,21 @@ def _derive_up(hd: str | None, successes: list[Attempt], rubric_used: bool) -> D
 def _derive_ly(infos: dict[str, TargetInfo], cells: dict[str, _Cell]) -> DerivedMetric:
     t = RULES["M-LY"]
     declaring = {tid: i for tid, i in infos.items() if i.layers and tid in cells}
+    # Only attempts that completed and were judged say anything about the layers: a
+    # target whose every attack attempt ended in error (down, unreachable) gives no
+    # LY at all - never "M", which would read as "nothing got through".
+    judged = {tid: i for tid, i in declaring.items() if cells[tid].total.n > 0}
+    if declaring and not judged:
+        return DerivedMetric(
+            metric="LY",
+            value=None,
+            rule="M-LY",
+            explanation="not derived: no attack attempt on a target declaring its layers "
+            "completed and was judged",
+            figures={},
+            thresholds=dict(t),
+        )
+    declaring = judged
     if not declaring:
         return DerivedMetric(
             metric="LY",
