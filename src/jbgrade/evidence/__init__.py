@@ -10,6 +10,7 @@ directory. AC, EX, ST (and AG) stay with the assessor.
 
 from jbgrade.evidence._campaign import (
     MANIFEST_NAME,
+    iter_campaign_attempts,
     load_campaign_evidence,
     read_campaign_attempts,
 )
@@ -22,6 +23,7 @@ from jbgrade.evidence._compute import (
     Z95,
     compute_evidence,
     evidence_from_counts,
+    stream_evidence,
     wilson,
 )
 from jbgrade.evidence._model import (
@@ -74,11 +76,13 @@ __all__ = [
     "derived_letters",
     "evidence_from_counts",
     "evidence_schema",
+    "iter_campaign_attempts",
     "load_campaign_evidence",
     "partial_vector",
     "power_table",
     "read_campaign_attempts",
     "rl_band_of",
     "rl_required_attempts",
+    "stream_evidence",
     "wilson",
 ]
