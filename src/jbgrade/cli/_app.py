@@ -21,6 +21,7 @@ from jbgrade.cli import (
     _crosswalk,
     _demo,
     _interop,
+    _judge,
     _policy,
     _registry,
     _report,
@@ -56,6 +57,7 @@ _calibrate.register(app)
 _report.register(app)
 _crosswalk.register(app)
 _interop.register(app)
+_judge.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

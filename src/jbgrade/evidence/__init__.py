@@ -10,6 +10,7 @@ directory. AC, EX, ST (and AG) stay with the assessor.
 
 from jbgrade.evidence._campaign import (
     MANIFEST_NAME,
+    iter_campaign_attempts,
     load_campaign_evidence,
     read_campaign_attempts,
 )
@@ -21,6 +22,8 @@ from jbgrade.evidence._compute import (
     RULES_VERSION,
     Z95,
     compute_evidence,
+    evidence_from_counts,
+    stream_evidence,
     wilson,
 )
 from jbgrade.evidence._model import (
@@ -42,6 +45,7 @@ from jbgrade.evidence._model import (
     Uplift,
     evidence_schema,
 )
+from jbgrade.evidence._power import power_table, rl_band_of, rl_required_attempts
 from jbgrade.evidence._vector import derived_letters, partial_vector
 
 __all__ = [
@@ -70,9 +74,15 @@ __all__ = [
     "Uplift",
     "compute_evidence",
     "derived_letters",
+    "evidence_from_counts",
     "evidence_schema",
+    "iter_campaign_attempts",
     "load_campaign_evidence",
     "partial_vector",
+    "power_table",
     "read_campaign_attempts",
+    "rl_band_of",
+    "rl_required_attempts",
+    "stream_evidence",
     "wilson",
 ]

@@ -11,17 +11,24 @@ line (a crash mid-write) is skipped, and the last record of a key wins.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from jbgrade._errors import CampaignDirError
-from jbgrade.evidence._compute import compute_evidence
+from jbgrade.evidence._compute import stream_evidence
 from jbgrade.evidence._model import AttackInfo, Evidence, TargetInfo
 from jbgrade.records import Attempt
 
-__all__ = ["MANIFEST_NAME", "load_campaign_evidence", "read_campaign_attempts"]
+__all__ = [
+    "MANIFEST_NAME",
+    "iter_campaign_attempts",
+    "load_campaign_evidence",
+    "read_campaign_attempts",
+]
 
 MANIFEST_NAME = "manifest.json"
 
@@ -81,37 +88,73 @@ def _attack_infos(data: dict[str, Any]) -> list[AttackInfo]:
     return out
 
 
-def read_campaign_attempts(directory: str | Path) -> list[Attempt]:
-    """The attempts of a campaign directory, one per key (the last record wins)."""
-    d = Path(directory)
-    latest: dict[str, Attempt] = {}
+_KEY_RE = re.compile(rb'"key"\s*:\s*"([^"]*)"')
+
+
+def _lines(d: Path) -> Iterator[tuple[Path, int, bytes]]:
     for path in sorted(d.glob("attempts*.jsonl")):
         with path.open("rb") as fh:
             for n, line in enumerate(fh, start=1):
                 if not line.endswith(b"\n"):
                     break  # torn final write of a killed run
-                if not line.strip():
+                if line.strip():
+                    yield path, n, line
+
+
+def _parse(path: Path, n: int, line: bytes) -> Attempt:
+    try:
+        return Attempt.model_validate_json(line)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise CampaignDirError(
+            f"not an attempt record: {err['msg']}", path=str(path), line=n, field=field
+        ) from None
+
+
+def iter_campaign_attempts(directory: str | Path) -> Iterator[Attempt]:
+    """The attempts of a campaign directory, one per key (the last record wins), streamed.
+
+    Two passes: the first reads only each line's key and remembers (as 64-bit
+    hashes) the keys seen more than once; the second parses the records and skips
+    every record of such a key but its last. Memory: one hash per attempt, no record.
+    """
+    d = Path(directory)
+    seen: set[int] = set()
+    dups: dict[int, int] = {}
+    for _, _, line in _lines(d):
+        m = _KEY_RE.search(line)
+        h = hash(m.group(1)) if m else 0
+        if h in seen:
+            dups[h] = dups.get(h, 1) + 1
+        else:
+            seen.add(h)
+    del seen
+    for path, n, line in _lines(d):
+        a = _parse(path, n, line)
+        if dups:
+            h = hash(a.key.encode())
+            left = dups.get(h)
+            if left is not None:
+                if left > 1:
+                    dups[h] = left - 1
                     continue
-                try:
-                    a = Attempt.model_validate_json(line)
-                except ValidationError as exc:
-                    err = exc.errors()[0]
-                    field = ".".join(str(p) for p in err["loc"]) or None
-                    raise CampaignDirError(
-                        f"not an attempt record: {err['msg']}", path=str(path), line=n, field=field
-                    ) from None
-                latest.pop(a.key, None)
-                latest[a.key] = a
-    return list(latest.values())
+                del dups[h]
+        yield a
+
+
+def read_campaign_attempts(directory: str | Path) -> list[Attempt]:
+    """The attempts of a campaign directory, one per key (the last record wins)."""
+    return list(iter_campaign_attempts(directory))
 
 
 def load_campaign_evidence(directory: str | Path) -> Evidence:
-    """Evidence from a campaign directory written by the harness."""
+    """Evidence from a campaign directory written by the harness, in one streaming pass."""
     d = Path(directory)
     data = _manifest(d)
     path = str(d / MANIFEST_NAME)
-    ev = compute_evidence(
-        read_campaign_attempts(d),
+    ev = stream_evidence(
+        iter_campaign_attempts(d),
         _target_infos(data, path),
         _attack_infos(data),
         campaign=str(data["campaign"]) if data.get("campaign") else None,
