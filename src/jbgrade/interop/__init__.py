@@ -8,7 +8,16 @@ read unchanged. What the source lacks is listed in the manifest's
 ``spec.import.gaps`` and surfaces as evidence notes; a mapping file supplies it.
 """
 
+from jbgrade.interop._failon import FailOn, parse_fail_on
 from jbgrade.interop._registry import IMPORTERS, import_evidence
 from jbgrade.interop._sink import ImportMap, ImportResult, TargetMap
 
-__all__ = ["IMPORTERS", "ImportMap", "ImportResult", "TargetMap", "import_evidence"]
+__all__ = [
+    "IMPORTERS",
+    "FailOn",
+    "ImportMap",
+    "ImportResult",
+    "TargetMap",
+    "import_evidence",
+    "parse_fail_on",
+]
