@@ -56,7 +56,35 @@ def import_cmd(
         out_console.print(f"note: {g['message']}", markup=False)
 
 
+def export_cmd(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="stix or csaf.")],
+    report: Annotated[Path, typer.Argument(metavar="INPUT", help="A report.json.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Export an assessment report as a STIX 2.1 bundle or a CSAF 2.0 advisory."""
+    import json
+
+    from jbgrade._errors import InputError
+    from jbgrade.interop import export_report
+
+    try:
+        data = json.loads(report.read_text("utf-8"))
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc}", path=str(report)) from None
+    if not isinstance(data, dict):
+        raise InputError("not an assessment report", path=str(report))
+    doc = export_report(fmt, data)
+    if out is None:
+        print_json(doc)
+    else:
+        out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out_console.print(f"Wrote {fmt} export to {out}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("export")(export_cmd)
     sub = typer.Typer(help="Evidence from other tools.", no_args_is_help=True)
     sub.command("import")(import_cmd)
     app.add_typer(sub, name="evidence")
