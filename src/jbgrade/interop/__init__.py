@@ -8,6 +8,7 @@ read unchanged. What the source lacks is listed in the manifest's
 ``spec.import.gaps`` and surfaces as evidence notes; a mapping file supplies it.
 """
 
+from jbgrade.interop._compare import Comparison, DomainChange, compare_campaigns, mcnemar_exact
 from jbgrade.interop._export import (
     EXPORTS,
     JBG_EXTENSION_ID,
@@ -23,13 +24,17 @@ __all__ = [
     "EXPORTS",
     "IMPORTERS",
     "JBG_EXTENSION_ID",
+    "Comparison",
+    "DomainChange",
     "FailOn",
     "ImportMap",
     "ImportResult",
     "TargetMap",
     "atlas_techniques",
+    "compare_campaigns",
     "export_report",
     "import_evidence",
     "jbg_record",
+    "mcnemar_exact",
     "parse_fail_on",
 ]
