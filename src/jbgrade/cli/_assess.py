@@ -157,13 +157,14 @@ def report_facts(r: AssessmentReport) -> dict[str, object]:
     """What ``--fail-on`` can test on an assessment report."""
     from jbgrade.policy import ACTIONS
 
-    acts = [d.decision["action"] for d in r.decisions if d.decision is not None]
+    acts = [str(d.decision.action) for d in r.decisions if d.decision is not None]
     known = [a for a in acts if a in ACTIONS]
+    g = r.grade
     return {
-        "severity": r.grade.get("severity"),
-        "score": r.grade.get("score"),
-        "systemic": bool(r.grade.get("systemic")),
-        "provisional": bool(r.grade.get("provisional")),
+        "severity": g.severity,
+        "score": g.score,
+        "systemic": g.systemic,
+        "provisional": g.provisional,
         "incomplete": not r.complete,
         "action": max(known, key=ACTIONS.index) if known else None,
     }
