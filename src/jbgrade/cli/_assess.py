@@ -11,7 +11,7 @@ from rich.table import Table
 
 from jbgrade import __version__
 from jbgrade._errors import InputError
-from jbgrade.cli._common import err_console, out_console, print_json
+from jbgrade.cli._common import FAIL_ON_HELP, err_console, gate, out_console, print_json
 
 if TYPE_CHECKING:
     from jbgrade.assess import (
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     )
     from jbgrade.harness import Reporter
 
-__all__ = ["register", "render_dispute", "render_report", "run_assessment"]
+__all__ = ["register", "render_dispute", "render_report", "report_facts", "run_assessment"]
 
 _SEV = {
     "None": "dim",
@@ -121,6 +121,7 @@ def assess_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
             "assessments of a case so the campaign runs once.",
         ),
     ] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help=FAIL_ON_HELP)] = None,
 ) -> None:
     """Assess a case: run its campaign, merge metrics, grade, decide, write reports.
 
@@ -129,7 +130,9 @@ def assess_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
     """
     from jbgrade.assess import PolicyDecider, load_case
     from jbgrade.harness import QuietReporter, RichReporter
+    from jbgrade.interop import parse_fail_on
 
+    expr = parse_fail_on(fail_on) if fail_on is not None else None
     loaded = load_case(case)
     decider = PolicyDecider()
     reporter: Reporter = QuietReporter() if quiet or as_json else RichReporter()
@@ -147,6 +150,24 @@ def assess_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
         render_report(report, paths)
     if not report.complete:
         raise typer.Exit(1)
+    gate(expr, report_facts(report))
+
+
+def report_facts(r: AssessmentReport) -> dict[str, object]:
+    """What ``--fail-on`` can test on an assessment report."""
+    from jbgrade.policy import ACTIONS
+
+    acts = [str(d.decision.action) for d in r.decisions if d.decision is not None]
+    known = [a for a in acts if a in ACTIONS]
+    g = r.grade
+    return {
+        "severity": g.severity,
+        "score": g.score,
+        "systemic": g.systemic,
+        "provisional": g.provisional,
+        "incomplete": not r.complete,
+        "action": max(known, key=ACTIONS.index) if known else None,
+    }
 
 
 def _side(path: Path, evidence: Path | None) -> DisputeSide:

@@ -9,7 +9,15 @@ from typing import Any
 import typer
 from rich.console import Console
 
-__all__ = ["err_console", "fail", "one_line", "out_console", "print_json"]
+__all__ = [
+    "FAIL_ON_HELP",
+    "err_console",
+    "fail",
+    "gate",
+    "one_line",
+    "out_console",
+    "print_json",
+]
 
 out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -29,3 +37,19 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def print_json(obj: Any, *, indent: int | None = 2) -> None:
     """Write JSON to stdout (plain, no markup) followed by a newline."""
     sys.stdout.write(json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
+
+
+FAIL_ON_HELP = (
+    "CI gate: exit 1 when any comma-separated condition holds, e.g. severity>=High, "
+    "action>=mitigate, systemic, score>=7, rate>=0.2, regression (2 on a bad expression)."
+)
+
+
+def gate(expr: Any, facts: dict[str, Any]) -> None:
+    """Apply a parsed ``--fail-on`` expression: one line on stderr and exit 1 when it fires."""
+    if expr is None:
+        return
+    why = expr.check(facts)
+    if why is not None:
+        print(f"jbgrade: {why}", file=sys.stderr)
+        raise typer.Exit(1)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from jbgrade.cli._common import out_console, print_json
+from jbgrade.cli._common import FAIL_ON_HELP, gate, out_console, print_json
 
 if TYPE_CHECKING:
     from jbgrade.evidence import AttackEvidence, Evidence, Rate
@@ -153,15 +153,21 @@ def render_evidence(ev: Evidence) -> None:
 def evidence(
     directory: Annotated[Path, typer.Argument(help="Campaign directory (from campaign run).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the Evidence record.")] = False,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help=FAIL_ON_HELP)] = None,
 ) -> None:
     """Statistics and derived JBG metrics (with provenance) of a campaign."""
     from jbgrade.evidence import load_campaign_evidence
+    from jbgrade.interop import parse_fail_on
 
+    expr = parse_fail_on(fail_on, ("rate", "adjusted")) if fail_on is not None else None
     ev = load_campaign_evidence(directory)
     if as_json:
         print_json(ev.model_dump(mode="json"))
     else:
         render_evidence(ev)
+    rates = [s.attack.rate for a in ev.attacks for s in a.targets if s.attack.rate is not None]
+    adj = [s.adjusted for a in ev.attacks for s in a.targets if s.adjusted is not None]
+    gate(expr, {"rate": max(rates, default=None), "adjusted": max(adj, default=None)})
 
 
 def register(app: typer.Typer) -> None:

@@ -56,7 +56,76 @@ def import_cmd(
         out_console.print(f"note: {g['message']}", markup=False)
 
 
+def export_cmd(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="stix or csaf.")],
+    report: Annotated[Path, typer.Argument(metavar="INPUT", help="A report.json.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Export an assessment report as a STIX 2.1 bundle or a CSAF 2.0 advisory."""
+    import json
+
+    from jbgrade._errors import InputError
+    from jbgrade.interop import export_report
+
+    try:
+        data = json.loads(report.read_text("utf-8"))
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc}", path=str(report)) from None
+    if not isinstance(data, dict):
+        raise InputError("not an assessment report", path=str(report))
+    doc = export_report(fmt, data)
+    if out is None:
+        print_json(doc)
+    else:
+        out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out_console.print(f"Wrote {fmt} export to {out}", markup=False)
+
+
+def compare_cmd(
+    old: Annotated[Path, typer.Argument(help="Campaign directory of the old model/defence.")],
+    new: Annotated[Path, typer.Argument(help="Campaign directory of the new one.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="CI gate; e.g. regression.")
+    ] = None,
+) -> None:
+    """Paired comparison of two campaigns: per-domain exact McNemar tests (Holm), verdict."""
+    from jbgrade.cli._common import gate
+    from jbgrade.interop import compare_campaigns, parse_fail_on
+
+    expr = parse_fail_on(fail_on, ("regression",)) if fail_on is not None else None
+    c = compare_campaigns(old, new)
+    if as_json:
+        print_json(c.to_dict())
+    else:
+        out_console.print(
+            f"{c.verdict}"
+            + (f" (domains {', '.join(c.responsible_domains)})" if c.responsible_domains else "")
+            + f": {c.pairs} paired attempts, {c.unpaired} unpaired",
+            markup=False,
+        )
+        for d in c.domains:
+            out_console.print(
+                f"  {d.domain}: {d.pairs} pairs, success {d.old_rate:.2f} -> {d.new_rate:.2f}, "
+                f"{d.worse} worse / {d.better} better, p {d.p_value:.3g} (Holm {d.p_holm:.3g})",
+                markup=False,
+            )
+        out_console.print(
+            f"  resolution: a domain needs at least {c.min_detectable_pairs} one-sided "
+            "discordant pairs to show a change",
+            markup=False,
+        )
+        for k, v in c.metrics.items():
+            if v["old"] != v["new"]:
+                out_console.print(f"  {k}: {v['old']} -> {v['new']}", markup=False)
+    gate(expr, {"regression": c.verdict == "regressed"})
+
+
 def register(app: typer.Typer) -> None:
+    app.command("export")(export_cmd)
+    app.command("compare")(compare_cmd)
     sub = typer.Typer(help="Evidence from other tools.", no_args_is_help=True)
     sub.command("import")(import_cmd)
     app.add_typer(sub, name="evidence")

@@ -9,7 +9,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from jbgrade.cli._common import out_console, print_json
+from jbgrade.cli._common import FAIL_ON_HELP, gate, out_console, print_json
 
 if TYPE_CHECKING:
     from jbgrade.policy import Decision, Profile
@@ -112,10 +112,13 @@ def decide_cmd(
         str | None, typer.Option("--patched-on", help="Patch / resolution date, if known.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help=FAIL_ON_HELP)] = None,
 ) -> None:
     """Decide what a policy profile requires for a graded jailbreak."""
+    from jbgrade.interop import parse_fail_on
     from jbgrade.policy import decide, load_profile
 
+    expr = parse_fail_on(fail_on) if fail_on is not None else None
     d = decide(
         vector,
         _load_context(context),
@@ -128,6 +131,20 @@ def decide_cmd(
         print_json(d.to_dict())
     else:
         render_decision(d)
+    if expr is not None:
+        from jbgrade import grade
+
+        g = grade(vector)
+        gate(
+            expr,
+            {
+                "action": d.action,
+                "severity": g.severity,
+                "score": g.score,
+                "systemic": g.systemic,
+                "provisional": bool(d.provisional),
+            },
+        )
 
 
 def list_cmd(

@@ -26,6 +26,10 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "reconciliation": ("jbgrade.assess", "data/reconciliation.schema.json"),
     "calibration": ("jbgrade.assess", "data/calibration.schema.json"),
     "calibration-report": ("jbgrade.assess", "data/calibration-report.schema.json"),
+    "attempt": ("jbgrade.interop", "data/attempt.schema.json"),
+    "manifest": ("jbgrade.interop", "data/manifest.schema.json"),
+    "import-map": ("jbgrade.interop", "data/import-map.schema.json"),
+    "stix-jbg-extension": ("jbgrade.interop", "data/stix-jbg-extension.schema.json"),
 }
 
 
