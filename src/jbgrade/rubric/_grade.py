@@ -44,6 +44,8 @@ class _Part:
 class Grader:
     """Grades vectors against one set of tables."""
 
+    _identity: str | None
+
     @property
     def identity(self) -> str:
         """SHA-256 of the tables' data (sorted-key JSON): which tables graded a vector."""
@@ -52,12 +54,14 @@ class Grader:
             import json
 
             text = json.dumps(self.tables.raw, sort_keys=True, separators=(",", ":"))
-            self._identity = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            ident = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self._identity = ident
+            return ident
         return self._identity
 
     def __init__(self, tables: Tables):
         self.tables = t = tables
-        self._identity: str | None = None
+        self._identity = None
         self._crit_metrics: dict[str, tuple[str, ...]] = {
             c: tuple(m.key for m in t.metrics if m.criterion == c) for c in CRITERIA
         }
