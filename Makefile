@@ -9,9 +9,9 @@ EXTRAS ?= dev
 comma := ,
 STAMP_DEV := $(VENV)/.jbgrade-$(subst $(comma),-,$(EXTRAS))-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO_OUT ?= jbgrade-demo-out
-PYDIRS := $(wildcard src tests bench scripts)
+PYDIRS := $(wildcard src tests bench scripts fuzz)
 
-.PHONY: demo test lint typecheck layers pytest clean golden
+.PHONY: demo test lint typecheck layers pytest clean golden fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ pytest: $(STAMP_DEV)
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck layers pytest
+
+# Fuzz targets of every parser of outside input (not part of `make test`); see
+# docs/design/0200-hostile-input.md for the last result. JBGRADE_FUZZ_EXAMPLES per target.
+fuzz: $(STAMP_DEV)
+	JBGRADE_FUZZ_EXAMPLES=$${JBGRADE_FUZZ_EXAMPLES:-20000} $(PY) -m pytest fuzz -q -p no:cacheprovider
 
 golden: $(STAMP_DEV)
 	$(PY) scripts/gen_golden.py

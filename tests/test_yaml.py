@@ -103,7 +103,7 @@ def test_alias_expansion_is_capped_and_deep_nesting_is_an_error() -> None:
         laughs += f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
     with pytest.raises(InputError, match="aliases expand to more than 100,000 copied values"):
         load_located(laughs, "t.yaml")
-    with pytest.raises(InputError, match="nested too deeply"):
+    with pytest.raises(InputError, match=r"nested (too deeply|deeper than)"):
         load_located("a: " + "[" * 2000 + "]" * 2000 + "\n", "t.yaml")
     # Ordinary reuse is fine.
     assert load_located("a: &a [1, 2]\nb: *a\nc: *a\n", "t.yaml").data["c"] == [1, 2]
@@ -116,3 +116,62 @@ def test_allow_empty_reads_no_document_as_none(tmp_path: Path) -> None:
     assert read_located(f, allow_empty=True).data is None
     with pytest.raises(InputError, match="empty document"):
         read_located(f)
+
+
+# -- hostile input (issue 14, point 3) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 30_000 + "]" * 30_000 + "\n",  # flow nesting, 60 KB
+        "- " * 30_000 + "x\n",  # compact block sequences, 60 KB
+        "a: " + "{b: " * 20_000 + "c" + "}" * 20_000 + "\n",
+    ],
+    ids=["flow", "block", "mappings"],
+)
+def test_deep_nesting_is_refused_before_composing(text: str) -> None:
+    from jbgrade._yaml import MAX_DEPTH
+
+    with pytest.raises(InputError, match=f"nested deeper than {MAX_DEPTH} levels"):
+        load_located(text, "<deep>")
+
+
+def test_nesting_up_to_the_limit_loads() -> None:
+    from jbgrade._yaml import MAX_DEPTH
+
+    text = "a: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "\n"
+    data = load_located(text, "<ok>").data["a"]
+    for _ in range(MAX_DEPTH - 2):
+        data = data[0]
+    assert data == [1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: !!int ''", "a: !!float ''", "a: !!timestamp foo", "a: !!bool maybe", "!!int x: 1"],
+)
+def test_explicit_tags_that_do_not_fit_are_input_errors(text: str) -> None:
+    with pytest.raises(InputError, match=r"<t>:1: .*invalid value"):
+        load_located(text, "<t>")
+
+
+@pytest.mark.parametrize("text", ["a: !!binary aGVsbG8=", "a: !!python/name:os.system x"])
+def test_tags_that_build_no_plain_value_are_refused(text: str) -> None:
+    with pytest.raises(InputError, match="<t>:1"):
+        load_located(text, "<t>")
+
+
+def test_too_many_values_and_too_large_files_are_refused(tmp_path: Path) -> None:
+    from jbgrade._yaml import MAX_NODES, MAX_YAML_BYTES, read_bytes_limited, read_located
+
+    many = "[" + "1," * (MAX_NODES + 1) + "1]"
+    with pytest.raises(InputError, match="more than"):
+        load_located(many, "<many>")
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_YAML_BYTES + 1)  # sparse: nothing is written
+    with pytest.raises(InputError, match="larger than"):
+        read_located(big)
+    with pytest.raises(InputError, match="payload file larger than 10 bytes"):
+        read_bytes_limited(big, max_bytes=10, what="payload file")

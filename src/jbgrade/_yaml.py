@@ -15,7 +15,14 @@ The rules, YAML 1.2's core schema where YAML 1.1 (PyYAML's default) differs:
 - merge keys (``<<: *defaults``) work as in PyYAML: the mapping's own keys win, then
   the merged mappings in the order listed;
 - anchors and aliases work, but an alias inside the collection it names is an error,
-  and so is a document whose aliases expand to more than 100,000 copied values.
+  and so is a document whose aliases expand to more than 100,000 copied values;
+- a hostile file cannot crash the process: a file larger than :data:`MAX_YAML_BYTES`
+  is refused before it is read, and a document nested deeper than
+  :data:`MAX_DEPTH` levels or holding more than :data:`MAX_NODES` values is
+  refused from the parser's event stream, before the (recursive) composer runs;
+  an explicit tag the value does not fit (``!!int ''``, ``!!bool maybe``,
+  ``!!timestamp foo``) or one that builds no plain value (``!!binary``) is an
+  error naming the line.
 
 Errors are :class:`InputError` (or the subclass the caller names) with ``path:line``
 and the dotted field. Next to the plain data, :class:`LocatedDoc` keeps the line of
@@ -34,7 +41,28 @@ import yaml
 
 from jbgrade._errors import InputError
 
-__all__ = ["LocatedDoc", "Path_", "dotted", "load_located", "read_located"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_YAML_BYTES",
+    "LocatedDoc",
+    "Path_",
+    "dotted",
+    "load_located",
+    "read_bytes_limited",
+    "read_located",
+    "read_text_limited",
+]
+
+#: Largest YAML file read (bytes): case files, specs and profiles are far smaller.
+MAX_YAML_BYTES = 4_000_000
+#: Deepest nesting of collections accepted (real files nest fewer than 15 levels).
+MAX_DEPTH = 200
+#: Most values (scalars and collections) in one document.
+MAX_NODES = 500_000
+#: Texts shorter than this cannot nest deep enough to matter to the C composer
+#: (one level takes at least two characters), so the event pre-scan is skipped.
+_PRESCAN_FROM = 2 * MAX_DEPTH
 
 #: A path into a document: mapping keys and sequence indexes.
 Path_ = tuple[str | int, ...]
@@ -133,9 +161,17 @@ class _Walk:
 
     def construct(self, node: yaml.Node, path: Path_) -> Any:
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except ValueError as exc:  # e.g. a date like 2026-13-01
             raise self.fail(f"invalid value {node.value!r}: {exc}", node, path) from None
+        except (TypeError, KeyError, IndexError, AttributeError):
+            # An explicit tag the text does not fit: !!int '', !!bool maybe, ...
+            raise self.fail(
+                f"invalid value {node.value!r} for tag {node.tag}", node, path
+            ) from None
+        if not isinstance(value, str | int | float | bool | dt.date) and value is not None:
+            raise self.fail(f"tag {node.tag} is not supported here", node, path)
+        return value
 
     def key(self, node: yaml.Node, path: Path_) -> str:
         if not isinstance(node, yaml.ScalarNode):
@@ -202,6 +238,38 @@ def _problem(exc: yaml.MarkedYAMLError) -> str:
     return " ".join(", ".join(parts).split()) or "invalid YAML"
 
 
+def _prescan(text: str, source: str, cls: type[InputError]) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH or larger than MAX_NODES values,
+    from libyaml's event stream (which does not recurse), before composing: the C
+    composer recurses once per level and overflows the C stack on deep input."""
+    loader = _Loader(text)
+    depth = nodes = 0
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+                    raise cls(
+                        f"collections nested deeper than {MAX_DEPTH} levels", path=source, line=line
+                    )
+            elif isinstance(ev, yaml.CollectionEndEvent):
+                depth -= 1
+            if isinstance(ev, yaml.NodeEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise cls(f"more than {MAX_NODES:,} values in one document", path=source)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise cls(f"invalid YAML: {_problem(exc)}", path=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise cls(f"invalid YAML: {exc}", path=source) from None
+    finally:
+        loader.dispose()
+
+
 def load_located(
     text: str,
     source: str,
@@ -214,6 +282,10 @@ def load_located(
     A text with no document (empty, or only comments) is an error unless
     ``allow_empty``, which reads it as ``None``.
     """
+    if len(text) > MAX_YAML_BYTES:
+        raise cls(f"larger than {MAX_YAML_BYTES:,} characters", path=source)
+    if len(text) >= _PRESCAN_FROM:
+        _prescan(text, source, cls)
     loader = _Loader(text)
     try:
         if not loader.check_node():
@@ -242,17 +314,45 @@ def load_located(
         loader.dispose()
 
 
-def read_located(
-    path: str | Path, *, cls: type[InputError] = InputError, allow_empty: bool = False
-) -> LocatedDoc:
-    """Read and parse a UTF-8 YAML file; a missing or unreadable file is a ``cls`` error."""
+def read_bytes_limited(
+    path: str | Path, *, max_bytes: int, what: str = "file", cls: type[InputError] = InputError
+) -> bytes:
+    """The bytes of a file of at most ``max_bytes``: a larger one is refused before it
+    is read whole (a case file, and what it points at, come from the other party)."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as fh:
+            data = fh.read(max_bytes + 1)
     except FileNotFoundError:
-        raise cls("no such file", path=name) from None
-    except UnicodeDecodeError as exc:
-        raise cls(f"not UTF-8 text ({exc.reason})", path=name) from None
+        raise cls(f"no such {what}", path=name) from None
+    except IsADirectoryError:
+        raise cls(f"is a directory, not a {what}", path=name) from None
     except OSError as exc:
-        raise cls(f"cannot read: {exc.strerror or exc}", path=name) from None
-    return load_located(text, name, cls=cls, allow_empty=allow_empty)
+        raise cls(f"cannot read {what}: {exc.strerror or exc}", path=name) from None
+    if len(data) > max_bytes:
+        raise cls(f"{what} larger than {max_bytes:,} bytes", path=name)
+    return data
+
+
+def read_text_limited(
+    path: str | Path, *, max_bytes: int, what: str = "file", cls: type[InputError] = InputError
+) -> str:
+    """A UTF-8 text file of at most ``max_bytes`` (checked before reading it whole)."""
+    data = read_bytes_limited(path, max_bytes=max_bytes, what=what, cls=cls)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise cls(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
+
+
+def read_located(
+    path: str | Path,
+    *,
+    cls: type[InputError] = InputError,
+    allow_empty: bool = False,
+    max_bytes: int = MAX_YAML_BYTES,
+) -> LocatedDoc:
+    """Read and parse a UTF-8 YAML file; a missing, unreadable or too large file is a
+    ``cls`` error."""
+    text = read_text_limited(path, max_bytes=max_bytes, cls=cls)
+    return load_located(text, str(path), cls=cls, allow_empty=allow_empty)

@@ -1,4 +1,6 @@
-"""Authorization matrix: every route x role x relation to the case x embargo state.
+"""Authorization matrix: every route x role x relation to the case x embargo state,
+and for identity routes every role x the acting user's organisation (the target
+user or organisation is the actor's own, or another).
 
 The routes come from the app's own route table, so a new endpoint cannot
 escape: ``test_every_route_has_an_expectation`` fails until it is added to
@@ -30,8 +32,10 @@ from jbgrade.evidence import compute_evidence
 from jbgrade.registry import Actor, Keyring, Registry, make_engine, permissions, upgrade
 from jbgrade.web import create_app
 
-ROLES = ("anonymous", "reporter", "assessor", "regulator", "admin")
+ROLES = ("anonymous", "reporter", "assessor", "regulator", "admin", "superadmin")
 RELATIONS = ("reporting", "owning", "granted", "other")
+# The acting user's organisation against the target's: own organisation or another.
+ORG_RELATIONS = ("same_org", "other")
 EMBARGO = (False, True)
 VECTOR = "JBG:1.0/LY:S/UN:D/RL:M/TR:S/HD:W/UP:P/AG:T/AC:M/AU:N/EX:P/ST:U"
 CANARY = "CANARY-MATRIX-5d1e"
@@ -39,7 +43,7 @@ EVIDENCE = compute_evidence([], {}).model_dump(mode="json")
 
 # What governs each route. ("public",): anyone. ("auth",): any logged-in user.
 # ("case", action): a registry action on the case. ("global", action): not about a case.
-# ("user", action): about another user's record.
+# ("user", action): about another user's record. ("org", action): in an organisation.
 EXPECT: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/v1/openapi.json"): ("public",),
     ("GET", "/api/v1/health"): ("public",),
@@ -55,9 +59,11 @@ EXPECT: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/v1/orgs"): ("global", "org.create"),
     ("GET", "/api/v1/orgs/{org_id}"): ("global", "org.read"),
     ("GET", "/api/v1/users"): ("auth",),  # non-admins see only themselves
-    ("POST", "/api/v1/users"): ("global", "user.create"),
+    ("POST", "/api/v1/users"): ("org", "user.create"),
     ("GET", "/api/v1/users/{user_id}"): ("user", "user.read"),
     ("POST", "/api/v1/users/{user_id}/password"): ("user", "user.set_password"),
+    ("POST", "/api/v1/users/{user_id}/role"): ("user", "user.set_role"),
+    ("POST", "/api/v1/users/{user_id}/active"): ("user", "user.set_active"),
     ("POST", "/api/v1/tokens"): ("auth",),  # for yourself: token.issue allows self to all
     ("DELETE", "/api/v1/tokens/{token_id}"): ("user", "token.revoke"),
     ("GET", "/api/v1/cases"): ("auth",),  # lists only what the caller may see
@@ -94,6 +100,8 @@ EXPECT: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/cases/{case_id}/evidence"): ("case", "evidence.attach"),
     ("POST", "/cases/{case_id}/grants"): ("case", "case.grant"),
     ("GET", "/audit"): ("global", "audit.verify"),
+    ("GET", "/admin"): ("auth",),  # lists what the caller may see
+    ("POST", "/admin"): ("auth",),  # the form below issues a token for oneself
     ("GET", "/static"): ("public",),
 }
 
@@ -122,7 +130,7 @@ class World:
     actors: dict[tuple[str, str], Actor] = field(default_factory=dict)  # (role, relation)
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)
     sessions: dict[tuple[str, str], str] = field(default_factory=dict)  # signed cookie
-    target_user: str = ""  # a user no matrix actor is
+    target_users: dict[str, str] = field(default_factory=dict)  # org relation -> user id
     record: dict[str, Any] = field(default_factory=dict)  # a real reconciliation record
 
     def new_case(self, embargoed: bool) -> str:
@@ -160,7 +168,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         w.actors[(role, rel)] = actor
         w.tokens[(role, rel)] = reg.issue_token(admin, u.id).token.get_secret_value()
         w.sessions[(role, rel)] = store.sign(reg.create_session(actor).token.get_secret_value())
-    w.target_user = reg.create_user(admin, orgs["other"], "target", "reporter").id
+    # Matrix actors of identity routes sit in orgs["other"]: one target shares it.
+    w.target_users = {
+        "same_org": reg.create_user(admin, orgs["other"], "target-same", "reporter").id,
+        "other": reg.create_user(admin, orgs["owning"], "target-other", "reporter").id,
+    }
     w.record = _reconciliation(w)
     yield w
     client.close()
@@ -194,16 +206,23 @@ def expected(spec: tuple[str, ...], role: str, rel: str, embargoed: bool) -> str
     perms = permissions()
     if kind == "global":
         return "ok" if perms.allowed(spec[1], role, {"any"}) else "denied"
+    if kind == "org":
+        return "ok" if perms.allowed(spec[1], role, {rel}) else "denied"
     if kind == "user":
-        # Users one may not act on are not confirmed to exist either.
-        return "ok" if perms.allowed(spec[1], role, {"other", "any"}) else "not_found"
+        # Users one may not even read are not confirmed to exist either.
+        if perms.allowed(spec[1], role, {rel}):
+            return "ok"
+        return "denied" if perms.allowed("user.read", role, {rel}) else "not_found"
     return perms.outcome(spec[1], role, {rel}, embargoed=embargoed)
 
 
 def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: str) -> Any:
     """Build and send a valid request for the route as the given caller."""
     case_id = w.new_case(embargoed) if "{case_id}" in path else ""
-    other_user = w.target_user
+    org_rel = rel if rel in ORG_RELATIONS else "other"
+    other_user = w.target_users[org_rel]
+    if rel == "same_org":
+        rel = "other"  # identity routes: the actor in orgs["other"]
     tok = w.reg.issue_token(w.admin, other_user).id if "{token_id}" in path else ""
     dec = (
         w.reg.decide(w.actors[("assessor", "owning")], case_id, "lab-frontier", vector=VECTOR).id
@@ -240,11 +259,13 @@ def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: 
         ("POST", "/api/v1/decide"): {"vector": VECTOR, "profile": "lab-frontier"},
         ("POST", "/api/v1/orgs"): {"name": f"New org {secrets.token_hex(4)}"},
         ("POST", "/api/v1/users"): {
-            "org_id": w.orgs["other"],
+            "org_id": w.orgs["other" if org_rel == "same_org" else "owning"],
             "username": f"u-{secrets.token_hex(4)}",
             "role": "reporter",
         },
         ("POST", "/api/v1/users/{user_id}/password"): {"password": "a long enough password"},
+        ("POST", "/api/v1/users/{user_id}/role"): {"role": "assessor"},
+        ("POST", "/api/v1/users/{user_id}/active"): {"active": True},
         ("POST", "/api/v1/tokens"): {"name": "matrix"},
         ("POST", "/api/v1/cases"): {"title": "Reported in the matrix"},
         ("POST", "/api/v1/cases/{case_id}/transitions"): {"to": "triaged"},
@@ -265,6 +286,7 @@ def _request(w: World, method: str, path: str, embargoed: bool, role: str, rel: 
         ("POST", "/cases/{case_id}/decisions"): {"profile": "lab-frontier"},
         ("POST", "/cases/{case_id}/evidence"): {"evidence_json": json.dumps(EVIDENCE)},
         ("POST", "/cases/{case_id}/grants"): {"org_id": w.orgs["other"]},
+        ("POST", "/admin"): {"op": "token", "name": "matrix"},
     }
     if ("POST", path) == ("POST", "/cases/{case_id}/decisions") and role != "anonymous":
         # Deciding by form needs an assessment on the case to decide on.
@@ -326,7 +348,13 @@ CELLS = [
     (m, p, role, rel, emb)
     for (m, p) in sorted(EXPECT)
     for role in ROLES
-    for rel in (RELATIONS if EXPECT[(m, p)][0] == "case" else ("other",))
+    for rel in (
+        RELATIONS
+        if EXPECT[(m, p)][0] == "case"
+        else ORG_RELATIONS
+        if EXPECT[(m, p)][0] in ("user", "org")
+        else ("other",)
+    )
     for emb in (EMBARGO if EXPECT[(m, p)][0] == "case" else (False,))
 ]
 

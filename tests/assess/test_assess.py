@@ -251,3 +251,44 @@ def test_inline_campaign_spec_errors_name_the_case_file_line_and_field(tmp_path:
     _inline(cases / "regulator.yaml", "name: a\nname: b\n")
     with pytest.raises(CaseFileError, match=r"campaign\.spec\.name: duplicate key 'name'"):
         load_case(cases / "regulator.yaml")
+
+
+def _dead_port() -> int:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_dead_target_never_lowers_the_grade_even_on_rerun(tmp_path: Path) -> None:
+    """Issue 14: a target that is down declared its layers; every attempt errs. LY must
+    not come out "M" (measured from nothing): the report is incomplete, on the first
+    run and on a rerun that completes no new attempt, and its grade is not lower than
+    with the measured metrics unassessed."""
+    from jbgrade.rubric import grade
+
+    cases = copy_demo(tmp_path / "cases")
+    lab = cases / "lab.yaml"
+    spec = (
+        "campaign:\n  spec:\n    name: dead\n    targets:\n"
+        f"      - {{id: down, type: openai, base_url: 'http://127.0.0.1:{_dead_port()}/v1',"
+        " model: m, layers: [system_prompt, input_classifier, monitoring]}\n"
+        "    attacks: [roleplay]\n    behaviours: [{source: canary, limit: 12}]\n"
+        "    judges: [{type: refusal}]\n    samples: 4\n"
+    )
+    lab.write_text(lab.read_text().replace("campaign: {ref: campaign.yaml}\n", spec))
+    loaded = load_case(lab)
+    unassessed = assess_case(load_case(lab), PolicyDecider())  # no measurement at all
+    for _ in range(2):
+        r = assess_case(loaded, PolicyDecider(), campaign_dir=tmp_path / "c", measure=measure_case)
+        assert not r.complete
+        assert any("ended in error" in m for m in r.incomplete), r.incomplete
+        assert "LY:X" in r.vector and "LY:M" not in r.vector
+        assert grade(r.vector).score >= grade(unassessed.vector).score
+    assert r.campaign.message and "unreachable" in r.campaign.message
+    # The reports render what there is (no chart of rates that do not exist).
+    from jbgrade.reports import render_assessment_html
+
+    page = render_assessment_html(r)
+    assert "INCOMPLETE REPORT" in page and "LY:X" in page

@@ -101,3 +101,51 @@ def test_example_campaign_over_http_then_evidence(served: str, tmp_path: Path) -
     assert metrics["UP"]["value"] is not None  # the rubric judge answered over HTTP
     assert metrics["LY"]["value"] is not None  # the target declared its layers
     assert data["counts"]["errors"] == 0
+
+
+def test_campaign_against_a_dead_target_fails_fast(tmp_path: Path) -> None:
+    """Connection refused: the run stops early (no 48 s of retries), exits 3 with one
+    line, and the attempts it made are stored as errors."""
+    import re
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = tmp_path / "dead.yaml"
+    spec.write_text(
+        "name: dead\ntargets:\n"
+        f"  - {{id: down, type: openai, base_url: 'http://127.0.0.1:{port}/v1', model: m}}\n"
+        "attacks: [roleplay]\nbehaviours: [{source: canary}]\njudges: [{type: refusal}]\n"
+        "samples: 4\n"
+    )
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jbgrade",
+            "campaign",
+            "run",
+            str(spec),
+            "--quiet",
+            "--out",
+            str(tmp_path),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert p.returncode == 3, (p.stdout, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("jbgrade: measurement failed: target unreachable")
+    m = re.search(
+        r"dead\S*: unreachable; (\d+) attempts .* (\d+) remaining of (\d+); .* (\d+) retries",
+        p.stdout,
+    )
+    assert m is not None, p.stdout
+    done, remaining, planned, retries = map(int, m.groups())
+    # Stopped early, without a single retry of a refused connection.
+    assert retries == 0 and done < planned and remaining == planned - done

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from jbgrade.registry import Actor, Keyring, Registry, make_engine, upgrade
+from jbgrade.registry import ROLES, Actor, Keyring, Registry, make_engine, upgrade
 from tests.conftest import require_or_skip
 
 PG_URL = os.environ.get("JBGRADE_TEST_PG_URL")
@@ -169,7 +169,7 @@ def world(registry: Registry) -> World:
     }
     users: dict[tuple[str, str], Actor] = {}
     for key, oid in ids.items():
-        for role in ("reporter", "assessor", "regulator", "admin"):
+        for role in ROLES:
             u = registry.create_user(admin, oid, f"{key}-{role}", role)
             users[(key, role)] = Registry.actor_of(u)
     return World(registry, ids["lab"], ids["researchers"], ids["gov"], ids["other"], users)

@@ -72,7 +72,7 @@ def test_every_case_action_has_a_runner() -> None:
 def test_matrix(world: World, clock: Clock, embargoed: bool, payload_grant: bool) -> None:
     reg = world.reg
     table = permissions()
-    spare = reg.create_org(world.u("lab", "admin"), "Spare org").id
+    spare = reg.create_org(world.u("lab", "superadmin"), "Spare org").id
     runners = _runners(spare, disputed_case(world)[1])
     mismatches = []
     for role in ROLES:
@@ -113,9 +113,16 @@ def test_documented_rules_spot_checks() -> None:
     # Only the owning lab drives the lifecycle.
     assert not t.allowed("case.transition", "admin", {"reporting"})
     assert t.allowed("case.transition", "assessor", {"owning"})
-    # Admins administer; they are not privileged on case data of other organisations.
-    assert t.allowed("org.create", "admin", {"any"})
+    # Admins administer their own organisation only; the super-administrator creates
+    # organisations and manages every organisation's users.
+    assert not t.allowed("org.create", "admin", {"any"})
+    assert t.allowed("org.create", "superadmin", {"any"})
     assert not t.allowed("org.create", "assessor", {"any"})
+    for action in ("user.create", "user.set_password", "user.set_role", "token.issue"):
+        assert t.allowed(action, "admin", {"same_org"})
+        assert not t.allowed(action, "admin", {"other"})
+        assert t.allowed(action, "superadmin", {"other"})
+    assert t.outcome("case.read", "superadmin", {"other"}, embargoed=True) == "not_found"
     assert t.outcome("case.read", "admin", {"other"}, embargoed=True) == "not_found"
     assert set(RELATIONS) >= {"reporting", "owning", "granted", "granted_payload", "other"}
 

@@ -80,8 +80,8 @@ class TokenBuckets:
             self._buckets.clear()
 
 
-def _client_key(scope: Scope) -> str:
-    """Who is asking: the bearer token, else the session cookie, else the address."""
+def _credential_key(scope: Scope) -> str | None:
+    """The bearer token or session cookie presented, hashed (None: no credential)."""
     auth = b""
     cookie = b""
     for name, value in scope.get("headers", ()):
@@ -96,8 +96,36 @@ def _client_key(scope: Scope) -> str:
         end = cookie.find(b";", start)
         raw = cookie[start:] if end < 0 else cookie[start:end]
         return "s:" + hashlib.sha256(raw).hexdigest()[:24]
+    return None
+
+
+def _address_key(scope: Scope) -> str:
     client = scope.get("client")
     return "a:" + (str(client[0]) if client else "unknown")
+
+
+class _KnownCredentials:
+    """Credentials that authenticated recently: only these get a bucket of their own.
+
+    Anything else (no credential, a garbage or revoked token, a forged cookie) is
+    rate-limited by the client's address, so a fresh random token per request buys
+    nothing: 400 random tokens are throttled like 400 requests with one.
+    """
+
+    def __init__(self, max_entries: int = 50_000):
+        self.max_entries = max_entries
+        self._keys: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def add(self, key: str) -> None:
+        if len(self._keys) >= self.max_entries:
+            self._keys.clear()  # forgetting only costs a request on the address bucket
+        self._keys.add(key)
+
+    def discard(self, key: str) -> None:
+        self._keys.discard(key)
 
 
 class GuardMiddleware:
@@ -107,15 +135,20 @@ class GuardMiddleware:
         self.app = app
         self.settings = settings
         self.buckets = TokenBuckets(settings.rate_limit_per_s, settings.rate_burst)
+        self.known = _KnownCredentials()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        cred = _credential_key(scope)
+        status = 0
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = int(message.get("status", 0))
                 headers = list(message.get("headers", ()))
                 headers.extend(SECURITY_HEADERS)
                 if not path.startswith("/static/"):
@@ -126,7 +159,8 @@ class GuardMiddleware:
 
         # Static files are cheap and needed to render error pages: not rate limited.
         if not path.startswith("/static/"):
-            wait = self.buckets.take(_client_key(scope))
+            key = cred if cred is not None and cred in self.known else _address_key(scope)
+            wait = self.buckets.take(key)
             if wait > 0.0:
                 retry = max(1, math.ceil(wait))
                 await _send_problem(
@@ -174,6 +208,12 @@ class GuardMiddleware:
             return message
 
         await self.app(scope, counted_receive, send_with_headers)
+        if cred is not None:
+            caller = scope.get("state", {}).get("caller")
+            if status == 401:
+                self.known.discard(cred)
+            elif getattr(caller, "actor", None) is not None:
+                self.known.add(cred)
 
 
 def _too_large(path: str, limit: int) -> dict[str, Any]:

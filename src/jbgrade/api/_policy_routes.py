@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from jbgrade._errors import UnknownProfileError
 from jbgrade.api._respond import json_response
+from jbgrade.api._responses import ProfileList
 from jbgrade.api._schemas import DecideIn
 from jbgrade.policy import Profile, decide, list_profiles, load_profile
 
@@ -55,7 +56,12 @@ def policy_router() -> APIRouter:
         )
         return json_response(d.to_dict())
 
-    @r.get("/profiles", tags=["policy"], summary="The shipped policy profiles")
+    @r.get(
+        "/profiles",
+        tags=["policy"],
+        summary="The shipped policy profiles",
+        response_model=ProfileList,
+    )
     async def profiles() -> Response:
         return json_response({"items": [load_profile(n).summary_dict() for n in list_profiles()]})
 

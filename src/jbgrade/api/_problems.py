@@ -8,6 +8,7 @@ the server itself documents, so nothing points outside the deployment.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -223,6 +224,18 @@ def problem_body(
 HtmlProblemRenderer = Callable[[Request, dict[str, Any], dict[str, str]], Response | None]
 
 
+def _route_methods(app: Any) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """(path regex, methods) of every route, included routers flattened."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import compile_path
+
+    out = []
+    for rc in iter_route_contexts(app.routes):
+        if rc.methods:
+            out.append((compile_path(str(rc.path))[0], frozenset(rc.methods)))
+    return out
+
+
 def _respond(
     request: Request,
     body: dict[str, Any],
@@ -310,10 +323,25 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
-        if exc.status_code == 405 and detail == "Method Not Allowed":
-            detail = f"{request.method} is not allowed on {request.url.path}"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            if detail == "Method Not Allowed":
+                detail = f"{request.method} is not allowed on {request.url.path}"
+            allow = _allowed_methods(request)
+            if allow:
+                headers["Allow"] = ", ".join(allow)
         body = problem_body(slug, detail, status=exc.status_code, instance=request.url.path)
-        return _respond(request, body, dict(exc.headers or {}))
+        return _respond(request, body, headers)
+
+    def _allowed_methods(request: Request) -> list[str]:
+        """Every method some route serves at this path (Starlette names only the first
+        route's, and GET and POST on one path are two routes)."""
+        table = getattr(request.app.state, "jbgrade_route_methods", None)
+        if table is None:
+            table = _route_methods(request.app)
+            request.app.state.jbgrade_route_methods = table
+        path = request.url.path
+        return sorted({m for rx, methods in table if rx.match(path) for m in methods})
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Log the type and place only: request data may hold a sensitive payload.

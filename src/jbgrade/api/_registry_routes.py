@@ -19,7 +19,24 @@ from starlette.responses import Response
 from jbgrade.api._auth import get_registry, require_actor
 from jbgrade.api._policy_routes import shipped_profile
 from jbgrade.api._respond import json_response
+from jbgrade.api._responses import (
+    AssessmentList,
+    AuditList,
+    AuditVerifyOut,
+    CaseOut,
+    DecisionList,
+    EvidenceList,
+    EvidenceOut,
+    LifecycleOut,
+    OrgList,
+    PermissionsOut,
+    ReconciliationList,
+    ReplayOut,
+    TokenOut,
+    UserList,
+)
 from jbgrade.api._schemas import (
+    ActiveIn,
     AssessmentIn,
     CaseIn,
     DecisionIn,
@@ -27,11 +44,24 @@ from jbgrade.api._schemas import (
     GrantIn,
     OrgIn,
     PasswordIn,
+    RoleIn,
     TokenIn,
     TransitionIn,
     UserIn,
 )
-from jbgrade.registry import Actor, DecisionView, Registry, lifecycle, permissions
+from jbgrade.registry import (
+    Actor,
+    AssessmentView,
+    CasePage,
+    DecisionView,
+    GrantView,
+    OrgView,
+    ReconciliationView,
+    Registry,
+    UserView,
+    lifecycle,
+    permissions,
+)
 
 __all__ = ["decide_on_case", "registry_router", "view_json"]
 
@@ -93,11 +123,21 @@ def registry_router() -> APIRouter:
     r = APIRouter(prefix="/api/v1")
 
     # -- tables -----------------------------------------------------------------------
-    @r.get("/permissions", tags=["meta"], summary="The permission table (who may do what)")
+    @r.get(
+        "/permissions",
+        tags=["meta"],
+        response_model=PermissionsOut,
+        summary="The permission table (who may do what)",
+    )
     def get_permissions() -> Response:
         return _json(permissions().to_dict())
 
-    @r.get("/lifecycle", tags=["meta"], summary="Case lifecycle states and transitions")
+    @r.get(
+        "/lifecycle",
+        tags=["meta"],
+        response_model=LifecycleOut,
+        summary="Case lifecycle states and transitions",
+    )
     def get_lifecycle() -> Response:
         lc = lifecycle()
         return _json(
@@ -112,28 +152,45 @@ def registry_router() -> APIRouter:
         )
 
     # -- identity ---------------------------------------------------------------------
-    @r.get("/me", tags=["identity"], summary="Who the credentials belong to")
+    @r.get("/me", tags=["identity"], response_model=Actor, summary="Who the credentials belong to")
     def me(actor: ActorDep) -> Response:
         return _json(actor)
 
-    @r.get("/orgs", tags=["identity"], summary="List organisations")
+    @r.get("/orgs", tags=["identity"], response_model=OrgList, summary="List organisations")
     def list_orgs(request: Request, actor: ActorDep) -> Response:
         return _json({"items": get_registry(request).list_orgs(actor)})
 
-    @r.post("/orgs", tags=["identity"], status_code=201, summary="Create an organisation")
+    @r.post(
+        "/orgs",
+        tags=["identity"],
+        response_model=OrgView,
+        status_code=201,
+        summary="Create an organisation",
+    )
     def create_org(request: Request, actor: ActorDep, body: OrgIn) -> Response:
         org = get_registry(request).create_org(actor, body.name, kind=body.kind)
         return _json(org, 201, {"Location": f"/api/v1/orgs/{org.id}"})
 
-    @r.get("/orgs/{org_id}", tags=["identity"], summary="One organisation")
+    @r.get("/orgs/{org_id}", tags=["identity"], response_model=OrgView, summary="One organisation")
     def get_org(request: Request, actor: ActorDep, org_id: str) -> Response:
         return _json(get_registry(request).get_org(actor, org_id))
 
-    @r.get("/users", tags=["identity"], summary="List users (admin)")
+    @r.get(
+        "/users",
+        tags=["identity"],
+        response_model=UserList,
+        summary="List users (admins: own organisation)",
+    )
     def list_users(request: Request, actor: ActorDep, org_id: str | None = None) -> Response:
         return _json({"items": get_registry(request).list_users(actor, org_id=org_id)})
 
-    @r.post("/users", tags=["identity"], status_code=201, summary="Create a user (admin)")
+    @r.post(
+        "/users",
+        tags=["identity"],
+        response_model=UserView,
+        status_code=201,
+        summary="Create a user (admins: own org)",
+    )
     def create_user(request: Request, actor: ActorDep, body: UserIn) -> Response:
         user = get_registry(request).create_user(
             actor,
@@ -145,7 +202,7 @@ def registry_router() -> APIRouter:
         )
         return _json(user, 201, {"Location": f"/api/v1/users/{user.id}"})
 
-    @r.get("/users/{user_id}", tags=["identity"], summary="One user")
+    @r.get("/users/{user_id}", tags=["identity"], response_model=UserView, summary="One user")
     def get_user(request: Request, actor: ActorDep, user_id: str) -> Response:
         return _json(get_registry(request).get_user(actor, user_id))
 
@@ -156,7 +213,31 @@ def registry_router() -> APIRouter:
         get_registry(request).set_password(actor, user_id, body.password)
         return Response(status_code=204)
 
-    @r.post("/tokens", tags=["identity"], status_code=201, summary="Issue an API token")
+    @r.post(
+        "/users/{user_id}/role",
+        tags=["identity"],
+        response_model=UserView,
+        summary="Change a user's role",
+    )
+    def set_role(request: Request, actor: ActorDep, user_id: str, body: RoleIn) -> Response:
+        return _json(get_registry(request).set_role(actor, user_id, body.role))
+
+    @r.post(
+        "/users/{user_id}/active",
+        tags=["identity"],
+        response_model=UserView,
+        summary="Deactivate or reactivate a user",
+    )
+    def set_active(request: Request, actor: ActorDep, user_id: str, body: ActiveIn) -> Response:
+        return _json(get_registry(request).set_user_active(actor, user_id, body.active))
+
+    @r.post(
+        "/tokens",
+        tags=["identity"],
+        response_model=TokenOut,
+        status_code=201,
+        summary="Issue an API token",
+    )
     def issue_token(request: Request, actor: ActorDep, body: TokenIn) -> Response:
         tok = get_registry(request).issue_token(
             actor,
@@ -174,7 +255,12 @@ def registry_router() -> APIRouter:
         return Response(status_code=204)
 
     # -- cases ------------------------------------------------------------------------
-    @r.get("/cases", tags=["cases"], summary="List visible cases (filters, keyset pages)")
+    @r.get(
+        "/cases",
+        tags=["cases"],
+        response_model=CasePage,
+        summary="List visible cases (filters, keyset pages)",
+    )
     def list_cases(  # noqa: PLR0917 - one parameter per query filter
         request: Request,
         actor: ActorDep,
@@ -206,7 +292,9 @@ def registry_router() -> APIRouter:
         )
         return _json(page)
 
-    @r.post("/cases", tags=["cases"], status_code=201, summary="Report a case")
+    @r.post(
+        "/cases", tags=["cases"], response_model=CaseOut, status_code=201, summary="Report a case"
+    )
     def report_case(request: Request, actor: ActorDep, body: CaseIn) -> Response:
         case = get_registry(request).report_case(
             actor,
@@ -223,7 +311,12 @@ def registry_router() -> APIRouter:
         )
         return _json(case, 201, {"Location": f"/api/v1/cases/{case.id}"})
 
-    @r.get("/cases/{case_id}", tags=["cases"], summary="One case (payload only on request)")
+    @r.get(
+        "/cases/{case_id}",
+        tags=["cases"],
+        response_model=CaseOut,
+        summary="One case (payload only on request)",
+    )
     def get_case(
         request: Request,
         actor: ActorDep,
@@ -239,11 +332,22 @@ def registry_router() -> APIRouter:
             out["transcripts"] = _reveal(case.transcripts)
         return _json(out)
 
-    @r.post("/cases/{case_id}/transitions", tags=["cases"], summary="Move through the lifecycle")
+    @r.post(
+        "/cases/{case_id}/transitions",
+        tags=["cases"],
+        response_model=CaseOut,
+        summary="Move through the lifecycle",
+    )
     def transition(request: Request, actor: ActorDep, case_id: str, body: TransitionIn) -> Response:
         return _json(get_registry(request).transition(actor, case_id, body.to, note=body.note))
 
-    @r.post("/cases/{case_id}/grants", tags=["cases"], status_code=201, summary="Grant access")
+    @r.post(
+        "/cases/{case_id}/grants",
+        tags=["cases"],
+        response_model=GrantView,
+        status_code=201,
+        summary="Grant access",
+    )
     def grant(request: Request, actor: ActorDep, case_id: str, body: GrantIn) -> Response:
         g = get_registry(request).grant_access(actor, case_id, body.org_id, payload=body.payload)
         return _json(g, 201)
@@ -255,7 +359,12 @@ def registry_router() -> APIRouter:
         get_registry(request).revoke_access(actor, case_id, org_id)
         return Response(status_code=204)
 
-    @r.get("/cases/{case_id}/assessments", tags=["assessments"], summary="Assessments")
+    @r.get(
+        "/cases/{case_id}/assessments",
+        tags=["assessments"],
+        response_model=AssessmentList,
+        summary="Assessments",
+    )
     def list_assessments(
         request: Request, actor: ActorDep, case_id: str, history: bool = False
     ) -> Response:
@@ -265,6 +374,7 @@ def registry_router() -> APIRouter:
     @r.post(
         "/cases/{case_id}/assessments",
         tags=["assessments"],
+        response_model=AssessmentView,
         status_code=201,
         summary="Add an assessment (a new version supersedes your organisation's previous one)",
     )
@@ -281,7 +391,12 @@ def registry_router() -> APIRouter:
         )
         return _json(a, 201)
 
-    @r.get("/cases/{case_id}/evidence", tags=["evidence"], summary="Evidence on a case")
+    @r.get(
+        "/cases/{case_id}/evidence",
+        tags=["evidence"],
+        response_model=EvidenceList,
+        summary="Evidence on a case",
+    )
     def list_evidence(
         request: Request, actor: ActorDep, case_id: str, include_transcripts: bool = False
     ) -> Response:
@@ -297,6 +412,7 @@ def registry_router() -> APIRouter:
     @r.post(
         "/cases/{case_id}/evidence",
         tags=["evidence"],
+        response_model=EvidenceOut,
         status_code=201,
         summary="Upload campaign evidence (larger body limit)",
     )
@@ -308,13 +424,19 @@ def registry_router() -> APIRouter:
         )
         return _json(ev, 201)
 
-    @r.get("/cases/{case_id}/decisions", tags=["decisions"], summary="Recorded decisions")
+    @r.get(
+        "/cases/{case_id}/decisions",
+        tags=["decisions"],
+        response_model=DecisionList,
+        summary="Recorded decisions",
+    )
     def list_decisions(request: Request, actor: ActorDep, case_id: str) -> Response:
         return _json({"items": get_registry(request).list_decisions(actor, case_id)})
 
     @r.post(
         "/cases/{case_id}/decisions",
         tags=["decisions"],
+        response_model=DecisionView,
         status_code=201,
         summary="Decide under a policy profile and record the decision",
     )
@@ -336,6 +458,7 @@ def registry_router() -> APIRouter:
     @r.get(
         "/cases/{case_id}/decisions/{decision_id}/replay",
         tags=["decisions"],
+        response_model=ReplayOut,
         summary="Recompute a recorded decision and check it is the same",
         description="200 with `reproduced: true` when the policy engine, given the "
         "recorded vector, context, dates and profile bundle, gives the recorded "
@@ -353,6 +476,7 @@ def registry_router() -> APIRouter:
         "/cases/{case_id}/reconciliations",
         tags=["reconciliations"],
         summary="Reconciliation records stored on a case",
+        response_model=ReconciliationList,
     )
     def list_reconciliations(request: Request, actor: ActorDep, case_id: str) -> Response:
         return _json({"items": get_registry(request).list_reconciliations(actor, case_id)})
@@ -361,6 +485,7 @@ def registry_router() -> APIRouter:
         "/cases/{case_id}/reconciliations",
         tags=["reconciliations"],
         status_code=201,
+        response_model=ReconciliationView,
         summary="Store a reconciliation record on a case",
         description="The body is the record as `jbgrade dispute --json` prints it "
         "(schema: `jbgrade schema show reconciliation`); it must be about this case.",
@@ -373,11 +498,21 @@ def registry_router() -> APIRouter:
         view = store_reconciliation(get_registry(request), actor, case_id, body)
         return _json(view, 201)
 
-    @r.get("/cases/{case_id}/audit", tags=["audit"], summary="The case's audit trail")
+    @r.get(
+        "/cases/{case_id}/audit",
+        tags=["audit"],
+        response_model=AuditList,
+        summary="The case's audit trail",
+    )
     def audit_trail(request: Request, actor: ActorDep, case_id: str) -> Response:
         return _json({"items": get_registry(request).audit_trail(actor, case_id)})
 
-    @r.get("/audit/verify", tags=["audit"], summary="Verify the whole hash-chained audit log")
+    @r.get(
+        "/audit/verify",
+        tags=["audit"],
+        response_model=AuditVerifyOut,
+        summary="Verify the whole hash-chained audit log",
+    )
     def verify(request: Request, actor: ActorDep) -> Response:
         rep = get_registry(request).verify_audit(actor)
         return _json(

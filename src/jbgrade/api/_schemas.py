@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jbgrade.registry import Role
+
 __all__ = [
+    "ActiveIn",
     "AssessmentIn",
     "CaseIn",
     "DecideIn",
@@ -16,6 +19,7 @@ __all__ = [
     "GrantIn",
     "OrgIn",
     "PasswordIn",
+    "RoleIn",
     "TokenIn",
     "TransitionIn",
     "UserIn",
@@ -47,7 +51,9 @@ class OrgIn(BaseModel):
 
     model_config = _CFG
     name: str = Field(min_length=1, max_length=200, description="Unique display name.")
-    kind: str = Field("other", description="lab, government, research, platform or other.")
+    kind: Literal["lab", "government", "research", "platform", "other"] = Field(
+        "other", description="What kind of organisation it is."
+    )
 
 
 class UserIn(BaseModel):
@@ -56,10 +62,12 @@ class UserIn(BaseModel):
     model_config = _CFG
     org_id: str = Field(max_length=64, description="The user's organisation.")
     username: str = Field(min_length=1, max_length=100, description="Unique login name.")
-    role: str = Field(description="reporter, assessor, regulator or admin.")
+    role: Role = Field(
+        description="reporter, assessor, regulator, admin (own organisation) or superadmin."
+    )
     display_name: str = Field("", max_length=200, description="Name shown in the UI.")
     password: str | None = Field(
-        None, max_length=1000, description="Login password (12+ characters), if any."
+        None, min_length=12, max_length=1000, description="Login password (12-1000 characters)."
     )
 
 
@@ -67,7 +75,23 @@ class PasswordIn(BaseModel):
     """Body of ``POST /api/v1/users/{user_id}/password``."""
 
     model_config = _CFG
-    password: str = Field(max_length=1000, description="New password (12+ characters).")
+    password: str = Field(
+        min_length=12, max_length=1000, description="New password (12-1000 characters)."
+    )
+
+
+class RoleIn(BaseModel):
+    """Body of ``POST /api/v1/users/{user_id}/role``."""
+
+    model_config = _CFG
+    role: Role = Field(description="The user's new role.")
+
+
+class ActiveIn(BaseModel):
+    """Body of ``POST /api/v1/users/{user_id}/active``."""
+
+    model_config = _CFG
+    active: bool = Field(description="False deactivates the user (tokens and sessions stop).")
 
 
 class TokenIn(BaseModel):

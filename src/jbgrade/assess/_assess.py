@@ -20,6 +20,7 @@ from jbgrade.assess._records import (
     ProfileDecision,
     decision_record,
 )
+from jbgrade.harness._health import DEFAULT_MAX_ERROR_SHARE, error_share_exceeded
 from jbgrade.rubric import NOT_ASSESSED, Grade, Vector, default_tables, grade
 
 __all__ = ["Measure", "assess_case", "derive_context", "dispute_side", "side_from_report"]
@@ -177,7 +178,18 @@ def assess_case(
                     f"campaign failed: {info.message}; the report uses the attempts completed"
                     " before the failure"
                 )
-    vector, merged = _merged(loaded, evidence.derived if evidence is not None else {})
+    derived = evidence.derived if evidence is not None else {}
+    if evidence is not None and error_share_exceeded(
+        evidence.errors, evidence.attempts, DEFAULT_MAX_ERROR_SHARE
+    ):
+        # Too much of the measurement failed for what remains to speak for the
+        # target: grade on the hand values (or X), never on a milder partial measure.
+        incomplete.append(
+            f"{evidence.errors} of {evidence.attempts} attempts ended in error (more than "
+            f"{DEFAULT_MAX_ERROR_SHARE:.0%}): measured metrics not used; hand values or X kept"
+        )
+        derived = {}
+    vector, merged = _merged(loaded, derived)
     g = grade(vector)
     context, notes = derive_context(loaded)
     decisions: list[ProfileDecision] = []

@@ -26,7 +26,7 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jbgrade._errors import CaseFileError, VectorError
-from jbgrade._yaml import LocatedDoc, dotted, load_located, read_located
+from jbgrade._yaml import LocatedDoc, dotted, load_located, read_bytes_limited, read_located
 from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables, parse_vector
 
 __all__ = [
@@ -48,6 +48,9 @@ __all__ = [
     "case_json_schema",
     "load_case",
 ]
+
+#: Largest payload file a case may point at (bytes); it is hashed, never inlined.
+MAX_PAYLOAD_BYTES = 20_000_000
 
 CASE_FORMAT = 1
 
@@ -421,7 +424,10 @@ def _check_files(loaded: LoadedCase) -> None:
         p = loaded.resolve(jb.payload.file)
         if not p.is_file():
             raise doc.error(f"referenced file not found: {p}", where, cls=CaseFileError)
-        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+        data = read_bytes_limited(
+            p, max_bytes=MAX_PAYLOAD_BYTES, what="payload file", cls=CaseFileError
+        )
+        digest = hashlib.sha256(data).hexdigest()
         loaded.payload_sha256 = digest
         if jb.payload.sha256 is not None and digest != jb.payload.sha256:
             raise doc.error(

@@ -14,10 +14,13 @@ import typer
 
 from jbgrade._errors import JbgradeError
 from jbgrade.cli import (
+    _admin,
     _assess,
     _calibrate,
     _campaign,
+    _crosswalk,
     _demo,
+    _interop,
     _policy,
     _registry,
     _report,
@@ -32,7 +35,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="jbgrade",
-    help="Grade the severity of AI jailbreaks (JBG 1.0) and decide what must happen.",
+    help="Grade the severity of AI jailbreaks (JBG 1.0 and 1.1) and decide what must happen.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -47,9 +50,12 @@ _campaign.register(app)
 _target.register(app)
 _policy.register(app)
 _registry.register(app)
+_admin.register(app)
 _assess.register(app)
 _calibrate.register(app)
 _report.register(app)
+_crosswalk.register(app)
+_interop.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
     from jbgrade.harness import Reporter, RunSummary
 
 __all__ = ["register"]
+
+
+class Executor(StrEnum):
+    local = "local"
+    ray = "ray"
 
 
 class LogFormat(StrEnum):
@@ -55,11 +61,38 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     fsync: Annotated[
         bool, typer.Option("--fsync", help="fsync each attempt (survives power loss).")
     ] = False,
+    max_error_share: Annotated[
+        float,
+        typer.Option(
+            "--max-error-share",
+            min=0.0,
+            max=1.0,
+            help="Largest share of this run's attempts that may end in error; beyond it "
+            "(or when the target is unreachable) the run failed: exit 3.",
+        ),
+    ] = 0.10,
+    executor: Annotated[
+        Executor,
+        typer.Option("--executor", help="local (one asyncio process) or ray (a Ray cluster)."),
+    ] = Executor.local,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="With --executor ray: the cluster (HEAD:PORT, ray://...); absent: a local Ray.",
+        ),
+    ] = None,
 ) -> None:
-    """Run a campaign: targets x (baseline + attacks) x behaviours x samples, judged."""
+    """Run a campaign: targets x (baseline + attacks) x behaviours x samples, judged.
+
+    Exit 0 when the run completed; 3 when the measurement failed (more than
+    --max-error-share of the attempts ended in error, or the target was unreachable
+    and the run stopped early); 2 on bad input. Errored attempts count in no rate.
+    """
     # Imported here, not at module level: every other command starts faster.
     import asyncio
 
+    from jbgrade._errors import InputError
     from jbgrade.harness import (
         AttemptStore,
         JsonReporter,
@@ -71,7 +104,15 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         run_campaign,
     )
 
+    if address is not None and executor is not Executor.ray:
+        raise InputError("--address needs --executor ray", field="--address")
     sh = Shard.parse(shard)
+    if executor is Executor.ray and sh.count > 1:
+        # Shards share limits through limits.sqlite; a Ray run has its own limiter.
+        raise InputError(
+            "--shard and --executor ray do not combine: Ray spreads the grid itself",
+            field="--shard",
+        )
     cspec = load_spec(spec)
     plan = build_plan(cspec, spec.parent, str(spec))
     manifest = plan.manifest()
@@ -87,6 +128,19 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
 
     async def go() -> RunSummary:
         try:
+            if executor is Executor.ray:
+                from jbgrade.harness import run_campaign_ray
+
+                return await run_campaign_ray(
+                    plan,
+                    store,
+                    address=address,
+                    base_dir=spec.parent,
+                    reporter=reporter,
+                    shard=sh,
+                    retry_errors=retry_errors,
+                    campaign=manifest.campaign,
+                )
             return await run_campaign(
                 plan,
                 store,
@@ -105,6 +159,25 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     else:
         out_console.print(_summary_line(summary), markup=False)
         out_console.print(f"Attempts in {directory}", markup=False)
+    _check_health(summary, max_error_share)
+
+
+def _check_health(summary: RunSummary, max_error_share: float) -> None:
+    """Exit 3 with one line when the measurement failed."""
+    from jbgrade.harness._health import EXIT_MEASUREMENT_FAILED, error_share_exceeded
+
+    reasons = ", ".join(f"{k} ({v})" for k, v in sorted(summary.error_reasons.items()))
+    if summary.outcome == "unreachable":
+        why = f"target unreachable, stopped after {summary.completed} attempts: {reasons}"
+    elif error_share_exceeded(summary.errors, summary.completed, max_error_share):
+        why = (
+            f"{summary.errors} of {summary.completed} attempts ended in error "
+            f"(more than {max_error_share:.0%}): {reasons}"
+        )
+    else:
+        return
+    print(f"jbgrade: measurement failed: {why}", file=sys.stderr)
+    raise typer.Exit(EXIT_MEASUREMENT_FAILED)
 
 
 def status(

@@ -27,6 +27,7 @@ from typing import Any
 import aiohttp
 
 from jbgrade._errors import InputError, TargetError
+from jbgrade.harness._health import UNREACHABLE
 from jbgrade.harness._targets import (
     TargetInfo,
     TargetReply,
@@ -238,6 +239,10 @@ class OpenAITarget:
             raise TargetError(f"timeout after {request.timeout_s:g} s", retryable=True) from None
         except aiohttp.ClientPayloadError as exc:
             raise TargetError(f"truncated body: {exc}", retryable=True) from None
+        except aiohttp.ClientConnectorError as exc:
+            # Refused, no route, unknown host: no connection was made. Retrying each
+            # attempt with back-off only delays the verdict (the runner stops early).
+            raise TargetError(f"{UNREACHABLE}: {exc}", retryable=False) from None
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             raise TargetError(f"connection lost: {exc}", retryable=True) from None
         except aiohttp.ClientResponseError as exc:

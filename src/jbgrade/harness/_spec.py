@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jbgrade._errors import CampaignSpecError, InputError
-from jbgrade._yaml import LocatedDoc, Path_, load_located
+from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, load_located, read_text_limited
 from jbgrade.harness._attacks import AttackSpec, attack_from_doc
 from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import TargetSpec
@@ -294,12 +294,5 @@ _SHORTHAND_KEYS = frozenset({"ref", "inline", "source"})
 
 def load_spec(path: Path) -> CampaignSpec:
     """Read and validate a campaign spec file."""
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise CampaignSpecError("no such file", path=str(path)) from None
-    except UnicodeDecodeError:
-        raise CampaignSpecError("not UTF-8 text", path=str(path)) from None
-    except OSError as exc:
-        raise CampaignSpecError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    text = read_text_limited(path, max_bytes=MAX_YAML_BYTES, cls=CampaignSpecError)
     return parse_spec(text, str(path))

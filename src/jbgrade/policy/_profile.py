@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from jbgrade._errors import PolicyError, UnknownProfileError
-from jbgrade._yaml import LocatedDoc, Path_, dotted, load_located
+from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, dotted, load_located, read_text_limited
 from jbgrade.policy._spec import (
     Atom,
     Citation,
@@ -47,7 +47,7 @@ from jbgrade.policy._spec import (
     ObligationSpec,
     RuleSpec,
 )
-from jbgrade.rubric import CRITERIA, SEVERITIES, Tables, default_tables
+from jbgrade.rubric import CRITERIA, SEVERITIES, VERSIONS, Tables, default_tables, tables_for
 
 if TYPE_CHECKING:
     from jbgrade.policy._compile import Compiled, Outcome
@@ -62,6 +62,7 @@ __all__ = [
     "load_all_profiles",
     "load_profile",
     "parse_profile",
+    "profile_edition",
     "profile_schema",
 ]
 
@@ -572,7 +573,17 @@ def _short(msg: str) -> str:
 def parse_profile(text: str, source: str = "<profile>", tables: Tables | None = None) -> Profile:
     """Parse and validate a profile from YAML text (errors name ``source:line``)."""
     loc = load_located(text, source, cls=PolicyError)
-    return _Parser(loc, tables or default_tables()).parse()
+    if tables is None:
+        ver = loc.data.get("jbg", "1.0") if isinstance(loc.data, dict) else "1.0"
+        if ver not in VERSIONS:
+            raise PolicyError(
+                f"jbg: {ver!r} is not a JBG version this implementation has "
+                f"({', '.join(VERSIONS)})",
+                path=source,
+                line=loc.line_of(("jbg",)),
+            )
+        tables = tables_for(ver)
+    return _Parser(loc, tables).parse()
 
 
 # -- registry --------------------------------------------------------------------
@@ -622,6 +633,44 @@ def _plugins() -> dict[str, Path]:
     return out
 
 
+@cache
+def _editions() -> Mapping[tuple[str, str], str]:
+    """(profile name, JBG version) -> resource path of a shipped older edition."""
+    out: dict[tuple[str, str], str] = {}
+    base = resources.files("jbgrade.policy").joinpath("data/profiles")
+    for ver in VERSIONS:
+        d = base.joinpath(f"jbg-{ver}")
+        if not d.is_dir():
+            continue
+        for entry in d.iterdir():
+            if entry.name.endswith(".yaml"):
+                out[entry.name[: -len(".yaml")], ver] = f"data/profiles/jbg-{ver}/{entry.name}"
+    return MappingProxyType(dict(sorted(out.items())))
+
+
+@cache
+def profile_edition(name: str, version: str) -> Profile | None:
+    """The edition of shipped profile ``name`` that reads JBG ``version`` grades, if any.
+
+    The current edition (``data/profiles/NAME.yaml``) when it is for ``version``;
+    else a frozen older edition (``data/profiles/jbg-VERSION/NAME.yaml``), kept so
+    that grades of that version can still be decided and earlier decisions replayed
+    (same bundle hash).
+    """
+    if name in _shipped():
+        cur = _load_shipped(name)
+        if cur.tables.version == version:
+            return cur
+    rel = _editions().get((name, version))
+    if rel is None:
+        return None
+    res = resources.files("jbgrade.policy").joinpath(rel)
+    prof = parse_profile(res.read_text("utf-8"), f"jbgrade/policy/{rel}")
+    if prof.id != name:
+        raise PolicyError(f"shipped profile edition {rel} declares id {prof.id!r}")
+    return prof
+
+
 def list_profiles() -> list[str]:
     """Names ``--profile NAME`` accepts: shipped profiles and entry-point ones."""
     return sorted({*_shipped(), *_plugins()})
@@ -639,11 +688,7 @@ def _load_shipped(name: str) -> Profile:
 @lru_cache(maxsize=256)
 def _load_file(path: str, mtime_ns: int, size: int) -> Profile:
     # Keyed by modification time and size so an edited file is re-read.
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read profile: {exc}", path=path) from exc
+    text = read_text_limited(path, max_bytes=MAX_YAML_BYTES, what="profile", cls=PolicyError)
     return parse_profile(text, path)
 
 
@@ -678,7 +723,8 @@ def load_profile(ref: str | Path | Profile, tables: Tables | None = None) -> Pro
         if p.is_dir():
             raise PolicyError("a profile must be a file, not a directory", path=str(p))
         if custom:
-            return parse_profile(p.read_text(encoding="utf-8"), str(p), tables)
+            text = read_text_limited(p, max_bytes=MAX_YAML_BYTES, what="profile", cls=PolicyError)
+            return parse_profile(text, str(p), tables)
         return _load_file(str(p), st.st_mtime_ns, st.st_size)
     if ref in _shipped():
         if custom:

@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from jbgrade._errors import PolicyError
-from jbgrade._yaml import load_located
+from jbgrade._yaml import load_located, read_text_limited
 
 __all__ = ["load_context_file"]
+
+#: Largest context file read (bytes): a context is a few dozen fields.
+MAX_CONTEXT_BYTES = 1_000_000
 
 
 def load_context_file(path: str | Path) -> dict[str, Any]:
@@ -25,16 +28,13 @@ def load_context_file(path: str | Path) -> dict[str, Any]:
     stays the string ``"no"``); errors name the file and line.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise PolicyError("no such context file", path=str(p)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read context file: {exc}", path=str(p)) from exc
+    text = read_text_limited(p, max_bytes=MAX_CONTEXT_BYTES, what="context file", cls=PolicyError)
     data: Any
     if p.suffix == ".json":
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise PolicyError("context file nests too deeply", path=str(p)) from None
         except ValueError as exc:
             raise PolicyError(
                 f"context file is not valid JSON: {exc}",

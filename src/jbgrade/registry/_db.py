@@ -33,7 +33,7 @@ __all__ = [
     "upgrade",
 ]
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -126,7 +126,9 @@ class User(Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('reporter','assessor','regulator','admin')", name="role"),
+        sa.CheckConstraint(
+            "role IN ('reporter','assessor','regulator','admin','superadmin')", name="role"
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)

@@ -31,13 +31,16 @@ __all__ = [
     "permissions",
 ]
 
-Role = Literal["reporter", "assessor", "regulator", "admin"]
-Relation = Literal["any", "self", "reporting", "owning", "granted", "granted_payload", "other"]
+Role = Literal["reporter", "assessor", "regulator", "admin", "superadmin"]
+Relation = Literal[
+    "any", "self", "same_org", "reporting", "owning", "granted", "granted_payload", "other"
+]
 
-ROLES: tuple[Role, ...] = ("reporter", "assessor", "regulator", "admin")
+ROLES: tuple[Role, ...] = ("reporter", "assessor", "regulator", "admin", "superadmin")
 RELATIONS: tuple[Relation, ...] = (
     "any",
     "self",
+    "same_org",
     "reporting",
     "owning",
     "granted",

@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from jbgrade.api import Settings, resolve_caller
 from jbgrade.api import create_app as create_api_app
 from jbgrade.api._sessions import SESSION_COOKIE
+from jbgrade.web._admin import admin_router
 from jbgrade.web._assets import static_dir
 from jbgrade.web._calculator import calculator_model, vector_from_letters
 from jbgrade.web._pages import pages_router
@@ -77,5 +78,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.html_problems = html_problem
     app.include_router(_ui_router(renderer))
     app.include_router(pages_router(renderer))
+    app.include_router(admin_router(renderer))
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app
