@@ -258,3 +258,19 @@ def test_grade_accepts_str_subclasses_and_rejects_other_types() -> None:
         grade(42)  # type: ignore[arg-type]
     with pytest.raises(VectorError, match="must be a string"):
         grade_many([WORST, b"JBG:1.0/"])  # type: ignore[list-item]
+
+
+def test_grade_equality_includes_the_tables() -> None:
+    import copy
+
+    from jbgrade.rubric import Grader, default_tables, tables_from_data
+
+    raw = copy.deepcopy(default_tables().raw)
+    same = Grader(tables_from_data(copy.deepcopy(raw)))
+    v = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
+    assert same.grade(v) == grade(v) and hash(same.grade(v)) == hash(grade(v))
+    # Draft tables that score the worst cell lower: same vector, not the same grade.
+    raw["score"]["table"][-1][-1][-1] = 9.0
+    draft = Grader(tables_from_data(raw)).grade(v)
+    assert draft.score != grade(v).score
+    assert draft != grade(v)

@@ -28,9 +28,9 @@ from pydantic import ValidationError
 
 from jbgrade._errors import InputError, JbgradeError, ReportIntegrityError
 from jbgrade.assess._records import AssessmentReport, ReportSignature, decision_record
-from jbgrade.policy import Profile, decide, load_profile
+from jbgrade.policy import Profile, decide, load_profile, profile_edition
 from jbgrade.records import canonical_json, canonical_sha256
-from jbgrade.rubric import VERSIONS, grade
+from jbgrade.rubric import grade
 
 __all__ = [
     "ReportCheck",
@@ -184,25 +184,16 @@ def _check_grade(report: AssessmentReport, source: str | None) -> None:
         )
 
 
-def _profile_for(name: str, bundle: str) -> Profile | None:
+def _profile_for(name: str, bundle: str, version: str) -> Profile | None:
+    """The shipped profile (or its edition for JBG ``version``) with this bundle hash."""
     try:
         prof = load_profile(name)
+        if prof.bundle_sha256 == bundle:
+            return prof
+        ed = profile_edition(name, version)
     except JbgradeError:
         return None
-    if prof.bundle_sha256 == bundle:
-        return prof
-    # A decision made under an earlier edition of a shipped profile (e.g. its JBG 1.0
-    # edition, kept for 1.0 grades) is recomputed under that edition.
-    from jbgrade.policy import profile_edition
-
-    for ver in VERSIONS:
-        try:
-            ed = profile_edition(name, ver)
-        except JbgradeError:
-            continue
-        if ed is not None and ed.bundle_sha256 == bundle:
-            return ed
-    return None
+    return ed if ed is not None and ed.bundle_sha256 == bundle else None
 
 
 def _check_decisions(report: AssessmentReport, source: str | None, check: ReportCheck) -> None:
@@ -217,7 +208,7 @@ def _check_decisions(report: AssessmentReport, source: str | None, check: Report
                 path=source,
                 field=f"decisions[{i}].decision.profile",
             )
-        prof = _profile_for(pd.profile, d.bundle_sha256)
+        prof = _profile_for(pd.profile, d.bundle_sha256, g.version)
         if prof is None:
             check.notes.append(
                 f"decisions[{i}] ({pd.profile}): profile bundle {d.bundle_sha256[:12]} is not "

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jbgrade.assess import AssessmentReport, Reconciliation
+from jbgrade.policy import Condition, Decision, FiredRule, NearMiss, Obligation
 from jbgrade.reports._charts import (
     Chart,
     criterion_levels_chart,
@@ -60,101 +61,72 @@ def _text(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, default=str)
 
 
-def _condition(c: Any) -> str:
-    if not isinstance(c, Mapping):
-        return _text(c)
-    on = c.get("on") or c.get("field") or c.get("key") or c.get("metric") or c.get("name") or "?"
-    op = c.get("test") or c.get("op") or c.get("operator") or ""
-    want = c.get("value", c.get("expected", c.get("values", "")))
-    actual = c.get("actual", c.get("actual_value"))
-    s = f"{on} {op} {_text(want)}".strip()
-    if actual is not None:
-        s += f" (actual {_text(actual)})"
-    if c.get("assumed"):
+def _condition(c: Condition) -> str:
+    s = f"{c.on} {c.test}".strip()
+    s += f" (actual {_text(c.actual)}" + (f", given {c.given}" if c.given else "") + ")"
+    if c.assumed:
         s += " [assumed]"
     return s
 
 
-def _rule(f: Any) -> dict[str, Any]:
-    if not isinstance(f, Mapping):
-        return {"id": _text(f), "conditions": [], "citation": "", "action": None, "summary": ""}
-    rid = f.get("id") or f.get("rule") or f.get("rule_id") or "?"
-    conds = f.get("conditions") or f.get("matched") or []
-    if isinstance(conds, Mapping):
-        conds = [
-            {"on": k, **(v if isinstance(v, Mapping) else {"value": v})} for k, v in conds.items()
-        ]
-    action = f.get("action")
+def _rule(f: FiredRule) -> dict[str, Any]:
     return {
-        "id": rid,
-        "conditions": [_condition(c) for c in conds],
-        "citation": _text(f.get("citation", "")) if f.get("citation") else "",
-        "action": action,
-        "action_label": action_label(action) if action else "",
-        "summary": f.get("title") or f.get("summary") or f.get("description") or "",
+        "id": f.id,
+        "conditions": [_condition(c) for c in f.conditions],
+        "citation": _text(f.citation) if f.citation else "",
+        "action": f.action,
+        "action_label": action_label(f.action) if f.action else "",
+        "summary": f.title,
     }
 
 
-def _near(n: Any) -> dict[str, Any]:
-    if not isinstance(n, Mapping):
-        return {"id": "?", "text": _text(n)}
-    rid = n.get("id") or n.get("rule") or n.get("rule_id") or "?"
-    changes = n.get("changes") or []
-    alts = []
-    for c in changes if isinstance(changes, list) else []:
-        if isinstance(c, Mapping):
-            alts.append(f"{c.get('on')} {_text(c.get('from'))} -> {_text(c.get('to'))}")
-    head = str(n.get("title") or "")
-    act = n.get("action")
-    text = head + (f" ({action_label(str(act))})" if act else "")
+def _near(n: NearMiss) -> dict[str, Any]:
+    alts = [f"{c.on} {_text(c.from_)} -> {_text(c.to)}" for c in n.changes]
+    text = f"{n.title} ({action_label(n.action)})"
     if alts:
         text += "; fires if " + " or ".join(alts)
-    if not text:
-        text = _text({k: v for k, v in n.items() if k not in ("id", "rule", "rule_id")})
-    return {"id": rid, "text": text}
+    return {"id": n.id, "text": text}
+
+
+def _no_decision(profile: str, title: str, error: str | None) -> dict[str, Any]:
+    return {
+        "profile": profile,
+        "title": title,
+        "error": error or "no decision",
+        "version": None,
+        "bundle": "",
+        "obligations": [],
+        "fired": [],
+        "gates": [],
+        "near": [],
+        "top": None,
+        "assumed": [],
+        "assumed_fields": [],
+    }
 
 
 def _decision_view(
-    profile: str, title: str, d: Mapping[str, Any] | None, error: str | None
+    profile: str, title: str, d: Decision | None, error: str | None
 ) -> dict[str, Any]:
     if d is None:
-        return {
-            "profile": profile,
-            "title": title,
-            "error": error or "no decision",
-            "version": None,
-            "bundle": "",
-            "obligations": [],
-            "fired": [],
-            "gates": [],
-            "near": [],
-            "top": None,
-            "assumed": [],
-            "assumed_fields": [],
-        }
+        return _no_decision(profile, title, error)
     obs = sorted(
         (
-            {
-                "party": o.get("party", ""),
-                "what": o.get("what", ""),
-                "due": o.get("due"),
-                "clock": _clock(o),
-            }
-            for o in d.get("obligations", [])
+            {"party": o.party, "what": o.what, "due": o.due.isoformat(), "clock": _clock(o)}
+            for o in d.obligations
         ),
-        key=lambda o: (o["due"] or "9999", o["party"], o["what"]),
+        key=lambda o: (o["due"], o["party"], o["what"]),
     )
-    fired = [_rule(f) for f in d.get("fired_rules", []) if f.get("kind", "rule") == "rule"]
-    act = d.get("action")
-    top = next((f for f in fired if f["action"] == act), fired[-1] if fired else None)
+    fired = [_rule(f) for f in d.fired_rules if f.kind == "rule"]
+    top = next((f for f in fired if f["action"] == d.action), fired[-1] if fired else None)
     assumed: list[str] = []
     fields: list[str] = []
-    for f in d.get("fired_rules", []):
-        for c in f.get("conditions", []) if isinstance(f, Mapping) else []:
-            if isinstance(c, Mapping) and c.get("assumed"):
-                name = str(c.get("on", "?")).removeprefix("context.")
+    for f in d.fired_rules:
+        for c in f.conditions:
+            if c.assumed:
+                name = c.on.removeprefix("context.")
                 fields.append(name)
-                assumed.append(f"{name} = {_text(c.get('actual'))}: {c.get('reason') or 'default'}")
+                assumed.append(f"{name} = {_text(c.actual)}: {c.reason or 'default'}")
     return {
         "profile": profile,
         "title": title,
@@ -162,32 +134,22 @@ def _decision_view(
         "top": top,
         "assumed": assumed,
         "assumed_fields": sorted(set(fields)),
-        "action": d.get("action", "unknown"),
-        "action_label": action_label(str(d.get("action", "unknown"))),
-        "provisional": bool(d.get("provisional")),
+        "action": d.action,
+        "action_label": action_label(d.action),
+        "provisional": d.provisional,
         "obligations": obs,
         "fired": fired,
-        "gates": [_rule(f) for f in d.get("fired_rules", []) if f.get("kind") == "gate"],
-        "near": [_near(n) for n in d.get("near_misses", [])],
-        "version": d.get("profile_version"),
-        "bundle": d.get("bundle_sha256", ""),
+        "gates": [_rule(f) for f in d.fired_rules if f.kind == "gate"],
+        "near": [_near(n) for n in d.near_misses],
+        "version": d.profile_version,
+        "bundle": d.bundle_sha256,
     }
 
 
-def _clock(o: Mapping[str, Any]) -> str:
-    within = o.get("within") or o.get("within_days") or o.get("days")
-    unit = (
-        o.get("unit")
-        or o.get("days_kind")
-        or ("business days" if o.get("business_days") else "days")
-    )
-    start = o.get("clock") or o.get("from") or o.get("clock_start")
-    parts = []
-    if within is not None:
-        parts.append(f"{within} {unit}")
-    if start:
-        parts.append(f"from {start}")
-    return " ".join(parts)
+def _clock(o: Obligation) -> str:
+    unit = "business days" if o.calendar == "business" else "days"
+    start = o.clock + (" (assumed)" if o.clock_start_assumed else "")
+    return f"{o.days} {unit} from {start}"
 
 
 def _why(r: AssessmentReport) -> dict[str, Any]:
@@ -225,10 +187,7 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
     """The report as one self-contained HTML page: answer first, then reasons, then details."""
     if charts is None:
         charts = assessment_charts(r)
-    decisions = [
-        _decision_view(d.profile, d.title, d.decision.to_dict() if d.decision else None, d.error)
-        for d in r.decisions
-    ]
+    decisions = [_decision_view(d.profile, d.title, d.decision, d.error) for d in r.decisions]
     g = r.grade.model_dump(mode="json")
     return str(
         _env()

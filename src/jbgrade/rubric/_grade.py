@@ -54,8 +54,24 @@ class _Part:
 class Grader:
     """Grades vectors against one set of tables."""
 
+    _identity: str | None
+
+    @property
+    def identity(self) -> str:
+        """SHA-256 of the tables' data (sorted-key JSON): which tables graded a vector."""
+        if self._identity is None:
+            import hashlib
+            import json
+
+            text = json.dumps(self.tables.raw, sort_keys=True, separators=(",", ":"))
+            ident = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self._identity = ident
+            return ident
+        return self._identity
+
     def __init__(self, tables: Tables):
         self.tables = t = tables
+        self._identity = None
         self._crit_metrics: dict[str, tuple[str, ...]] = {
             c: tuple(m.key for m in t.metrics if m.criterion == c) for c in CRITERIA
         }
@@ -443,7 +459,11 @@ class Grade(tuple[str, float, str, Grader]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Grade):
-            return self.vector == other.vector and self.version == other.version
+            # Equal only under the same tables: a vector graded under draft tables
+            # is not the same grade as under the shipped ones.
+            return self[0] == other[0] and (
+                self[3] is other[3] or self[3].identity == other[3].identity
+            )
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
