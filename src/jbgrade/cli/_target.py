@@ -14,7 +14,9 @@ __all__ = ["register"]
 
 
 def serve(
-    port: Annotated[int, typer.Option("--port", help="TCP port (0: pick a free one).")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port (0: pick a free one).", min=0, max=65535)
+    ] = 8765,
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
     config: Annotated[
         Path | None,
