@@ -78,3 +78,38 @@ def test_keys_status_refuses_a_garbage_key_file(tmp_path: Path) -> None:
     garbage.write_text("this is not a key file")
     p = run("keys", "status", "--db", f"sqlite:///{db}", "--key-file", str(garbage))
     assert_one_line_error(p, str(garbage))
+
+
+def test_version_short_help_completion_and_json_everywhere() -> None:
+    import json
+
+    from jbgrade import __version__
+
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.strip() == f"jbgrade {__version__}"
+    assert run("-h").returncode == 0 and "Usage: jbgrade" in run("-h").stdout
+    assert "Usage: jbgrade score" in run("score", "-h").stdout
+    assert "--install-completion" in run("--help").stdout
+    top = "JBG:1.0/LY:F/UN:U/RL:H/TR:M/HD:C/UP:F/AG:A/AC:L/AU:Y/EX:O/ST:A"
+    for args, check in (
+        (("explain", top, "--json"), lambda d: d["severity"] == "Critical"),
+        (("schema", "list", "--json"), lambda d: any(s["name"] == "case" for s in d)),
+        (("target", "types", "--json"), lambda d: "reference" in d),
+        (("rubric", "check", "--json"), lambda d: d["ok"] is True),
+    ):
+        p = run(*args)
+        assert p.returncode == 0, p.stderr
+        assert check(json.loads(p.stdout)), args
+
+
+def test_keys_status_json(tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "r.db"
+    assert run("db", "upgrade", "--db", f"sqlite:///{db}").returncode == 0
+    keys = tmp_path / "k.json"
+    assert run("keys", "generate", "--out", str(keys)).returncode == 0
+    p = run("keys", "status", "--db", f"sqlite:///{db}", "--key-file", str(keys), "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["active"] and d["keys"] == []

@@ -246,7 +246,11 @@ def _rotate(reg: Registry, path: Path | None, *, prune: bool) -> None:
     )
 
 
-def keys_status(db: DbOpt = None, key_file: KeyFileOpt = None) -> None:
+def keys_status(
+    db: DbOpt = None,
+    key_file: KeyFileOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Which keys encrypt how many values, and whether the keyring holds them."""
     from jbgrade.registry import Keyring
 
@@ -263,6 +267,17 @@ def keys_status(db: DbOpt = None, key_file: KeyFileOpt = None) -> None:
         ring = Keyring.from_environment(key_file=key_file)
     elif served.exists():
         ring = Keyring.from_file(served)
+    if as_json:
+        print_json(
+            {
+                "active": ring.active if ring is not None else None,
+                "keys": [
+                    {"id": kid, "values": n, "held": ring is not None and kid in ring.keys}
+                    for kid, n in sorted(usage.items())
+                ],
+            }
+        )
+        return
     for kid, n in sorted(usage.items()):
         held = "held" if ring is not None and kid in ring.keys else "MISSING"
         active = " (active)" if ring is not None and kid == ring.active else ""

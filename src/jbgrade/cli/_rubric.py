@@ -195,27 +195,56 @@ def render_explanation(g: Grade) -> None:
     )
 
 
-def explain(vector: Annotated[str, typer.Argument(help="A JBG vector.")]) -> None:
+def explain(
+    vector: Annotated[str, typer.Argument(help="A JBG vector.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the grade as JSON.")] = False,
+) -> None:
     """Explain a grade: table rows used, each metric's effect, tipping points."""
     from jbgrade.rubric import default_grader
 
-    render_explanation(default_grader().grade(vector))
+    g = default_grader().grade(vector)
+    if as_json:
+        print_json(g.to_dict())
+        return
+    render_explanation(g)
 
 
 def check(
     tables: Annotated[
         Path | None, typer.Option("--tables", help="Check this tables file instead of JBG 1.0's.")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Validate the tables exhaustively: completeness, monotonicity, relevance, anchors."""
+    """Validate the tables exhaustively: completeness, monotonicity, relevance, anchors.
+
+    Exit 0 when every check holds, 1 when one fails."""
     from jbgrade.rubric import check_tables, default_tables, load_tables
 
     try:
         t = load_tables(tables) if tables is not None else default_tables()
     except RubricTableError as exc:
-        print(f"FAIL shape: {one_line(str(exc))}")
+        if as_json:
+            print_json({"ok": False, "shape_error": one_line(str(exc))})
+        else:
+            print(f"FAIL shape: {one_line(str(exc))}")
         raise typer.Exit(1) from None
     rep = check_tables(t)
+    if as_json:
+        print_json(
+            {
+                "ok": rep.ok,
+                "source": rep.source,
+                "combinations": rep.combinations,
+                "checks": rep.checks,
+                "violations": [
+                    {"check": v.check, "message": v.message, "example": v.example}
+                    for v in rep.violations
+                ],
+            }
+        )
+        if not rep.ok:
+            raise typer.Exit(1)
+        return
     for c in rep.checks:
         out_console.print(f"checked {c}", markup=False)
     if rep.ok:

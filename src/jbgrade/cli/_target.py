@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jbgrade.cli._common import out_console
+from jbgrade.cli._common import out_console, print_json
 
 __all__ = ["register"]
 
@@ -50,10 +50,15 @@ def serve(
         print("stopped", file=sys.stderr)
 
 
-def types() -> None:
+def types(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """List the registered target types."""
     from jbgrade.harness import TARGETS
 
+    if as_json:
+        print_json(list(TARGETS.names()))
+        return
     for name in TARGETS.names():
         out_console.print(name, markup=False)
 
