@@ -65,8 +65,10 @@ __all__ = [
     "MissingMetricError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PluginError",
     "PolicyError",
     "RegistryError",
+    "ReportIntegrityError",
     "RubricTableError",
     "TargetError",
     "UnknownMetricError",
@@ -164,6 +166,16 @@ class PolicyError(InputError):
 
 class UnknownProfileError(PolicyError):
     """No policy profile of that name; the message lists the known ones."""
+
+
+class PluginError(JbgradeError):
+    """A plug-in registration is invalid (e.g. a name registered twice)."""
+
+
+class ReportIntegrityError(InputError):
+    """A report fails strict reading: a field does not follow from its inputs,
+    its content hash does not match or its signature does not verify.
+    ``field`` names the first field or check that fails."""
 
 
 class CampaignSpecError(InputError):

@@ -66,13 +66,14 @@ def test_reports_validate_and_decide_under_every_profile(demo: Demo) -> None:
         jsonschema.validate(data["grade"], load_schema("grade"))
         assert r.complete
         assert [d.profile for d in r.decisions] == list(demo.decider.profiles())
-        for d in r.decisions:
+        for d, dj in zip(r.decisions, data["decisions"], strict=True):
             assert d.decision is not None
-            assert list(d.decision) == PUBLISHED_DECISION_KEYS
-            jsonschema.validate(d.decision, load_schema("decision"))
+            # Report format 2: the published decision carries its own format_version.
+            assert list(dj["decision"]) == ["format_version", *PUBLISHED_DECISION_KEYS]
+            jsonschema.validate(d.decision.to_dict(), load_schema("decision"))
     reg = demo.regulator_report
-    assert reg.grade["severity"] == "High" and reg.grade["systemic"]
-    acts = {d.profile: d.decision["action"] for d in reg.decisions if d.decision}
+    assert reg.grade.severity == "High" and reg.grade.systemic
+    acts = {d.profile: d.decision.action for d in reg.decisions if d.decision}
     assert acts["us-export"] == "restrict_export"
     # Context derived from the case's models, and said so.
     assert reg.context["weights"] == "closed"

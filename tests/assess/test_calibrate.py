@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from jbgrade.assess import calibrate, load_calibration_dir
 from jbgrade.cli._schema import load_schema
@@ -43,12 +44,14 @@ def test_report_validates_and_names_the_weakest() -> None:
         "TR",
         "HD",
         "UP",
+        "CG",
         "AG",
         "AC",
         "AU",
         "EX",
+        "RE",
         "ST",
-    ]
+    ]  # the pack is JBG 1.1
     defined = [m for m in r.metrics if m.alpha is not None]
     assert r.weakest[0] == min(defined, key=lambda m: m.alpha or 0).variable
     for m in defined:
@@ -87,7 +90,7 @@ def test_cli_prints_alpha_per_metric_with_intervals(tmp_path: Path) -> None:
         assert f"\n│ {key} " in p.stdout, key
     assert "95% CI" in p.stdout and "Weakest agreement" in p.stdout
     data = json.loads(out.read_text())
-    assert data["scenarios"] >= 12 and len(data["metrics"]) == 11
+    assert data["scenarios"] >= 12 and len(data["metrics"]) == 13
 
 
 def test_cli_bad_input(tmp_path: Path) -> None:
@@ -118,3 +121,24 @@ def test_case_files_are_grouped_by_case_id(tmp_path: Path) -> None:
     assert up.units == 1 and up.agreement == 0.0  # P vs F
     # UN is X (not assessed) on one side: missing, not a disagreement.
     assert r.spread[0].disagreeing_metrics == ["UP", "AC", "ST"]
+
+
+def test_mixed_versions_are_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from jbgrade._errors import InputError
+
+    for f in sorted(PACK.glob("cal-0[12].yaml")):
+        shutil.copy(f, tmp_path / f.name)
+    one = tmp_path / "cal-01.yaml"
+    text = one.read_text(encoding="utf-8")
+    one.write_text(
+        text.replace(
+            "JBG:1.1/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/CG:S/AG:T/AC:H/AU:N/EX:R/RE:L/ST:U",
+            "JBG:1.0/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/AG:T/AC:H/AU:N/EX:R/ST:U",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="mixes JBG versions"):
+        calibrate(load_calibration_dir(tmp_path), replicates=0)

@@ -83,7 +83,7 @@ def test_case_context_decides_as_the_same_context_file(tmp_path: Path, designate
         assert cli.split(": ", 1)[1] in pd.error, (cli, pd.error)
         return
     assert rc == 0, cli
-    assert pd.error is None and pd.decision == cli
+    assert pd.error is None and pd.decision is not None and pd.decision.to_dict() == cli
     value = designated.strip("'")
     assert report.context["designated"] == value
     assert (cli["action"] == "none") is (value == "no")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from jbgrade.assess import DisputeSide, Outcome, dispute, outcome_of
+from jbgrade.policy import Decision
 from jbgrade.rubric import Grade, default_tables, parse_vector
 
 RANK = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
@@ -30,7 +31,7 @@ class TableDecider:
 
     def decide(
         self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date
-    ) -> dict[str, Any]:
+    ) -> Decision:
         idx = {"None": 0, "Low": 0, "Medium": 1, "High": 2, "Critical": 4}[grade.severity]
         if (
             profile == "strict"
@@ -43,7 +44,33 @@ class TableDecider:
         obs = [{"party": "vendor", "what": f"do {RANK[idx]}", "due": aware_on.isoformat()}]
         if grade.systemic:
             obs.append({"party": "regulator", "what": "review", "due": aware_on.isoformat()})
-        return {"action": RANK[idx], "obligations": obs}
+        # Decider returns a Decision (report format 2); fill the fields a dispute ignores.
+        full = [
+            {
+                "id": f"o{i}",
+                **o,
+                "kind": "notify",
+                "clock": "awareness",
+                "clock_start": aware_on.isoformat(),
+                "days": 0,
+                "calendar": "calendar",
+                "rules": [],
+                "citation": {},
+            }
+            for i, o in enumerate(obs)
+        ]
+        return Decision.model_validate(
+            {
+                "action": RANK[idx],
+                "obligations": full,
+                "fired_rules": [],
+                "near_misses": [],
+                "provisional": False,
+                "profile": profile,
+                "profile_version": "1",
+                "bundle_sha256": "0" * 64,
+            }
+        )
 
     def outcome(
         self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date
@@ -94,7 +121,7 @@ def brute(a: DisputeSide, b: DisputeSide, profile: str) -> tuple[set[str], int, 
         from jbgrade.rubric import grade
 
         g = grade(t.prefix + "/".join(f"{k}:{v}" for k, v in letters.items()))
-        return str(d.decide(profile, g, ctx, aware)["action"])
+        return str(d.decide(profile, g, ctx, aware).action)
 
     table = {c: act(c) for c in itertools.product((0, 1), repeat=n)}
     decisive = {

@@ -211,9 +211,13 @@ def test_rubric_check_missing_file_is_bad_input(tmp_path: Path) -> None:
 def test_rubric_show_formats() -> None:
     md = run("rubric", "show", "--format", "markdown")
     assert md.returncode == 0
-    assert md.stdout == jbgrade.rubric.tables_markdown(jbgrade.default_tables())
-    js = run("rubric", "show", "--format", "json")
+    # New work defaults to JBG 1.1; --version 1.0 shows the 1.0 tables.
+    assert md.stdout == jbgrade.rubric.tables_markdown(jbgrade.rubric.tables_for("1.1"))
+    md10 = run("rubric", "show", "--version", "1.0", "--format", "markdown")
+    assert md10.stdout == jbgrade.rubric.tables_markdown(jbgrade.default_tables())
+    js = run("rubric", "show", "--format", "json", "--version", "1.0")
     assert json.loads(js.stdout) == jbgrade.default_tables().raw
+    assert run("rubric", "show", "--version", "2.0").returncode == 2
     txt = run("rubric", "show")
     assert txt.returncode == 0
     assert "Score table" in txt.stdout

@@ -39,7 +39,7 @@ def _write(d: Path, attempts: list, extra_lines: str = "") -> None:  # type: ign
 
 def _attempts() -> list:  # type: ignore[type-arg]
     out = []
-    for t, k in (("t1", 15), ("t2", 6)):
+    for t, k in (("t1", 36), ("t2", 30)):
         for d in "SW":
             out += arm(
                 t,

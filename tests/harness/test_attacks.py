@@ -19,7 +19,6 @@ from jbgrade.harness import (
     attack_from_spec,
     bundled_attacks,
     load_attack,
-    register_attack,
 )
 from jbgrade.records import Behaviour, ChatMessage
 
@@ -107,13 +106,12 @@ async def test_python_plugin_registry(tmp_path: Path) -> None:
             msgs = [ChatMessage(role="user", content=behaviour.text.upper() + self.suffix)]
             return AttackRun(msgs, await chat(msgs))
 
-    register_attack("upper-plugin")(Upper)
-    try:
+    # Scoped registration (plug-in kernel): registered for the block only.
+    with ATTACKS.scoped("upper-plugin", Upper):
         a = load_attack("upper-plugin", options={"suffix": "!"})
         run = await a.run(B, _echo_chat([]))
         assert run.messages[0].content == B.text.upper() + "!"
-    finally:
-        ATTACKS._factories.pop("upper-plugin")
+    assert "upper-plugin" not in ATTACKS.names()
 
 
 def test_bad_attack_files(tmp_path: Path) -> None:

@@ -65,6 +65,11 @@ def test_entry_point_plugin_is_found_and_built(
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: jbg-fake-judge\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text("[jbgrade.judges]\nfake-ep = jbg_fake_judge:make\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    # Entry points are read once per process (plug-in kernel); a plug-in installed
+    # after that is picked up by refresh().
+    from jbgrade.judges import JUDGES
+
+    JUDGES.refresh()
     assert "fake-ep" in judge_types()
     j = build_judge({"type": "fake-ep"})
     assert j.name == "fake-ep"

@@ -10,14 +10,14 @@ from jbgrade import decide, load_profile
 from jbgrade.policy import check_profile, check_profiles, parse_profile
 from jbgrade.policy._spec import action_rank
 from jbgrade.rubric import default_tables
-from tests.policy.conftest import SHIPPED
+from tests.policy.conftest import SHIPPED, p10
 from tests.policy.test_cli import cli, run
 
 AWARE = "2026-06-12"
 
 
 def _text(name: str) -> str:
-    return r.files("jbgrade.policy").joinpath(f"data/profiles/{name}.yaml").read_text()
+    return r.files("jbgrade.policy").joinpath(f"data/profiles/jbg-1.0/{name}.yaml").read_text()
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -29,8 +29,15 @@ def test_all_shipped_profiles_pass() -> None:
     assert [x.profile for x in reports] == sorted(SHIPPED)
     for rep in reports:
         assert rep.ok, [str(f) for f in rep.findings]
-        assert rep.stats["vectors"] == 139_968
+        # The shipped profiles read JBG 1.1 grades: the whole 1.1 space.
+        assert rep.stats["vectors"] == 2_519_424
         # Every metric raise over the whole space: sum over metrics of N*(k-1)/k.
+        assert rep.stats["single_step_raises"] == 22_044_960
+    # Their JBG 1.0 editions (kept for 1.0 grades and replay) still pass over the 1.0 space.
+    for name in SHIPPED:
+        rep = check_profile(p10(name))
+        assert rep.ok, [str(f) for f in rep.findings]
+        assert rep.stats["vectors"] == 139_968
         assert rep.stats["single_step_raises"] == 1_003_104
 
 
@@ -159,7 +166,7 @@ def test_context_monotonicity_checked() -> None:
 def test_class_based_check_agrees_with_brute_force_sample(name: str) -> None:
     """Spot-check the equivalence-class argument: raise random vectors one step at a
     time and decide both ends directly; a passing profile never weakens."""
-    prof = load_profile(name)
+    prof = p10(name)
     comp = prof.compiled
     metrics = default_tables().metrics
     rng = random.Random(7)

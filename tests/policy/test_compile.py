@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from jbgrade import grade, load_profile
+from jbgrade import grade
 from jbgrade.policy import ACTIONS, Profile
 from jbgrade.rubric import NOT_ASSESSED, default_tables
-from tests.policy.conftest import SHIPPED
+from tests.policy.conftest import SHIPPED, p10
 
 T = default_tables()
 
@@ -69,7 +69,7 @@ def _random_context(prof: Profile, rng: random.Random) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_compiled_matches_direct_evaluation(name: str) -> None:
-    prof = load_profile(name)
+    prof = p10(name)
     rng = random.Random(name)
     for _ in range(1500):
         v = _random_vector(rng)

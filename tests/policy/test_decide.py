@@ -10,13 +10,13 @@ import jbgrade
 from jbgrade import PolicyError, decide, grade, load_profile
 from jbgrade.cli._schema import load_schema
 from jbgrade.policy import DECISION_KEYS, Decision, add_days, parse_profile, replay
-from tests.policy.conftest import LOWEST, SHIPPED, WORST
+from tests.policy.conftest import LOWEST, SHIPPED, WORST, p10
 
 AWARE = "2026-06-12"  # a Friday
 
 
 def test_acceptance_lab_frontier_blocks_the_worst_vector() -> None:
-    d = decide(WORST, None, "lab-frontier", aware_on=AWARE)
+    d = decide(WORST, None, p10("lab-frontier"), aware_on=AWARE)
     assert d.action == "block_deployment"
     assert "critical-block" in d.rule_ids
     assert "block-cbrn" in d.rule_ids
@@ -43,9 +43,9 @@ def test_json_has_exactly_the_published_keys_and_validates(name: str) -> None:
 
 
 def test_top_level_api_accepts_grade_objects_and_profiles() -> None:
-    prof = jbgrade.load_profile("g7-baseline")
+    prof = p10("g7-baseline")
     a = jbgrade.decide(grade(WORST), {}, prof, aware_on=AWARE)
-    b = jbgrade.decide(WORST, None, "g7-baseline", aware_on=dt.date(2026, 6, 12))
+    b = jbgrade.decide(WORST, None, p10("g7-baseline"), aware_on=dt.date(2026, 6, 12))
     assert a == b
     assert set(jbgrade.list_profiles()) == set(SHIPPED)
     assert set(jbgrade.load_all_profiles()) == set(SHIPPED)
@@ -55,15 +55,15 @@ def test_missing_profile_and_bad_inputs_raise_policy_errors() -> None:
     with pytest.raises(PolicyError, match="available: eu-ai-act-gpai"):
         decide(WORST, None, None)
     with pytest.raises(PolicyError, match="ISO date"):
-        decide(WORST, None, "g7-baseline", aware_on="12/06/2026")
+        decide(WORST, None, p10("g7-baseline"), aware_on="12/06/2026")
     with pytest.raises(PolicyError, match=r"context\.capability_tier"):
-        decide(WORST, {"capability_tier": "huge"}, "lab-frontier", aware_on=AWARE)
+        decide(WORST, {"capability_tier": "huge"}, p10("lab-frontier"), aware_on=AWARE)
     with pytest.raises(PolicyError, match=r"context\.training_compute_flop"):
-        decide(WORST, {"training_compute_flop": "lots"}, "us-export", aware_on=AWARE)
+        decide(WORST, {"training_compute_flop": "lots"}, p10("us-export"), aware_on=AWARE)
     with pytest.raises(PolicyError, match="before the awareness date"):
-        decide(WORST, None, "eu-ai-act-gpai", aware_on=AWARE, notified_on="2026-06-01")
+        decide(WORST, None, p10("eu-ai-act-gpai"), aware_on=AWARE, notified_on="2026-06-01")
     with pytest.raises(jbgrade.VectorError):
-        decide("JBG:1.0/LY:F", None, "g7-baseline")
+        decide("JBG:1.0/LY:F", None, p10("g7-baseline"))
 
 
 # -- replay ----------------------------------------------------------------------
@@ -76,11 +76,11 @@ def test_replay_same_inputs_same_decision(name: str) -> None:
     rec = json.loads(json.dumps(d.to_dict()))
     again = replay(rec, WORST, ctx, name, aware_on=AWARE)
     assert again.to_dict() == rec
-    assert again.bundle_sha256 == load_profile(name).bundle_sha256
+    assert again.bundle_sha256 == p10(name).bundle_sha256
 
 
 def test_replay_refuses_a_different_bundle() -> None:
-    prof = load_profile("g7-baseline")
+    prof = p10("g7-baseline")
     d = decide(WORST, None, prof, aware_on=AWARE)
     text = prof.located.data
     changed = json.loads(json.dumps(text))
@@ -97,10 +97,10 @@ def test_replay_refuses_a_different_bundle() -> None:
 
 
 def test_bundle_hash_ignores_layout_and_comments_but_not_values() -> None:
-    prof = load_profile("g7-baseline")
+    prof = p10("g7-baseline")
     import importlib.resources as r
 
-    text = r.files("jbgrade.policy").joinpath("data/profiles/g7-baseline.yaml").read_text()
+    text = r.files("jbgrade.policy").joinpath("data/profiles/jbg-1.0/g7-baseline.yaml").read_text()
     relaid = "# a new comment\n" + text.replace("version: 1.0.0", "version:    1.0.0   # same")
     assert parse_profile(relaid, "x.yaml").bundle_sha256 == prof.bundle_sha256
     bumped = text.replace("version: 1.0.0", "version: 1.0.1")
@@ -124,7 +124,7 @@ def test_business_days_skip_weekends() -> None:
 
 
 def test_due_dates_in_decisions() -> None:
-    d = decide(WORST, None, "lab-frontier", aware_on=AWARE)
+    d = decide(WORST, None, p10("lab-frontier"), aware_on=AWARE)
     due = {o.id: o for o in d.obligations}
     assert due["triage"].due == dt.date(2026, 6, 17)  # 3 business days from Friday
     assert due["sag-review"].due == dt.date(2026, 6, 19)  # 5 business days
@@ -134,7 +134,7 @@ def test_due_dates_in_decisions() -> None:
     assert due["retest"].clock == "patch"
     assert due["retest"].clock_start_assumed
     assert due["retest"].due == dt.date(2026, 6, 23)
-    d2 = decide(WORST, None, "lab-frontier", aware_on=AWARE, patched_on="2026-06-19")
+    d2 = decide(WORST, None, p10("lab-frontier"), aware_on=AWARE, patched_on="2026-06-19")
     r2 = {o.id: o for o in d2.obligations}["retest"]
     assert not r2.clock_start_assumed
     assert r2.clock_start == dt.date(2026, 6, 19)
@@ -145,7 +145,7 @@ def test_due_dates_in_decisions() -> None:
 
 
 def test_eu_incident_deadlines() -> None:
-    d = decide(WORST, {"training_compute_flop": 3e25}, "eu-ai-act-gpai", aware_on=AWARE)
+    d = decide(WORST, {"training_compute_flop": 3e25}, p10("eu-ai-act-gpai"), aware_on=AWARE)
     due = {o.id: o for o in d.obligations}
     assert due["incident-2d"].due == dt.date(2026, 6, 14)
     assert due["incident-5d"].due == dt.date(2026, 6, 17)
@@ -174,7 +174,7 @@ def test_eu_incident_deadlines() -> None:
 
 
 def test_missing_context_is_assumed_and_said() -> None:
-    d = decide(LOWEST, None, "lab-frontier", aware_on=AWARE)
+    d = decide(LOWEST, None, p10("lab-frontier"), aware_on=AWARE)
     assert d.provisional  # nothing is X, but context was assumed
     entry = next(r for r in d.fired_rules if r.kind == "assumption")
     fields = {c.on: c for c in entry.conditions}
@@ -192,7 +192,7 @@ def test_missing_context_is_assumed_and_said() -> None:
 
 
 def test_assumed_context_marked_on_conditions_of_fired_rules() -> None:
-    d = decide(WORST, None, "lab-frontier", aware_on=AWARE)
+    d = decide(WORST, None, p10("lab-frontier"), aware_on=AWARE)
     fr = next(r for r in d.fired_rules if r.id == "universal-rapid-response")
     cond = next(c for c in fr.conditions if c.on == "context.capability_tier")
     assert cond.assumed and cond.actual == "high"
@@ -201,7 +201,7 @@ def test_assumed_context_marked_on_conditions_of_fired_rules() -> None:
 def test_x_metric_is_worst_and_provisional() -> None:
     vec = WORST.replace("HD:C", "HD:X").replace("UP:F", "UP:X")
     ctx = {"capability_tier": "high", "deployment": "general"}
-    d = decide(vec, ctx, "lab-frontier", aware_on=AWARE)
+    d = decide(vec, ctx, p10("lab-frontier"), aware_on=AWARE)
     assert d.provisional
     assert d.action == "block_deployment"
     cbrn = next(r for r in d.fired_rules if r.id == "block-cbrn")
@@ -212,7 +212,7 @@ def test_x_metric_is_worst_and_provisional() -> None:
 
 def test_gate_not_applicable_gives_none_and_says_why() -> None:
     ctx = {"weights": "open", "training_compute_flop": 5e26}
-    d = decide(WORST, ctx, "us-export", aware_on=AWARE)
+    d = decide(WORST, ctx, p10("us-export"), aware_on=AWARE)
     assert d.action == "none"
     assert d.obligations == []
     gate = d.fired_rules[0]
@@ -240,10 +240,10 @@ def test_gate_applies_on_compute_threshold() -> None:
 
 
 def test_not_in_force_before_effective_date() -> None:
-    d = decide(WORST, None, "eu-ai-act-gpai", aware_on="2025-08-01")
+    d = decide(WORST, None, p10("eu-ai-act-gpai"), aware_on="2025-08-01")
     assert d.action == "none"
     assert d.fired_rules[0].id == "in_force"
-    assert decide(WORST, None, "eu-ai-act-gpai", aware_on="2025-08-02").action == (
+    assert decide(WORST, None, p10("eu-ai-act-gpai"), aware_on="2025-08-02").action == (
         "block_deployment"
     )
 
@@ -255,7 +255,7 @@ def test_near_misses_name_the_single_change() -> None:
     # High but not Critical, CBRN with partial uplift: one step of UP makes it unacceptable.
     vec = "JBG:1.0/LY:C/UN:D/RL:H/TR:S/HD:C/UP:P/AG:T/AC:M/AU:N/EX:P/ST:P"
     ctx = {"capability_tier": "high", "deployment": "general"}
-    d = decide(vec, ctx, "lab-frontier", aware_on=AWARE)
+    d = decide(vec, ctx, p10("lab-frontier"), aware_on=AWARE)
     assert d.action == "mitigate"
     nm = {n.id: n for n in d.near_misses}
     assert "block-cbrn" in nm
@@ -270,7 +270,7 @@ def test_near_misses_name_the_single_change() -> None:
             else:
                 c2 = ctx
                 v2 = vec.replace(f"{ch.on}:{ch.from_}", f"{ch.on}:{ch.to}")
-            d2 = decide(v2, c2, "lab-frontier", aware_on=AWARE)
+            d2 = decide(v2, c2, p10("lab-frontier"), aware_on=AWARE)
             assert n.id in d2.rule_ids
             assert d2.action == ch.action
     # Rules that would not change the decision are not near misses.
@@ -299,7 +299,7 @@ def test_decision_compare_for_disputes() -> None:
 
 
 def test_misspelt_context_field_is_named_in_the_assumption() -> None:
-    d = decide(WORST, {"capabilty_tier": "critical"}, "lab-frontier", aware_on=AWARE)
+    d = decide(WORST, {"capabilty_tier": "critical"}, p10("lab-frontier"), aware_on=AWARE)
     entry = next(r for r in d.fired_rules if r.kind == "assumption")
     assert "capabilty_tier" in entry.title
     assert {c.on for c in entry.conditions} == {"context.capability_tier", "context.deployment"}

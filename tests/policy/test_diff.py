@@ -5,6 +5,7 @@ from pathlib import Path
 
 from jbgrade import decide, load_profile
 from jbgrade.policy import diff_profiles
+from tests.policy.conftest import p10, p10_path
 from tests.policy.test_cli import cli
 
 V2 = str(Path(__file__).resolve().parents[2] / "examples" / "policies" / "lab-frontier-v2.yaml")
@@ -12,7 +13,7 @@ AWARE = "2026-09-02"
 
 
 def test_diff_lists_the_grades_whose_action_changed() -> None:
-    rep = diff_profiles("lab-frontier", V2, examples=50)
+    rep = diff_profiles(p10_path("lab-frontier"), V2, examples=50)
     assert rep.old["version"] == "1.0.0" and rep.new["version"] == "2.0.0"
     assert rep.vectors == 139_968
     assert rep.changed_points > 0
@@ -23,7 +24,7 @@ def test_diff_lists_the_grades_whose_action_changed() -> None:
     assert all(t.direction == "stricter" for t in rep.transitions)
     assert sum(t.points for t in rep.transitions) == rep.changed_points
     # Every example really changes: decide it under both versions.
-    old, new = load_profile("lab-frontier"), load_profile(V2)
+    old, new = p10("lab-frontier"), load_profile(V2)
     for t in rep.transitions:
         assert t.examples
         for ex in t.examples:
@@ -36,7 +37,7 @@ def test_diff_lists_the_grades_whose_action_changed() -> None:
 
 def test_diff_all_points_and_fixed_context() -> None:
     ctx = {"capability_tier": "high", "deployment": "general"}
-    rep = diff_profiles("lab-frontier", V2, context=ctx, list_all=True)
+    rep = diff_profiles(p10_path("lab-frontier"), V2, context=ctx, list_all=True)
     assert len(rep.contexts) == 1
     assert rep.changed is not None
     assert len(rep.changed) == rep.changed_points == rep.vectors_changed
@@ -55,11 +56,11 @@ def test_diff_of_a_profile_with_itself_is_empty() -> None:
 
 
 def test_cli_diff_and_compare() -> None:
-    p = cli("policy", "diff", "lab-frontier", V2, "--json")
+    p = cli("policy", "diff", p10_path("lab-frontier"), V2, "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["changed_points"] > 0 and out["transitions"][0]["examples"]
-    p = cli("policy", "diff", "lab-frontier", V2)
+    p = cli("policy", "diff", p10_path("lab-frontier"), V2)
     assert p.returncode == 0
     assert "block_deployment" in p.stdout and "HD:C" in p.stdout
     vec = "JBG:1.0/LY:C/UN:D/RL:H/TR:S/HD:C/UP:P/AG:T/AC:M/AU:N/EX:P/ST:A"

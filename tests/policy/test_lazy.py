@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from jbgrade import decide, grade, load_profile
+from jbgrade import decide, grade
 from jbgrade.policy import Decision, FiredRule, Profile, _decide
 from jbgrade.rubric import NOT_ASSESSED, default_tables
 from tests.policy import eager_oracle
-from tests.policy.conftest import SHIPPED, WORST
+from tests.policy.conftest import SHIPPED, WORST, p10
 
 T = default_tables()
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples/policies"
@@ -85,7 +85,7 @@ def _dates(prof: Profile, rng: random.Random, in_force: bool) -> dict[str, dt.da
 
 
 def _cases(ref: str, n: int) -> list[tuple[Any, dict[str, Any] | None, dict[str, Any]]]:
-    prof = load_profile(ref)
+    prof = p10(ref)
     rng = random.Random(f"lazy-{ref}")
     # Few dates and contexts, many vectors: memo entries get reused, as in real use.
     dates = [_dates(prof, rng, in_force=i >= 2) for i in range(12)]
@@ -109,7 +109,7 @@ def _same(lazy: Decision, eager: Decision) -> None:
 
 @pytest.mark.parametrize("ref", PROFILES, ids=lambda r: Path(r).stem)
 def test_lazy_decide_equals_the_eager_engine(ref: str) -> None:
-    prof = load_profile(ref)
+    prof = p10(ref)
     for i, (g, ctx, dates) in enumerate(_cases(ref, 1500)):
         eager = eager_oracle.decide(g, ctx, prof, **dates)
         lazy = decide(g, ctx, ref if i % 5 == 0 else prof, **dates)  # by name or path too
@@ -139,7 +139,7 @@ def test_lazy_decide_equals_the_eager_engine(ref: str) -> None:
 
 @pytest.mark.parametrize("ref", SHIPPED)
 def test_memo_entries_are_shared_but_frozen(ref: str) -> None:
-    prof = load_profile(ref)
+    prof = p10(ref)
     a = decide(WORST, None, prof, aware_on="2026-06-12")
     b = decide(WORST, None, prof, aware_on="2026-06-12")
     assert a.fired_rules[-1] is b.fired_rules[-1]  # memoised per context
@@ -153,7 +153,7 @@ def test_memo_entries_are_shared_but_frozen(ref: str) -> None:
 def test_memos_emptied_when_full_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_decide, "_PROFILE_MEMO_MAX", 3)
     monkeypatch.setattr(_decide, "_CONTEXT_MEMO_MAX", 5)
-    prof = load_profile("lab-frontier")
+    prof = p10("lab-frontier")
     for g, ctx, dates in _cases("lab-frontier", 300):
         _same(decide(g, ctx, prof, **dates), eager_oracle.decide(g, ctx, prof, **dates))
 
@@ -162,7 +162,7 @@ def _pair(
     ctx: dict[str, Any] | None = None,
 ) -> tuple[Decision, Decision]:
     vec = "JBG:1.0/LY:C/UN:D/RL:H/TR:S/HD:X/UP:P/AG:T/AC:M/AU:N/EX:P/ST:P"
-    args = (vec, ctx, "lab-frontier")
+    args = (vec, ctx, p10("lab-frontier"))
     return decide(*args, aware_on="2026-06-12"), eager_oracle.decide(*args, aware_on="2026-06-12")
 
 
@@ -227,7 +227,7 @@ def test_every_pydantic_entry_point_sees_the_explanation() -> None:
 
 def test_engine_scale_sample_explains_identically_when_dumped_in_bulk() -> None:
     # Many lazy decisions alive at once, serialised through one TypeAdapter call.
-    prof = load_profile("us-export")
+    prof = p10("us-export")
     cases = _cases("us-export", 400)
     lazy = [decide(g, c, prof, **d) for g, c, d in cases]
     eager = [eager_oracle.decide(g, c, prof, **d) for g, c, d in cases]

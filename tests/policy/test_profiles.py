@@ -8,17 +8,17 @@ import pytest
 
 from jbgrade import PolicyError, UnknownProfileError, load_profile
 from jbgrade.policy import list_profiles, parse_profile, profile_schema
-from tests.policy.conftest import SHIPPED
+from tests.policy.conftest import SHIPPED, p10
 
 
 def _text(name: str) -> str:
-    return r.files("jbgrade.policy").joinpath(f"data/profiles/{name}.yaml").read_text()
+    return r.files("jbgrade.policy").joinpath(f"data/profiles/jbg-1.0/{name}.yaml").read_text()
 
 
 def test_shipped_profiles_are_listed_and_load() -> None:
     assert list_profiles() == sorted(SHIPPED)
     for name in SHIPPED:
-        p = load_profile(name)
+        p = p10(name)
         assert p.id == name
         assert len(p.bundle_sha256) == 64
         jsonschema.validate(p.document, profile_schema())
@@ -29,7 +29,7 @@ def test_shipped_profiles_are_listed_and_load() -> None:
 
 def test_unknown_profile_lists_the_available_ones() -> None:
     with pytest.raises(UnknownProfileError) as exc:
-        load_profile("eu-ai-act")
+        p10("eu-ai-act")
     for name in SHIPPED:
         assert name in str(exc.value)
 
@@ -39,7 +39,7 @@ def test_profile_by_path(tmp_path: Path) -> None:
     f.write_text(_text("g7-baseline"))
     p = load_profile(str(f))
     assert p.source == str(f)
-    assert p.bundle_sha256 == load_profile("g7-baseline").bundle_sha256
+    assert p.bundle_sha256 == p10("g7-baseline").bundle_sha256
     with pytest.raises(PolicyError, match="no such profile file"):
         load_profile(tmp_path / "missing.yaml")
 
@@ -131,7 +131,7 @@ def test_entry_point_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         mod, "entry_points", lambda group: [EP()] if group == mod.ENTRY_POINT_GROUP else []
     )
     assert "acme-lab" in list_profiles()
-    p = load_profile("acme-lab")
+    p = p10("acme-lab")
     assert p.id == "acme-lab" and p.source == str(d / "acme-lab.yaml")
     (d / "g7-baseline.yaml").write_text(_text("g7-baseline"))
     with pytest.raises(PolicyError, match="already taken"):

@@ -35,7 +35,7 @@ def test_html_leads_with_the_answer_and_is_self_contained(demo: Demo, tmp_path: 
     html = w.paths["html"].read_text()
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
     assert "<link" not in html and "<script" not in html
-    sev = r.grade["severity"]
+    sev = r.grade.severity
     first = html.index(f'<div class="label">{sev}</div>')
     now = html.index("What must happen now")
     why = html.index(">Why<")
@@ -46,7 +46,7 @@ def test_html_leads_with_the_answer_and_is_self_contained(demo: Demo, tmp_path: 
     for d in r.decisions:
         assert d.decision is not None
         assert d.profile in answer
-        assert d.decision["obligations"][0]["due"] in answer
+        assert d.decision.obligations[0].due.isoformat() in answer
     assert "restrict export" in answer.lower()
     assert html.count("<svg") == 3  # criterion levels, success per domain, transfer
     payload = (demo.cases / "payload.txt").read_text().splitlines()[0]

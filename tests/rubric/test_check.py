@@ -105,6 +105,10 @@ def test_changed_outcome_is_a_conformance_violation_unless_the_version_changes()
     assert "grades differ from JBG 1.0" in v.message
     assert v.example is not None
     # The same tables as a draft of a new version are checked on their own merits.
-    raw["version"] = "1.1"
-    raw["prefix"] = "JBG:1.1/"
-    assert check_tables(tables_from_data(raw, "<draft 1.1>")).ok
+    raw["version"] = "1.9"
+    raw["prefix"] = "JBG:1.9/"
+    assert check_tables(tables_from_data(raw, "<draft 1.9>")).ok
+    # A copy that claims a shipped version must conform to that version's tables.
+    rep = check_tables(tables_from_data({**raw, "version": "1.1", "prefix": "JBG:1.1/"}, "<x>"))
+    assert not rep.ok
+    assert "differ from JBG 1.1" in rep.violations[0].message

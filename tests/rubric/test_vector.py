@@ -29,7 +29,8 @@ BAD: list[tuple[str, type[VectorError], str | None, int | None, tuple[str, ...]]
     (BODY, VectorPrefixError, None, 0, ("must start with",)),
     ("not a vector", VectorPrefixError, None, 0, ("must start with", "'not a vector'")),
     ("JBG:2.0/" + BODY, VectorPrefixError, None, 0, ("unsupported version '2.0'", "position 0")),
-    ("JBG:1.1/" + BODY, VectorPrefixError, None, 0, ("unsupported version '1.1'",)),
+    ("JBG:1.2/" + BODY, VectorPrefixError, None, 0, ("unsupported version '1.2'",)),
+    ("JBG:1.1/" + BODY, MissingMetricError, "CG", 7, ("missing metric CG",)),
     ("jbg:1.0/" + BODY, VectorPrefixError, None, 0, ("upper case", "'jbg:1.0'")),
     (
         W.replace("TR:M", "TR:M/ZZ:A"),

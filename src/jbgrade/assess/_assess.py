@@ -16,7 +16,9 @@ from jbgrade.assess._records import (
     CampaignInfo,
     CaseSummary,
     EvidenceView,
+    GradeRecord,
     ProfileDecision,
+    decision_record,
 )
 from jbgrade.harness._health import DEFAULT_MAX_ERROR_SHARE, error_share_exceeded
 from jbgrade.rubric import NOT_ASSESSED, Grade, Vector, default_tables, grade
@@ -131,10 +133,10 @@ def _headline(g: Grade, decisions: list[ProfileDecision], conflicts: list[str]) 
         if d.decision is None:
             lines.append(f"{d.profile}: no decision ({d.error}).")
             continue
-        obs = d.decision.get("obligations", [])
-        first = min((o["due"] for o in obs if o.get("due")), default=None)
+        obs = d.decision.obligations
+        first = min((o.due.isoformat() for o in obs), default=None)
         lines.append(
-            f"{d.profile}: {d.decision['action']}"
+            f"{d.profile}: {d.decision.action}"
             + (f", first deadline {first}" if first else "")
             + f" ({len(obs)} obligation{'s' if len(obs) != 1 else ''})."
         )
@@ -193,7 +195,7 @@ def assess_case(
     decisions: list[ProfileDecision] = []
     for p in _profiles(loaded, decider):
         try:
-            d = decider.decide(p, g, context, case.aware_on)
+            d = decision_record(decider.decide(p, g, context, case.aware_on))
             decisions.append(ProfileDecision(profile=p, title=decider.title(p), decision=d))
         except Exception as exc:  # one profile failing must not lose the others
             decisions.append(
@@ -220,7 +222,7 @@ def assess_case(
         measured_vector=measured_vec,
         metrics=merged,
         conflicts=conflicts,
-        grade=g.to_dict(),
+        grade=GradeRecord.model_validate(g.to_dict()),
         context=context,
         context_notes=notes,
         decisions=decisions,

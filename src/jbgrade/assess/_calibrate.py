@@ -238,7 +238,6 @@ def calibrate(
     confidence: float = 0.95,
 ) -> CalibrationReport:
     """Alpha per metric, for the label and for the score, with bootstrap intervals."""
-    tables = default_tables()
     assessors = sorted({_who(a) for s in scenarios for a in s.assessments})
     col = {a: i for i, a in enumerate(assessors)}
     vectors: list[list[Vector | None]] = []
@@ -247,6 +246,15 @@ def calibrate(
         for a in s.assessments:
             row[col[_who(a)]] = parse_vector(a.vector)
         vectors.append(row)
+    # Agreement is per metric of one version of the standard: the pack's (JBG 1.0 or 1.1).
+    versions = {v.tables.version for row in vectors for v in row if v is not None}
+    if len(versions) > 1:
+        raise InputError(
+            f"calibration pack mixes JBG versions {', '.join(sorted(versions))}: migrate the "
+            "1.0 vectors (jbgrade migrate VECTOR --to 1.1)",
+            path=source or None,
+        )
+    tables = next((v.tables for row in vectors for v in row if v is not None), default_tables())
     metrics: list[Agreement] = []
     for i, m in enumerate(tables.metrics):
         units = [

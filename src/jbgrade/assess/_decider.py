@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from jbgrade.policy import ACTIONS
+from jbgrade.policy import ACTIONS, Decision
 from jbgrade.rubric import Grade
 
 __all__ = ["ACTIONS", "Decider", "Outcome", "action_order", "outcome_of"]
@@ -36,8 +36,8 @@ class Decider(Protocol):
 
     def decide(
         self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date
-    ) -> dict[str, Any]:
-        """The Decision JSON (keys ``action, obligations, fired_rules, ...``)."""
+    ) -> Decision:
+        """The decision (its published JSON is ``Decision.to_dict()``)."""
         ...
 
     def outcome(
@@ -59,9 +59,7 @@ class Outcome:
         return action_order(self.action)
 
 
-def outcome_of(decision: Mapping[str, Any]) -> Outcome:
-    obs = frozenset(
-        (str(o.get("party", "")), str(o.get("what", "")), str(o.get("due", "")))
-        for o in decision.get("obligations", [])
-    )
-    return Outcome(str(decision["action"]), obs)
+def outcome_of(decision: Decision) -> Outcome:
+    """What a dispute compares of a decision."""
+    obs = frozenset((o.party, o.what, o.due.isoformat()) for o in decision.obligations)
+    return Outcome(decision.action, obs)

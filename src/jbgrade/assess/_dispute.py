@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jbgrade._errors import InputError
 from jbgrade.assess._decider import Decider, Outcome, action_order, outcome_of
 from jbgrade.assess._merge import MergedMetric
+from jbgrade.policy import Decision
 from jbgrade.rubric import SEVERITIES, Grade, Vector, default_tables, grade
 
 __all__ = [
@@ -402,7 +403,7 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
     ctx_keys = [json.dumps(c, sort_keys=True, default=str) for c in contexts]
 
     outcomes: dict[str, list[Outcome]] = {}
-    decisions_ab: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    decisions_ab: dict[str, tuple[Decision, Decision]] = {}
     for p in profiles:
         cache: dict[tuple[str, str], Outcome] = {}
         row: list[Outcome] = []
@@ -531,7 +532,7 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
             ProfileComparison(
                 profile=p,
                 title=decider.title(p),
-                version=str(da.get("profile_version")) if da.get("profile_version") else None,
+                version=da.profile_version or None,
                 action_a=oa.action,
                 action_b=ob.action,
                 same_action=oa.action == ob.action,

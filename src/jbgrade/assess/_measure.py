@@ -9,8 +9,6 @@ evidence: the report is then built from them and marked incomplete.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -166,7 +164,6 @@ def view_of_evidence(ev: Evidence, attack: str | None = None) -> EvidenceView | 
         transfer=transfer,
         derived=derived,
         notes=notes,
-        raw=ev.model_dump(mode="json"),
     )
 
 
@@ -192,11 +189,9 @@ def measure_case(
         ev = load_campaign_evidence(d)
         return CampaignInfo(status="reused", directory=str(d)), evidence_view(loaded, ev)
     spec, base, where = _spec(loaded)
-    spec_sha = hashlib.sha256(
-        json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
     plan = build_plan(spec, base, where)
     manifest = plan.manifest()
+    spec_sha = manifest.spec_hash
     # Always resume: re-running assess continues a campaign and never repeats work.
     store = AttemptStore.open(directory, manifest, resume=True)
     t0 = time.perf_counter()

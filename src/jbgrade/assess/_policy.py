@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jbgrade.assess._decider import Outcome
-from jbgrade.policy import Profile, decide, list_profiles, load_profile
+from jbgrade.policy import Decision, Profile, decide, list_profiles, load_profile
 from jbgrade.rubric import Grade
 
 __all__ = ["PolicyDecider"]
@@ -43,9 +43,9 @@ class PolicyDecider:
 
     def decide(
         self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date
-    ) -> dict[str, Any]:
+    ) -> Decision:
         prof = self._profiles[profile]
-        return decide(grade, self._ctx(prof, context), prof, aware_on=aware_on).to_dict()
+        return decide(grade, self._ctx(prof, context), prof, aware_on=aware_on)
 
     def outcome(
         self, profile: str, grade: Grade, context: Mapping[str, Any], aware_on: date

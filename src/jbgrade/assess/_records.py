@@ -8,9 +8,10 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from jbgrade.assess._merge import MeasuredValue, MergedMetric
+from jbgrade.policy import DECISION_KEYS, Decision
 
 __all__ = [
     "REPORT_FORMAT",
@@ -18,14 +19,20 @@ __all__ = [
     "CampaignInfo",
     "CaseSummary",
     "EvidenceView",
+    "GradeCriterion",
+    "GradeRecord",
     "ProfileDecision",
     "RateRow",
+    "ReportSignature",
     "TargetInfo",
+    "TippingPoint",
     "TransferCell",
+    "decision_record",
     "report_json_schema",
 ]
 
-REPORT_FORMAT = 1
+#: Report format 2: typed grade and decisions, content hash, signature (see CHANGELOG.md).
+REPORT_FORMAT = 2
 
 
 class _R(BaseModel):
@@ -88,9 +95,6 @@ class EvidenceView(_R):
     transfer: list[TransferCell]
     derived: dict[str, MeasuredValue] = Field(description="Metric key -> derived value.")
     notes: list[str] = Field(default_factory=list, description="Caveats from the evidence.")
-    raw: dict[str, Any] | None = Field(
-        default=None, description="The evidence record as the evidence layer wrote it."
-    )
 
 
 class CampaignInfo(_R):
@@ -100,9 +104,55 @@ class CampaignInfo(_R):
         description="none: the case has no campaign; reused: finished results were given."
     )
     directory: str | None = Field(default=None, description="Campaign directory.")
-    spec_sha256: str | None = Field(default=None, description="SHA-256 of the campaign spec.")
+    spec_sha256: str | None = Field(
+        default=None,
+        description="The campaign's spec hash: canonical_sha256 (RFC 8785) of the spec's "
+        "identity, the same value as the campaign manifest's spec_hash.",
+    )
     message: str | None = Field(default=None, description="Why it failed, if it did.")
     duration_s: float | None = Field(default=None, description="Wall time of the run.")
+
+
+class GradeCriterion(_R):
+    """One criterion's level in a grade."""
+
+    level: int = Field(ge=0, le=4, description="0 minimal .. 4 severe.")
+    level_name: str
+    name: str
+
+
+class TippingPoint(_R):
+    """One metric change that moves the grade to another severity band."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True
+    )
+
+    metric: str
+    from_: str = Field(alias="from")
+    to: str
+    score: float = Field(ge=0.0, le=10.0)
+    severity: str
+    direction: Literal["up", "down"]
+
+
+class GradeRecord(_R):
+    """The published grade (``jbgrade schema show grade``) as a typed record.
+
+    Reading a report recomputes it from ``vector`` under the tables of ``version``.
+    """
+
+    vector: str = Field(description="The canonical vector string.")
+    version: str = Field(description="Version of the standard the grade was computed under.")
+    score: float = Field(ge=0.0, le=10.0)
+    severity: Literal["None", "Low", "Medium", "High", "Critical"]
+    criteria: dict[Literal["BP", "EC", "RI"], GradeCriterion]
+    provisional: bool
+    systemic: bool
+    explanation: dict[str, Any] = Field(
+        description="How the grade was reached (see the grade schema); recomputed on reading."
+    )
+    tipping_points: list[TippingPoint]
 
 
 class ProfileDecision(_R):
@@ -110,11 +160,39 @@ class ProfileDecision(_R):
 
     profile: str
     title: str
-    decision: dict[str, Any] | None = Field(
-        description="The Decision JSON (action, obligations, fired_rules, near_misses, "
-        "provisional, profile, profile_version, bundle_sha256); None if it failed."
+    decision: Decision | None = Field(
+        description="The Decision record (format_version, action, obligations, fired_rules, "
+        "near_misses, provisional, profile, profile_version, bundle_sha256); None if it failed."
     )
     error: str | None = Field(default=None, description="Why no decision could be made.")
+
+    @field_serializer("decision")
+    def _published(self, d: Decision | None) -> dict[str, Any] | None:
+        # The published Decision JSON, with its format version; the Python-only
+        # inputs (vector, aware_on, context) are the report's own fields.
+        if d is None:
+            return None
+        return {"format_version": d.format_version, **d.to_dict()}
+
+
+def decision_record(d: Decision) -> Decision:
+    """``d`` as the report stores it: the published keys only, no lazy parts."""
+    data = d.to_dict()
+    return Decision.model_validate(
+        {"format_version": d.format_version, **{k: data[k] for k in DECISION_KEYS}}
+    )
+
+
+class ReportSignature(_R):
+    """An Ed25519 signature over the report (``jbgrade report sign``)."""
+
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    public_key: str = Field(description="The signer's raw 32-byte public key, base64.")
+    key_id: str = Field(description="SHA-256 (hex) of the raw public key.")
+    value: str = Field(
+        description="The 64-byte signature, base64, over the RFC 8785 canonical JSON of the "
+        "report without signature and read_notes (content_sha256 included)."
+    )
 
 
 class CaseSummary(_R):
@@ -136,9 +214,9 @@ class CaseSummary(_R):
 
 
 class AssessmentReport(_R):
-    """The result of `jbgrade assess` (report format 1)."""
+    """The result of `jbgrade assess` (format 2; format 1 reports are migrated on reading)."""
 
-    format_version: Literal[1] = Field(default=1, description="This format's version.")
+    format_version: Literal[2] = Field(default=2, description="This format's version.")
     kind: Literal["jbgrade-assessment-report"] = "jbgrade-assessment-report"
     generated_at: datetime = Field(description="When the report was made (UTC).")
     jbgrade_version: str = Field(description="jbgrade version that made it.")
@@ -156,7 +234,7 @@ class AssessmentReport(_R):
     )
     metrics: list[MergedMetric] = Field(description="Each metric: both values, used, why.")
     conflicts: list[str] = Field(description="Metrics where measured and hand values disagree.")
-    grade: dict[str, Any] = Field(description="The grade (`jbgrade schema show grade`).")
+    grade: GradeRecord = Field(description="The grade (`jbgrade schema show grade`).")
     context: dict[str, Any] = Field(description="The policy context used.")
     context_notes: list[str] = Field(
         default_factory=list, description="Context facts derived from the case's models."
@@ -164,6 +242,18 @@ class AssessmentReport(_R):
     decisions: list[ProfileDecision]
     campaign: CampaignInfo
     evidence: EvidenceView | None = None
+    read_notes: list[str] = Field(
+        default_factory=list,
+        description="How the report was read (e.g. migrated from format 1); not hashed.",
+    )
+    content_sha256: str | None = Field(
+        default=None,
+        description="canonical_sha256 (RFC 8785) of this report without content_sha256, "
+        "signature and read_notes; set when the report is written.",
+    )
+    signature: ReportSignature | None = Field(
+        default=None, description="Ed25519 signature (`jbgrade report sign`), if signed."
+    )
 
 
 @cache

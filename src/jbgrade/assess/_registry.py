@@ -19,9 +19,18 @@ from jbgrade.assess._merge import merge_metrics
 from jbgrade.rubric import default_tables, parse_vector
 
 if TYPE_CHECKING:
-    from jbgrade.registry import Actor, AssessmentView, ReconciliationView, Registry
+    from pathlib import Path
 
-__all__ = ["sides_from_registry", "store_reconciliation"]
+    from jbgrade.assess._records import AssessmentReport
+    from jbgrade.registry import (
+        Actor,
+        AssessmentView,
+        DecisionView,
+        ReconciliationView,
+        Registry,
+    )
+
+__all__ = ["import_report", "sides_from_registry", "store_reconciliation"]
 
 
 def _side(
@@ -115,3 +124,38 @@ def store_reconciliation(
                 field="reconciliation",
             ) from None
     return reg.add_reconciliation(actor, case_id, record.model_dump(mode="json"))
+
+
+def import_report(
+    reg: Registry,
+    actor: Actor,
+    case_id: str,
+    report: AssessmentReport | bytes | Path,
+) -> tuple[AssessmentView, list[DecisionView]]:
+    """Import a ``report.json`` into a registry case: its vector as the actor's
+    organisation's assessment (with each metric's rationale) and its decisions.
+
+    The report is read strictly first (:func:`~jbgrade.assess.verify_report`): a
+    report whose grade or decisions do not follow from its inputs, or whose hash
+    or signature fails, raises :class:`~jbgrade.ReportIntegrityError` naming the
+    field, and nothing is stored.
+    """
+    from jbgrade.assess._records import AssessmentReport
+    from jbgrade.assess._verify import read_report, verify_report
+
+    rep = report if isinstance(report, AssessmentReport) else read_report(report)
+    verify_report(rep)
+    rationales = {m.metric: m.reason for m in rep.metrics if m.reason}
+    view = reg.add_assessment(
+        actor,
+        case_id,
+        rep.vector,
+        rationales=rationales,
+        note=f"imported from report.json of case {rep.case.id} ({rep.case.sha256[:12]})",
+    )
+    decisions = [
+        reg.record_decision(actor, case_id, pd.decision.to_dict(), assessment_id=view.id)
+        for pd in rep.decisions
+        if pd.decision is not None
+    ]
+    return view, decisions

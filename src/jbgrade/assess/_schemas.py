@@ -20,7 +20,7 @@ __all__ = ["SCHEMA_FILES", "generated_schemas"]
 #: schema name -> (model, file under jbgrade/assess/data, title)
 SCHEMA_FILES: dict[str, tuple[type[BaseModel], str, str]] = {
     "case": (Case, "case.schema.json", "jbgrade case file (format 1)"),
-    "report": (AssessmentReport, "report.schema.json", "jbgrade assessment report (format 1)"),
+    "report": (AssessmentReport, "report.schema.json", "jbgrade assessment report (format 2)"),
     "reconciliation": (
         Reconciliation,
         "reconciliation.schema.json",
@@ -46,7 +46,7 @@ def generated_schemas() -> dict[str, dict[str, Any]]:
         schema = model.model_json_schema()
         out[name] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"urn:jbgrade:schema:{name}:1",
+            "$id": f"urn:jbgrade:schema:{name}:{2 if name == 'report' else 1}",
             **{k: v for k, v in schema.items() if k != "title"},
             "title": title,
         }

@@ -18,9 +18,12 @@ from jbgrade.cli import (
     _assess,
     _calibrate,
     _campaign,
+    _crosswalk,
     _demo,
+    _interop,
     _policy,
     _registry,
+    _report,
     _rubric,
     _schema,
     _serve,
@@ -32,7 +35,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="jbgrade",
-    help="Grade the severity of AI jailbreaks (JBG 1.0) and decide what must happen.",
+    help="Grade the severity of AI jailbreaks (JBG 1.0 and 1.1) and decide what must happen.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # `jbgrade --install-completion` / `--show-completion` (bash, zsh, fish, PowerShell).
@@ -75,6 +78,9 @@ _registry.register(app)
 _admin.register(app)
 _assess.register(app)
 _calibrate.register(app)
+_report.register(app)
+_crosswalk.register(app)
+_interop.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

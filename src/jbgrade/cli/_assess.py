@@ -76,7 +76,7 @@ def run_assessment(
 
 def render_report(r: AssessmentReport, paths: dict[str, Path]) -> None:
     """The answer on the console: severity, action per profile, why, where."""
-    g = r.grade
+    g = r.grade.model_dump(mode="json")
     if not r.complete:
         out_console.print("[bold red]INCOMPLETE:[/] " + "; ".join(r.incomplete))
     flags = [f for f in ("systemic", "provisional") if g[f]]
@@ -94,10 +94,10 @@ def render_report(r: AssessmentReport, paths: dict[str, Path]) -> None:
         if d.decision is None:
             t.add_row(d.profile, "[red]no decision[/]", d.error or "")
             continue
-        obs = sorted(d.decision.get("obligations", []), key=lambda o: str(o.get("due")))
-        first = "; ".join(f"{o['due']} {o['party']}: {o['what']}" for o in obs[:2])
+        obs = sorted(d.decision.obligations, key=lambda o: o.due)
+        first = "; ".join(f"{o.due.isoformat()} {o.party}: {o.what}" for o in obs[:2])
         more = f" (+{len(obs) - 2} more)" if len(obs) > 2 else ""
-        t.add_row(d.profile, _act(d.decision["action"]), first + more or "-")
+        t.add_row(d.profile, _act(d.decision.action), first + more or "-")
     out_console.print(t)
     if r.conflicts:
         for m in r.metrics:
@@ -151,21 +151,20 @@ def assess_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
 
 def _side(path: Path, evidence: Path | None) -> DisputeSide:
     from jbgrade.assess import (
-        AssessmentReport,
         dispute_side,
         evidence_view,
         load_case,
+        read_report,
         side_from_report,
+        verify_report,
     )
     from jbgrade.evidence import load_campaign_evidence
 
     if path.suffix == ".json":
-        try:
-            rep = AssessmentReport.model_validate_json(path.read_bytes())
-        except ValueError as exc:
-            raise InputError(
-                f"not an assessment report.json: {str(exc).splitlines()[0]}", path=str(path)
-            ) from None
+        # A counter-party's report is read strictly: a field that does not follow
+        # from its inputs (or a broken hash or signature) stops the dispute.
+        rep = read_report(path)
+        verify_report(rep, source=str(path))
         return side_from_report(rep, str(path))
     loaded = load_case(path)
     ev: EvidenceView | None = None

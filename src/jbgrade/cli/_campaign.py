@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
+class Executor(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 class LogFormat(StrEnum):
     text = "text"
     json = "json"
@@ -66,6 +71,17 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
             "(or when the target is unreachable) the run failed: exit 3.",
         ),
     ] = 0.10,
+    executor: Annotated[
+        Executor,
+        typer.Option("--executor", help="local (one asyncio process) or ray (a Ray cluster)."),
+    ] = Executor.local,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="With --executor ray: the cluster (HEAD:PORT, ray://...); absent: a local Ray.",
+        ),
+    ] = None,
 ) -> None:
     """Run a campaign: targets x (baseline + attacks) x behaviours x samples, judged.
 
@@ -76,6 +92,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     # Imported here, not at module level: every other command starts faster.
     import asyncio
 
+    from jbgrade._errors import InputError
     from jbgrade.harness import (
         AttemptStore,
         JsonReporter,
@@ -87,7 +104,15 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
         run_campaign,
     )
 
+    if address is not None and executor is not Executor.ray:
+        raise InputError("--address needs --executor ray", field="--address")
     sh = Shard.parse(shard)
+    if executor is Executor.ray and sh.count > 1:
+        # Shards share limits through limits.sqlite; a Ray run has its own limiter.
+        raise InputError(
+            "--shard and --executor ray do not combine: Ray spreads the grid itself",
+            field="--shard",
+        )
     cspec = load_spec(spec)
     plan = build_plan(cspec, spec.parent, str(spec))
     manifest = plan.manifest()
@@ -103,6 +128,19 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
 
     async def go() -> RunSummary:
         try:
+            if executor is Executor.ray:
+                from jbgrade.harness import run_campaign_ray
+
+                return await run_campaign_ray(
+                    plan,
+                    store,
+                    address=address,
+                    base_dir=spec.parent,
+                    reporter=reporter,
+                    shard=sh,
+                    retry_errors=retry_errors,
+                    campaign=manifest.campaign,
+                )
             return await run_campaign(
                 plan,
                 store,

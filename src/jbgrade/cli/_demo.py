@@ -54,12 +54,12 @@ def _index(out: Path, reports: list[tuple[str, AssessmentReport]], rec: Reconcil
     for folder, r in reports:
         g = r.grade
         acts = ", ".join(
-            f"{d.profile}: {d.decision['action'] if d.decision else 'n/a'}" for d in r.decisions
+            f"{d.profile}: {d.decision.action if d.decision else 'n/a'}" for d in r.decisions
         )
         rows.append(
             f"<tr><td><b>{html.escape(str(r.case.assessor['organisation']))}</b></td>"
-            f'<td><span class="sev sev-{g["severity"]}">{g["severity"]} {g["score"]:.1f}</span>'
-            f"{' systemic' if g['systemic'] else ' narrow'}</td>"
+            f'<td><span class="sev sev-{g.severity}">{g.severity} {g.score:.1f}</span>'
+            f"{' systemic' if g.systemic else ' narrow'}</td>"
             f"<td>{html.escape(acts)}</td>"
             f'<td><a href="{folder}/report.html">HTML</a> · <a href="{folder}/report.pdf">PDF</a>'
             f' · <a href="{folder}/report.json">JSON</a></td></tr>'
@@ -149,8 +149,8 @@ def demo(
     t.add_row(
         "grade",
         *[
-            f"{r.grade['severity']} {r.grade['score']:.1f} "
-            + ("systemic" if r.grade["systemic"] else "narrow")
+            f"{r.grade.severity} {r.grade.score:.1f} "
+            + ("systemic" if r.grade.systemic else "narrow")
             for _, r in reports
         ],
         end_section=True,
@@ -159,7 +159,7 @@ def demo(
         acts = []
         for _, r in reports:
             d = next((d for d in r.decisions if d.profile == p), None)
-            acts.append(d.decision["action"] if d is not None and d.decision else "n/a")
+            acts.append(d.decision.action if d is not None and d.decision else "n/a")
         t.add_row(p, *acts)
     out_console.print(t)
     out_console.print("[bold]Dispute[/]")

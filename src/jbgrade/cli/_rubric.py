@@ -1,4 +1,4 @@
-"""``jbgrade score | explain | rubric check | rubric show``."""
+"""``jbgrade score | explain | migrate | crosswalk | rubric check | rubric show``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from jbgrade._errors import JbgradeError, RubricTableError
 from jbgrade.cli._common import one_line, out_console, print_json
 
 if TYPE_CHECKING:
-    from jbgrade.rubric import Grade, Grader
+    from collections.abc import Callable
+
+    from jbgrade.rubric import Grade
 
 __all__ = ["register", "render_explanation"]
 
@@ -40,7 +42,7 @@ def _grade_line(g: Grade) -> str:
     return f"{g.score:.1f} {g.severity} {g.vector}" + (f" [{', '.join(flags)}]" if flags else "")
 
 
-def _score_stream(grader: Grader) -> int:
+def _score_stream(grade_one: Callable[[str], Grade]) -> int:
     """One vector per input line -> one JSON object per output line.
 
     Lines are stripped of surrounding whitespace (a line-oriented format);
@@ -62,7 +64,7 @@ def _score_stream(grader: Grader) -> int:
             if not line or line.startswith("#"):
                 continue
             try:
-                obj: dict[str, Any] = grader.grade(line).to_dict()
+                obj: dict[str, Any] = grade_one(line).to_dict()
             except JbgradeError as exc:
                 err = one_line(str(exc))
             else:
@@ -91,16 +93,15 @@ def score(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full grade as JSON.")] = False,
 ) -> None:
-    """Score a JBG vector: score, label and flags (or JSON)."""
-    from jbgrade.rubric import default_grader
+    """Score a JBG 1.0 or 1.1 vector (its prefix says which): score, label and flags."""
+    from jbgrade.rubric import grade
 
-    grader = default_grader()
     if vector == "-":
-        code = _score_stream(grader)
+        code = _score_stream(grade)
         if code:
             raise typer.Exit(code)
         return
-    g = grader.grade(vector)
+    g = grade(vector)
     if as_json:
         print_json(g.to_dict())
     else:
@@ -200,61 +201,95 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print the grade as JSON.")] = False,
 ) -> None:
     """Explain a grade: table rows used, each metric's effect, tipping points."""
-    from jbgrade.rubric import default_grader
+    from jbgrade.rubric import grade
 
-    g = default_grader().grade(vector)
+    g = grade(vector)
     if as_json:
         print_json(g.to_dict())
         return
     render_explanation(g)
 
 
+def _version_option(v: str | None) -> str | None:
+    from jbgrade.rubric import VERSIONS
+
+    if v is not None and v not in VERSIONS:
+        raise typer.BadParameter(f"{v!r} is not a shipped version ({', '.join(VERSIONS)})")
+    return v
+
+
 def check(
     tables: Annotated[
-        Path | None, typer.Option("--tables", help="Check this tables file instead of JBG 1.0's.")
+        Path | None, typer.Option("--tables", help="Check this tables file instead.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="Check only this shipped version's tables (default: every shipped version).",
+            callback=_version_option,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
     """Validate the tables exhaustively: completeness, monotonicity, relevance, anchors.
 
     Exit 0 when every check holds, 1 when one fails."""
-    from jbgrade.rubric import check_tables, default_tables, load_tables
+    from jbgrade.rubric import VERSIONS, Tables, check_tables, load_tables, tables_for
 
+    todo: list[Tables]
     try:
-        t = load_tables(tables) if tables is not None else default_tables()
+        if tables is not None:
+            todo = [load_tables(tables)]
+        else:
+            todo = [tables_for(version)] if version else [tables_for(v) for v in VERSIONS]
     except RubricTableError as exc:
         if as_json:
-            print_json({"ok": False, "shape_error": one_line(str(exc))})
+            print_json({"ok": False, "shape_error": one_line(str(exc)), "reports": []})
         else:
             print(f"FAIL shape: {one_line(str(exc))}")
         raise typer.Exit(1) from None
-    rep = check_tables(t)
     if as_json:
+        reports = [check_tables(t) for t in todo]
         print_json(
             {
-                "ok": rep.ok,
-                "source": rep.source,
-                "combinations": rep.combinations,
-                "checks": rep.checks,
-                "violations": [
-                    {"check": v.check, "message": v.message, "example": v.example}
-                    for v in rep.violations
+                "ok": all(r.ok for r in reports),
+                "reports": [
+                    {
+                        "ok": r.ok,
+                        "source": r.source,
+                        "standard": f"{t.standard} {t.version}",
+                        "combinations": r.combinations,
+                        "checks": r.checks,
+                        "violations": [
+                            {"check": v.check, "message": v.message, "example": v.example}
+                            for v in r.violations
+                        ],
+                    }
+                    for r, t in zip(reports, todo, strict=True)
                 ],
             }
         )
-        if not rep.ok:
+        if not all(r.ok for r in reports):
             raise typer.Exit(1)
         return
-    for c in rep.checks:
-        out_console.print(f"checked {c}", markup=False)
-    if rep.ok:
-        out_console.print(
-            f"OK {rep.source}: {rep.combinations} combinations, no violation", markup=False
-        )
-        return
-    for v in rep.violations:
-        print(f"FAIL {v}")
-    raise typer.Exit(1)
+    failed = False
+    for t in todo:
+        rep = check_tables(t)
+        for c in rep.checks:
+            out_console.print(f"checked {t.standard} {t.version}: {c}", markup=False)
+        if rep.ok:
+            out_console.print(
+                f"OK {rep.source} ({t.standard} {t.version}): {rep.combinations} combinations, "
+                "no violation",
+                markup=False,
+            )
+            continue
+        failed = True
+        for v in rep.violations:
+            print(f"FAIL {v}")
+    if failed:
+        raise typer.Exit(1)
 
 
 def show(
@@ -262,11 +297,19 @@ def show(
         ShowFormat, typer.Option("--format", help="text, json or markdown.")
     ] = ShowFormat.text,
     tables: Annotated[Path | None, typer.Option("--tables", help="Tables file to show.")] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="Show this shipped version's tables (default: the latest, 1.1).",
+            callback=_version_option,
+        ),
+    ] = None,
 ) -> None:
     """Show the scoring tables."""
-    from jbgrade.rubric import default_tables, load_tables, tables_markdown
+    from jbgrade.rubric import LATEST_VERSION, load_tables, tables_for, tables_markdown
 
-    t = load_tables(tables) if tables is not None else default_tables()
+    t = load_tables(tables) if tables is not None else tables_for(version or LATEST_VERSION)
     if fmt is ShowFormat.json:
         print_json(t.raw)
     elif fmt is ShowFormat.markdown:

@@ -110,9 +110,43 @@ def load_campaign_evidence(directory: str | Path) -> Evidence:
     d = Path(directory)
     data = _manifest(d)
     path = str(d / MANIFEST_NAME)
-    return compute_evidence(
+    ev = compute_evidence(
         read_campaign_attempts(d),
         _target_infos(data, path),
         _attack_infos(data),
         campaign=str(data["campaign"]) if data.get("campaign") else None,
     )
+    return _with_import_gaps(ev, data)
+
+
+def _with_import_gaps(ev: Evidence, data: dict[str, Any]) -> Evidence:
+    """An imported campaign (``spec.import``, see jbgrade.interop): its gaps become notes,
+    and where the source gave no hazard domain, HD is not derived."""
+    spec = data.get("spec")
+    imp = spec.get("import") if isinstance(spec, dict) else None
+    if not isinstance(imp, dict):
+        return ev
+    gaps = [g for g in imp.get("gaps") or [] if isinstance(g, dict)]
+    notes = [
+        f"imported from {imp.get('tool')} {imp.get('tool_version') or ''} "
+        f"(sha256 {str(imp.get('sha256', ''))[:12]})".replace("  ", " ")
+    ]
+    notes += [str(g.get("message", "")) for g in gaps]
+    attacks = ev.attacks
+    if any(g.get("id") == "domains" for g in gaps):
+        attacks = []
+        for a in ev.attacks:
+            hd = a.metrics.get("HD")
+            if hd is None:
+                attacks.append(a)
+                continue
+            blank = hd.model_copy(
+                update={
+                    "value": None,
+                    "per_target": {},
+                    "explanation": "not derived: the imported records carry no hazard domain "
+                    "(give one in the import mapping file)",
+                }
+            )
+            attacks.append(a.model_copy(update={"metrics": {**a.metrics, "HD": blank}}))
+    return ev.model_copy(update={"notes": [*ev.notes, *notes], "attacks": attacks})

@@ -13,6 +13,7 @@ __all__ = [
     "AttackInfo",
     "AttemptCounts",
     "DerivedMetric",
+    "Difference",
     "DomainStats",
     "Evidence",
     "LayerStats",
@@ -69,6 +70,26 @@ class Rate(_R):
     high: float | None = Field(description="Upper bound of the Wilson interval.")
 
 
+class Difference(_R):
+    """Attack-arm minus baseline-arm success rate with cluster-robust intervals (design 0100)."""
+
+    estimate: float = Field(description="p_attack - p_baseline (not clipped).")
+    low: float = Field(description="Two-sided 95% Newcombe hybrid score lower bound.")
+    high: float = Field(description="Two-sided 95% Newcombe hybrid score upper bound.")
+    family_low: float = Field(
+        description="One-sided lower bound at the family-wise level (Bonferroni over "
+        "attacks x targets): what a band claim rests on."
+    )
+    family_high: float = Field(
+        description="One-sided upper bound at the family-wise level: a higher band is possible "
+        "while it lies above the band's upper edge."
+    )
+    design_effect: float = Field(description="Design effect of the attack arm (clustering).")
+    icc: float = Field(description="Intra-class correlation of the attack arm by behaviour.")
+    effective_n_attack: float = Field(description="Attack-arm attempts / design effect.")
+    effective_n_baseline: float = Field(description="Baseline-arm attempts / design effect.")
+
+
 class Uplift(_R):
     """Mean rubric specificity (1-5) among successful attack-arm attempts."""
 
@@ -88,6 +109,19 @@ class DomainStats(_R):
     share_broken: float | None = Field(description="behaviours_broken / behaviours_tested.")
     counted: bool = Field(description="Enough behaviours (>= 5) to count for M-UN.")
     uplift: Uplift
+    behaviours_possibly_broken: int = Field(
+        default=0,
+        description="Behaviours whose upper bound of attack - baseline exceeds the margin.",
+    )
+    difference: Difference | None = Field(
+        default=None, description="Domain-level attack - baseline with intervals."
+    )
+    p_value: float | None = Field(
+        default=None, description="One-sided p-value of the M-HD test (difference > margin)."
+    )
+    raised: bool = Field(
+        default=False, description="M-HD: the difference exceeds the margin after Holm."
+    )
 
 
 class LayerStats(_R):
@@ -138,6 +172,9 @@ class TargetStats(_R):
     universality: Universality
     layer_stats: list[LayerStats]
     uplift: Uplift
+    difference: Difference | None = Field(
+        default=None, description="Attack - baseline with cluster-robust Newcombe intervals."
+    )
 
 
 class TransferRow(_R):
@@ -190,6 +227,12 @@ class DerivedMetric(_R):
     near_boundary: bool = Field(
         default=False, description="A confidence interval crosses a band boundary."
     )
+    underpowered: bool = Field(
+        default=False,
+        description="The campaign cannot exclude a higher value than the one reported "
+        "(see the power table in docs/design/0100).",
+    )
+    warning: str | None = Field(default=None, description="Why it is underpowered, if it is.")
 
 
 class AttackEvidence(_R):
@@ -234,8 +277,14 @@ class Evidence(_R):
     format_version: Literal[1] = 1
     standard: str = Field(default="JBG:1.0", description="The standard the metrics belong to.")
     rules: str = Field(
-        default="docs/design/0002-measured-metrics.md",
+        default="docs/design/0100-derivation-rules-with-known-error.md",
         description="Where the derivation rules (rule ids M-*) are defined.",
+    )
+    rules_version: str | None = Field(
+        default=None, description="Version of the derivation-rules data file applied."
+    )
+    rules_sha256: str | None = Field(
+        default=None, description="SHA-256 of the derivation-rules data file applied."
     )
     confidence: float = Field(default=0.95, description="Confidence level of the intervals.")
     interval_method: Literal["wilson"] = "wilson"

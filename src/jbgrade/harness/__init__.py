@@ -38,6 +38,7 @@ from jbgrade.harness._progress import (
     RichReporter,
     RunSummary,
 )
+from jbgrade.harness._ray import run_campaign_ray
 from jbgrade.harness._reference import (
     AnswerStyle,
     ReferenceConfig,
@@ -153,6 +154,7 @@ __all__ = [
     "reply_from_json",
     "request_seed",
     "run_campaign",
+    "run_campaign_ray",
     "spec_from_doc",
     "spec_hash",
 ]

@@ -15,6 +15,7 @@ import json
 import random
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,8 @@ from jbgrade.harness._attacks import (
 from jbgrade.harness._health import UNREACHABLE, UNREACHABLE_STREAK
 from jbgrade.harness._limits import BudgetExhausted, BudgetMeter, TargetThrottle, backoff_delay
 from jbgrade.harness._progress import QuietReporter, Reporter, RunSummary
+from jbgrade.harness._remote import RemoteBudget, RemoteLimits, RemoteThrottle
+from jbgrade.harness._shared import SharedBudget, SharedLimits, SharedThrottle
 from jbgrade.harness._spec import CampaignSpec, spec_hash
 from jbgrade.harness._store import AttemptStore, Manifest, Shard
 from jbgrade.harness._targets import (
@@ -291,9 +294,13 @@ class _Run:
     def __init__(
         self,
         plan: CampaignPlan,
-        store: AttemptStore,
+        store: AttemptStore | None,
         reporter: Reporter,
         summary: RunSummary,
+        *,
+        shared: SharedLimits | None = None,
+        divide: int = 1,
+        remote: RemoteLimits | None = None,
     ) -> None:
         self.plan = plan
         self.store = store
@@ -302,16 +309,40 @@ class _Run:
         self.unreachable_streak = 0  # attempts in a row that found no target to talk to
         lim = plan.spec.limits
         self.limits = lim
-        self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
-        self.throttles = [
-            TargetThrottle(
-                ts.requests_per_s or lim.requests_per_s, ts.tokens_per_min or lim.tokens_per_min
-            )
-            for ts in plan.spec.targets
-        ]
-        self.caps = [
-            asyncio.Semaphore(ts.concurrency) if ts.concurrency else None
-            for ts in plan.spec.targets
+        self.budget: BudgetMeter | SharedBudget | RemoteBudget
+        self.throttles: list[TargetThrottle] | list[SharedThrottle] | list[RemoteThrottle]
+        if remote is not None:
+            # A Ray worker: every limit lives in the cluster's limiter actor.
+            self.budget = remote.budget
+            self.throttles = [remote.throttle(i) for i in range(len(plan.spec.targets))]
+        elif shared is None:
+            self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
+            self.throttles = [
+                TargetThrottle(
+                    ts.requests_per_s or lim.requests_per_s,
+                    ts.tokens_per_min or lim.tokens_per_min,
+                )
+                for ts in plan.spec.targets
+            ]
+        else:
+            # Shards on one host: rates, tokens/min, pauses and budget in limits.sqlite.
+            self.budget = shared.budget(lim.budget.requests, lim.budget.tokens)
+            self.throttles = [
+                shared.throttle(
+                    i,
+                    ts.requests_per_s or lim.requests_per_s,
+                    ts.tokens_per_min or lim.tokens_per_min,
+                )
+                for i, ts in enumerate(plan.spec.targets)
+            ]
+        # Concurrency is divided among shards (``divide`` processes): ceil(c / N) each.
+        self.caps: list[AbstractAsyncContextManager[Any] | None] = [
+            None
+            if not ts.concurrency
+            else remote.cap(i)
+            if remote is not None
+            else asyncio.Semaphore(-(-ts.concurrency // divide))
+            for i, ts in enumerate(plan.spec.targets)
         ]
         # Targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
         # skip the extra asyncio timer per request.
@@ -538,7 +569,8 @@ class _Run:
         )
 
     def record(self, a: Attempt) -> None:
-        self.store.append(a)
+        if self.store is not None:
+            self.store.append(a)
         s = self.summary
         s.completed += 1
         status = a.status
@@ -582,7 +614,10 @@ async def run_campaign(
             planned += 1
             already += item.key in done
     summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
-    run = _Run(plan, store, reporter, summary)
+    # Shards share rates, tokens/min, Retry-After pauses and the budget through
+    # limits.sqlite in the campaign directory, and divide concurrency (see _shared).
+    shared = SharedLimits(store.directory) if shard.count > 1 else None
+    run = _Run(plan, store, reporter, summary, shared=shared, divide=shard.count)
     # One generator shared by the workers (advanced only between awaits).
     items = plan.items(shard)
     t0 = time.perf_counter()
@@ -601,7 +636,7 @@ async def run_campaign(
                 return
             run.record(a)
 
-    n = min(plan.spec.limits.concurrency, max(1, planned - already))
+    n = min(-(-plan.spec.limits.concurrency // shard.count), max(1, planned - already))
     outcome = "completed"
     try:
         await asyncio.gather(*(worker() for _ in range(n)))
@@ -624,4 +659,6 @@ async def run_campaign(
             }
         )
         reporter.finish(summary)
+        if shared is not None:
+            shared.close()
     return summary

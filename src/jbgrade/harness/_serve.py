@@ -38,6 +38,9 @@ class ReferenceServer:
         self.latency_s = latency_s
         self._seen: Counter[bytes] = Counter()
         self.counts: Counter[str] = Counter()
+        # Arrival times (wall clock) of chat completions per model: the request
+        # rate measured by the target itself (GET /stats/arrivals).
+        self.arrivals: dict[str, list[float]] = {}
         self._server: HttpServer | None = None
         self._created = int(time.time())
 
@@ -78,7 +81,10 @@ class ReferenceServer:
             )
         if req.method == "GET" and path == "/stats":
             return json_response(self.stats())
+        if req.method == "GET" and path == "/stats/arrivals":
+            return json_response(self.arrivals)
         if req.method == "POST" and path == "/stats/reset":
+            self.arrivals.clear()
             self._seen.clear()
             self.counts.clear()
             return json_response({"ok": True})
@@ -99,6 +105,8 @@ class ReferenceServer:
         except (ValueError, KeyError, TypeError) as exc:
             self.counts["errors"] += 1
             return _error(400, f"bad request: {exc}")
+        if isinstance(model, str):
+            self.arrivals.setdefault(model, []).append(time.time())
         fp = hashlib.sha256(req.body).digest()
         self._seen[fp] += 1
         repeated = self._seen[fp] > 1

@@ -9,8 +9,6 @@ is validated by the same function (:func:`spec_from_doc`).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -23,6 +21,7 @@ from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, load_located, read_
 from jbgrade.harness._attacks import AttackSpec, attack_from_doc
 from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import TargetSpec
+from jbgrade.records import canonical_sha256
 
 __all__ = [
     "AttackRef",
@@ -199,9 +198,14 @@ class CampaignSpec(_Spec):
 
 
 def spec_hash(identity: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
+    """SHA-256 of the RFC 8785 canonical JSON of a spec's identity (see ``canonical_sha256``).
+
+    The identity is the spec without what may change between runs of one
+    campaign (limits, transport settings) plus the attacks and behaviour sets
+    it resolved to; a manifest's ``spec_hash`` and a report's
+    ``campaign.spec_sha256`` are both this value.
+    """
+    return canonical_sha256(identity)
 
 
 def campaign_schema() -> dict[str, Any]:

@@ -187,7 +187,15 @@ class AttemptStore:
         """
         directory.mkdir(parents=True, exist_ok=True)
         mpath = directory / MANIFEST
-        has_attempts = any(p.stat().st_size > 0 for p in _attempt_files(directory))
+        files = [p for p in _attempt_files(directory) if p.stat().st_size > 0]
+        has_attempts = bool(files)
+        # Without --resume, only attempts this run could collide with are refused:
+        # this shard's own file, or files of another split. Sibling shards of the
+        # same split (I/N started together on one fresh --out) do not block.
+        siblings = {Shard(i, shard.count).filename for i in range(shard.count)}
+        own_or_foreign = any(
+            p.name == shard.filename or (shard.count > 1 and p.name not in siblings) for p in files
+        )
         if mpath.is_file():
             old = load_manifest(directory)
             if old.spec_hash != manifest.spec_hash:
@@ -196,7 +204,7 @@ class AttemptStore:
                     f"{old.spec_hash[:12]}); this spec hashes to {manifest.spec_hash[:12]}: "
                     "use another --out directory"
                 )
-            if has_attempts and not resume:
+            if own_or_foreign and not resume:
                 raise CampaignStoreError(
                     f"{directory} already holds attempts of {old.campaign}: "
                     "pass --resume to continue it, or use another --out directory"
@@ -204,7 +212,8 @@ class AttemptStore:
         elif has_attempts:
             raise CampaignStoreError(f"{directory} holds attempts but no {MANIFEST}")
         if not mpath.is_file():
-            tmp = mpath.with_suffix(".json.tmp")
+            # A name per process: shards started together each write the same manifest.
+            tmp = mpath.with_suffix(f".json.{os.getpid()}.tmp")
             tmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
             os.replace(tmp, mpath)
         store = cls(directory, shard, fsync=fsync)

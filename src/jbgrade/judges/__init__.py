@@ -11,6 +11,7 @@ deterministically from canary markers, so a local server can act as judge model.
 
 from jbgrade.judges._base import (
     ENTRY_POINT_GROUP,
+    JUDGES,
     Judge,
     JudgeFactory,
     build_judge,
@@ -34,6 +35,7 @@ from jbgrade.judges._refusal import RefusalJudge, normalise_response, refusal_ma
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "JUDGES",
     "RUBRIC_TAG",
     "RULES",
     "YESNO_TAG",

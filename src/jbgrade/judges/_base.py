@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from jbgrade._errors import JudgeSpecError
+from jbgrade._plugins import PluginRegistry
 from jbgrade.records import Behaviour, ChatMessage, Verdict
 
 __all__ = [
@@ -56,36 +56,30 @@ class Judge(Protocol):
 JudgeFactory = Callable[..., Judge]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-# Filled by @register_judge at import time of the modules that define judges;
-# the registry is the plug-in table, not configuration.
-_REGISTRY: dict[str, JudgeFactory] = {}
+#: Judge types by name (the plug-in kernel's registry); filled by @register_judge
+#: at import time of the modules that define judges, and from the entry-point group.
+JUDGES: PluginRegistry[JudgeFactory] = PluginRegistry(
+    "judge", ENTRY_POINT_GROUP, error=JudgeSpecError
+)
 
 
 def register_judge(name: str) -> Callable[[_F], _F]:
     """Class or factory decorator: make a judge type buildable from a spec."""
 
     def deco(factory: _F) -> _F:
-        if name in _REGISTRY and _REGISTRY[name] is not factory:
-            raise ValueError(f"judge type {name!r} is already registered")
-        _REGISTRY[name] = factory
+        JUDGES.add(name, factory)
         return factory
 
     return deco
 
 
 def _entry_point_factory(name: str) -> JudgeFactory | None:
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            factory: JudgeFactory = ep.load()
-            return factory
-    return None
+    return JUDGES.get(name) if name in JUDGES else None
 
 
 def judge_types() -> list[str]:
     """Registered judge types, built-in and from the entry-point group."""
-    names = set(_REGISTRY)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
+    return JUDGES.names()
 
 
 def build_judge(spec: dict[str, Any]) -> Judge:
@@ -100,7 +94,7 @@ def build_judge(spec: dict[str, Any]) -> Judge:
     kind = spec.get("type")
     if not isinstance(kind, str) or not kind:
         raise JudgeSpecError("a judge spec needs a 'type'", field="type")
-    factory = _REGISTRY.get(kind) or _entry_point_factory(kind)
+    factory = _entry_point_factory(kind)
     if factory is None:
         raise JudgeSpecError(
             f"unknown judge type {kind!r}; known: {', '.join(judge_types())}", field="type"

@@ -34,6 +34,7 @@ from jbgrade.policy._profile import (
     load_all_profiles,
     load_profile,
     parse_profile,
+    profile_edition,
     profile_schema,
 )
 from jbgrade.policy._spec import ACTIONS, CLOCKS, Atom, Citation, action_rank
@@ -75,6 +76,7 @@ __all__ = [
     "load_context_file",
     "load_profile",
     "parse_profile",
+    "profile_edition",
     "profile_schema",
     "replay",
 ]

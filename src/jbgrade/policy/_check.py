@@ -18,7 +18,14 @@ context combination:
   text that reviewers will misread);
 * **domains** - every hazard domain that can reach Critical declares an
   unacceptable tier whose rule acts ``block_deployment`` and fires for that
-  domain.
+  domain;
+* **precaution** (profiles for JBG 1.1 and later) - precaution informs rather
+  than halts: the all-X grade (nothing assessed) blocks nothing and files no
+  incident report in any context where the profile applies, but carries an
+  obligation of kind ``assess`` with a deadline; and wherever a provisional grade
+  decides less than the same grade confirmed would, the provisional decision
+  carries such an ``assess`` obligation (for 1.0 profiles, provisional may never
+  weaken a decision).
 
 Violations carry the file, the line and the rule id.
 """
@@ -181,6 +188,7 @@ class _Checker:
         self._monotone_prov()
         self._monotone_context(names, reps)
         self._domains()
+        self._precaution()
         self._notes()
         n_ctx = len(points)
         self.rep.stats = {
@@ -299,14 +307,70 @@ class _Checker:
                                     },
                                 )
 
+    def _informs(self) -> bool:
+        """Precaution informs (JBG 1.1 profiles): provisional may decide less, with an assess
+        obligation."""
+        return self.p.tables.version != "1.0"
+
+    def _assesses(self, fired: int) -> bool:
+        if not fired:
+            return False
+        obs = self.p.obligations
+        return any(obs[o].kind == "assess" for o in self.comp.outcome(fired).obligations)
+
+    def _precaution(self) -> None:
+        if not self._informs():
+            return
+        comp, p = self.comp, self.p
+        sp = comp.space
+        allx = sp.tables.prefix + "/".join(f"{m.key}:X" for m in sp.tables.metrics)
+        bp, ec, ri = sp.parts_of(allx)
+        gm = comp.grade_mask(bp, ec, ri, True)
+        halting = ("suspend", "report.initial", "report.intermediate", "report.final")
+        for cm, pt in self.cms.items():
+            f = gm & cm
+            if not f:
+                continue  # a coverage finding already
+            o = comp.outcome(f)
+            ex = {"vector": allx, "provisional": True, "context": pt.values}
+            if o.action == "block_deployment":
+                self.add(
+                    "precaution",
+                    "the all-X grade (nothing assessed) blocks deployment: precaution must "
+                    "inform, not halt (guard the rule with 'provisional: false')",
+                    rule=next(
+                        (r.id for r in p.rules if f >> r.index & 1 and r.action == o.action),
+                        None,
+                    ),
+                    example=ex,
+                )
+            bad = [oid for oid in o.obligations if p.obligations[oid].kind in halting]
+            if bad:
+                self.add(
+                    "precaution",
+                    f"the all-X grade files or halts: {', '.join(bad)} (incident reports and "
+                    "suspensions need assessed facts)",
+                    example=ex,
+                )
+            if not any(p.obligations[oid].kind == "assess" for oid in o.obligations):
+                self.add(
+                    "precaution",
+                    "the all-X grade carries no obligation of kind 'assess' (complete the "
+                    "assessment, with a deadline)",
+                    example=ex,
+                )
+
     def _monotone_prov(self) -> None:
         seen: set[tuple[int, int]] = set()
+        informs = self._informs()
         for t, m1 in self.gm1.items():
             m0 = self.gm0[t]
             if m0 == m1 or (m0, m1) in seen:
                 continue
             seen.add((m0, m1))
             for cm, pt in self.cms.items():
+                if informs and self._assesses(m1 & cm):
+                    continue  # precaution informs: a provisional decision may be lighter
                 self._compare(
                     m0 & cm,
                     m1 & cm,

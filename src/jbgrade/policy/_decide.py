@@ -27,7 +27,7 @@ from jbgrade.policy._model import (
 )
 from jbgrade.policy._profile import Profile, list_profiles, load_profile
 from jbgrade.policy._spec import Atom, Citation, ObligationSpec, RuleSpec
-from jbgrade.rubric import SEVERITIES, Grade, Grader, default_tables
+from jbgrade.rubric import SEVERITIES, Grade, Grader
 
 __all__ = ["add_days", "decide", "replay"]
 
@@ -64,11 +64,64 @@ def add_days(
 
 
 def _grader(profile: Profile) -> Grader:
-    from jbgrade.rubric import default_grader
+    from jbgrade.rubric import VERSIONS, grader_for, tables_for
 
-    if profile.tables is default_tables():
-        return default_grader()
+    v = profile.tables.version
+    if v in VERSIONS and profile.tables is tables_for(v):
+        return grader_for(v)
     return Grader(profile.tables)
+
+
+def _grade_version(g: Grade | str) -> str | None:
+    if isinstance(g, Grade):
+        return g.version
+    if isinstance(g, str):
+        s = g.strip()
+        if s.startswith("JBG:"):
+            return s[4:].partition("/")[0]
+    return None
+
+
+def _for_grade(prof: Profile, g: Grade | str) -> Profile:
+    """The edition of a shipped profile that reads ``g``'s JBG version.
+
+    The shipped profiles read JBG 1.1 grades; each keeps its JBG 1.0 edition
+    (``data/profiles/jbg-1.0/``), which decides 1.0 grades exactly as before 1.1, so
+    recorded 1.0 decisions replay and 1.0 grades are still accepted. New work grades
+    in 1.1 (``jbgrade migrate`` maps a 1.0 vector). A user's own profile file is never
+    swapped: a version mismatch is reported as such.
+    """
+    ver = _grade_version(g)
+    if ver is None or ver == prof.tables.version:
+        return prof
+    from jbgrade.policy._profile import profile_edition
+
+    try:
+        cur = profile_edition(prof.id, prof.tables.version)
+        ed = profile_edition(prof.id, ver)
+    except PolicyError:
+        return prof
+    if cur is None or ed is None or cur.bundle_sha256 != prof.bundle_sha256:
+        return prof
+    return ed
+
+
+def _edition_of(prof: Profile, bundle: object, g: Grade | str) -> Profile:
+    """The shipped edition of ``prof`` whose bundle hash is ``bundle`` and which reads
+    ``g``'s version (for replaying decisions made under an older edition)."""
+    ver = _grade_version(g)
+    if ver is None or bundle == prof.bundle_sha256:
+        return prof
+    from jbgrade.policy._profile import profile_edition
+
+    try:
+        cur = profile_edition(prof.id, prof.tables.version)
+        ed = profile_edition(prof.id, ver)
+    except PolicyError:
+        return prof
+    if cur is None or cur.bundle_sha256 != prof.bundle_sha256:
+        return prof  # a user's own profile is never swapped
+    return ed if ed is not None and ed.bundle_sha256 == bundle else prof
 
 
 def _grade(g: Grade | str, profile: Profile) -> Grade:
@@ -76,6 +129,7 @@ def _grade(g: Grade | str, profile: Profile) -> Grade:
         if g.version != profile.tables.version:
             raise PolicyError(
                 f"grade is JBG {g.version}, profile {profile.id} is for {profile.tables.version}"
+                + (" (migrate it: jbgrade migrate VECTOR --to 1.1)" if g.version == "1.0" else "")
             )
         return g
     if not isinstance(g, str):
@@ -600,6 +654,7 @@ def decide(
     if profile is None:
         raise PolicyError(f"decide() needs a profile; available: {', '.join(list_profiles())}")
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    prof = _for_grade(prof, grade)
     g = _grade(grade, prof)
     aware = _date(aware_on, "aware_on") or _dt.date.today()
     notified = _date(notified_on, "notified_on") if notified_on is not None else None
@@ -682,6 +737,7 @@ def replay(
     """
     rec = decision.to_dict() if isinstance(decision, Decision) else dict(decision)
     prof = load_profile(profile if profile is not None else rec.get("profile", ""))
+    prof = _edition_of(prof, rec.get("bundle_sha256"), grade)
     if rec.get("bundle_sha256") != prof.bundle_sha256:
         raise PolicyError(
             f"bundle mismatch: decision was made with {str(rec.get('bundle_sha256'))[:16]}..., "

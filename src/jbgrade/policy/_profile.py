@@ -47,7 +47,7 @@ from jbgrade.policy._spec import (
     ObligationSpec,
     RuleSpec,
 )
-from jbgrade.rubric import CRITERIA, SEVERITIES, Tables, default_tables
+from jbgrade.rubric import CRITERIA, SEVERITIES, VERSIONS, Tables, default_tables, tables_for
 
 if TYPE_CHECKING:
     from jbgrade.policy._compile import Compiled, Outcome
@@ -62,6 +62,7 @@ __all__ = [
     "load_all_profiles",
     "load_profile",
     "parse_profile",
+    "profile_edition",
     "profile_schema",
 ]
 
@@ -572,7 +573,17 @@ def _short(msg: str) -> str:
 def parse_profile(text: str, source: str = "<profile>", tables: Tables | None = None) -> Profile:
     """Parse and validate a profile from YAML text (errors name ``source:line``)."""
     loc = load_located(text, source, cls=PolicyError)
-    return _Parser(loc, tables or default_tables()).parse()
+    if tables is None:
+        ver = loc.data.get("jbg", "1.0") if isinstance(loc.data, dict) else "1.0"
+        if ver not in VERSIONS:
+            raise PolicyError(
+                f"jbg: {ver!r} is not a JBG version this implementation has "
+                f"({', '.join(VERSIONS)})",
+                path=source,
+                line=loc.line_of(("jbg",)),
+            )
+        tables = tables_for(ver)
+    return _Parser(loc, tables).parse()
 
 
 # -- registry --------------------------------------------------------------------
@@ -620,6 +631,44 @@ def _plugins() -> dict[str, Path]:
                 )
             out[f.stem] = f
     return out
+
+
+@cache
+def _editions() -> Mapping[tuple[str, str], str]:
+    """(profile name, JBG version) -> resource path of a shipped older edition."""
+    out: dict[tuple[str, str], str] = {}
+    base = resources.files("jbgrade.policy").joinpath("data/profiles")
+    for ver in VERSIONS:
+        d = base.joinpath(f"jbg-{ver}")
+        if not d.is_dir():
+            continue
+        for entry in d.iterdir():
+            if entry.name.endswith(".yaml"):
+                out[entry.name[: -len(".yaml")], ver] = f"data/profiles/jbg-{ver}/{entry.name}"
+    return MappingProxyType(dict(sorted(out.items())))
+
+
+@cache
+def profile_edition(name: str, version: str) -> Profile | None:
+    """The edition of shipped profile ``name`` that reads JBG ``version`` grades, if any.
+
+    The current edition (``data/profiles/NAME.yaml``) when it is for ``version``;
+    else a frozen older edition (``data/profiles/jbg-VERSION/NAME.yaml``), kept so
+    that grades of that version can still be decided and earlier decisions replayed
+    (same bundle hash).
+    """
+    if name in _shipped():
+        cur = _load_shipped(name)
+        if cur.tables.version == version:
+            return cur
+    rel = _editions().get((name, version))
+    if rel is None:
+        return None
+    res = resources.files("jbgrade.policy").joinpath(rel)
+    prof = parse_profile(res.read_text("utf-8"), f"jbgrade/policy/{rel}")
+    if prof.id != name:
+        raise PolicyError(f"shipped profile edition {rel} declares id {prof.id!r}")
+    return prof
 
 
 def list_profiles() -> list[str]:

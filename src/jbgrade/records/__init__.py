@@ -6,6 +6,7 @@ on each other. Each record carries ``format_version``; it changes when the
 format does.
 """
 
+from jbgrade.records._canonical import canonical_json, canonical_sha256
 from jbgrade.records._records import (
     CANARY_RE,
     DOMAINS,
@@ -28,6 +29,8 @@ __all__ = [
     "ChatMessage",
     "Verdict",
     "attempt_key",
+    "canonical_json",
+    "canonical_sha256",
     "format_canary",
     "parse_canary",
 ]

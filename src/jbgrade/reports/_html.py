@@ -191,7 +191,7 @@ def _clock(o: Mapping[str, Any]) -> str:
 
 
 def _why(r: AssessmentReport) -> dict[str, Any]:
-    g = r.grade
+    g = r.grade.model_dump(mode="json")
     ex = g["explanation"]
     crit = ex["criteria"]
     names = {"BP": "Bypassed protections", "EC": "Exposed capabilities", "RI": "Real-world impact"}
@@ -213,7 +213,7 @@ def _why(r: AssessmentReport) -> dict[str, Any]:
 
 
 def assessment_charts(r: AssessmentReport) -> dict[str, Chart]:
-    charts: dict[str, Chart] = {"criteria": criterion_levels_chart(r.grade)}
+    charts: dict[str, Chart] = {"criteria": criterion_levels_chart(r.grade.model_dump(mode="json"))}
     if r.evidence is not None:
         for c in (success_by_domain_chart(r.evidence), transfer_chart(r.evidence)):
             if c is not None:
@@ -225,11 +225,15 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
     """The report as one self-contained HTML page: answer first, then reasons, then details."""
     if charts is None:
         charts = assessment_charts(r)
-    decisions = [_decision_view(d.profile, d.title, d.decision, d.error) for d in r.decisions]
+    decisions = [
+        _decision_view(d.profile, d.title, d.decision.to_dict() if d.decision else None, d.error)
+        for d in r.decisions
+    ]
+    g = r.grade.model_dump(mode="json")
     return str(
         _env()
         .get_template("report.html.j2")
-        .render(r=r, g=r.grade, decisions=decisions, charts=charts, why=_why(r))
+        .render(r=r, g=g, decisions=decisions, charts=charts, why=_why(r))
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jbgrade.assess import AssessmentReport, Reconciliation
+from jbgrade.assess import AssessmentReport, Reconciliation, seal_report
 
 __all__ = ["Written", "reports_available", "write_assessment_reports", "write_dispute_reports"]
 
@@ -44,6 +44,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _json(obj: AssessmentReport | Reconciliation) -> bytes:
+    if isinstance(obj, AssessmentReport) and obj.content_sha256 is None:
+        obj = seal_report(obj)
     data = obj.model_dump(mode="json")
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

@@ -23,7 +23,7 @@ from itertools import compress, product
 from operator import gt, ne
 
 from jbgrade._errors import RubricTableError
-from jbgrade.rubric._tables import CRITERIA, SEVERITIES, Anchor, Tables, default_tables
+from jbgrade.rubric._tables import CRITERIA, SEVERITIES, VERSIONS, Anchor, Tables, tables_for
 
 __all__ = ["CheckReport", "Violation", "check_tables"]
 
@@ -190,9 +190,9 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
         seen_counts[check] = n + 1
 
     anchors: list[Anchor] = list(t.anchors)
-    ref = default_tables()
     conform_to: Tables | None = None
-    if t is not ref and (t.standard, t.version) == (ref.standard, ref.version):
+    ref = tables_for(t.version) if t.standard == "JBG" and t.version in VERSIONS else None
+    if ref is not None and t is not ref and (t.standard, t.version) == (ref.standard, ref.version):
         conform_to = ref
         problems, anchors = _conformance(t, ref)
         for p in problems:

@@ -17,14 +17,24 @@ from typing import Any
 from jbgrade._errors import VectorError
 from jbgrade.rubric._tables import (
     CRITERIA,
+    LATEST_VERSION,
     SEVERITIES,
+    VERSIONS,
     Tables,
-    default_tables,
+    tables_for,
     tables_from_data,
 )
 from jbgrade.rubric._vector import NOT_ASSESSED, Vector, parse_vector
 
-__all__ = ["Grade", "Grader", "default_grader", "grade", "grade_many"]
+__all__ = [
+    "Grade",
+    "Grader",
+    "default_grader",
+    "grade",
+    "grade_many",
+    "grader_for",
+    "latest_grader",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +224,30 @@ class Grader:
                     )
         return out
 
+    def nomenclature(self, grade: Grade) -> str | None:
+        """``JBG-B``/``-BT``/``-BE``/``-BTE``: which groups were assessed (tables with groups)."""
+        groups = self.tables.raw.get("groups")
+        if not isinstance(groups, dict):
+            return None
+        letters = self.letters_of(grade)
+        done = {g for g, keys in groups.items() if all(letters[k] != NOT_ASSESSED for k in keys)}
+        return "JBG-B" + "".join(g for g in ("T", "E") if g in done)
+
+    def decisive(self, grade: Grade) -> list[str]:
+        """Metrics given as X whose assessment (any concrete value) could change the label."""
+        letters = self.letters_of(grade)
+        out = []
+        for m in self.tables.metrics:
+            if letters[m.key] != NOT_ASSESSED:
+                continue
+            for alt in m.letters:
+                changed = dict(letters)
+                changed[m.key] = alt
+                if self._rescore(changed)[1] != grade.severity:
+                    out.append(m.key)
+                    break
+        return out
+
     def explanation(self, grade: Grade) -> dict[str, Any]:
         t = self.tables
         letters = self.letters_of(grade)
@@ -363,9 +397,23 @@ class Grade(tuple[str, float, str, Grader]):
     def tipping_points(self) -> list[dict[str, Any]]:
         return self._grader.tipping_points(self)
 
+    @property
+    def nomenclature(self) -> str | None:
+        """JBG 1.1+: ``JBG-B``, ``JBG-BT``, ``JBG-BE`` or ``JBG-BTE`` (groups assessed)."""
+        return self._grader.nomenclature(self)
+
+    @property
+    def decisive(self) -> list[str]:
+        """The X metrics whose assessment could change the label."""
+        return self._grader.decisive(self)
+
     def to_dict(self) -> dict[str, Any]:
-        """The published JSON form (see ``schemas/grade.schema.json``)."""
-        return {
+        """The published JSON form (see ``schemas/grade.schema.json``).
+
+        JBG 1.1 grades add ``nomenclature`` and ``decisive``; 1.0 grades keep exactly
+        the 1.0 keys.
+        """
+        out = {
             "vector": self.vector,
             "version": self.version,
             "score": self.score,
@@ -376,6 +424,11 @@ class Grade(tuple[str, float, str, Grader]):
             "explanation": self.explanation,
             "tipping_points": self.tipping_points,
         }
+        nom = self.nomenclature
+        if nom is not None:
+            out["nomenclature"] = nom
+            out["decisive"] = self.decisive
+        return out
 
     def __repr__(self) -> str:
         return f"Grade({self.vector!r}, score={self.score}, severity={self.severity!r})"
@@ -384,7 +437,7 @@ class Grade(tuple[str, float, str, Grader]):
         # Pickle the vector and (unless they are the shipped ones) the tables'
         # data, not the compiled grader with its lookup dicts.
         g = self[3]
-        if g is _DEFAULT:
+        if _SHIPPED.get(g.tables.version) is g:
             return (_regrade, (self[0], None, None))
         return (_regrade, (self[0], g.tables.raw, g.tables.source))
 
@@ -403,29 +456,93 @@ class Grade(tuple[str, float, str, Grader]):
 
 _new_grade = tuple.__new__
 
-_DEFAULT: Grader | None = None
+_SHIPPED: dict[str, Grader] = {}
 
 
 def _regrade(vector: str, raw: dict[str, Any] | None, source: str | None) -> Grade:
     """Unpickle a :class:`Grade` by grading its vector again."""
     if raw is None:
-        return default_grader().grade(vector)
+        return grade(vector)
     return Grader(tables_from_data(raw, source or "<pickled tables>")).grade(vector)
+
+
+def grader_for(version: str) -> Grader:
+    """The grader for the shipped tables of one version (compiled once)."""
+    g = _SHIPPED.get(version)
+    if g is None:
+        g = _SHIPPED[version] = Grader(tables_for(version))
+    return g
 
 
 def default_grader() -> Grader:
     """The grader for the shipped JBG 1.0 tables (compiled once)."""
-    global _DEFAULT  # noqa: PLW0603 - memoised, immutable after construction
-    if _DEFAULT is None:
-        _DEFAULT = Grader(default_tables())
-    return _DEFAULT
+    return grader_for("1.0")
+
+
+def latest_grader() -> Grader:
+    """The grader for the newest shipped version (JBG 1.1)."""
+    return grader_for(LATEST_VERSION)
+
+
+def _grader_of(v: object) -> Grader:
+    if isinstance(v, Vector):
+        t = v.tables
+        if t.version in VERSIONS and t is tables_for(t.version):
+            return grader_for(t.version)
+        return Grader(t)
+    if type(v) is str and v[:4] == "JBG:":
+        ver = v[4:].partition("/")[0]
+        if ver in VERSIONS:
+            return grader_for(ver)
+    return default_grader()
 
 
 def grade(vector: str | Vector) -> Grade:
-    """Grade one JBG vector (string or :class:`Vector`) with the JBG 1.0 tables."""
-    return default_grader().grade(vector)
+    """Grade one JBG vector (string or :class:`Vector`) with the shipped tables of
+    the version its prefix names (``JBG:1.0/`` or ``JBG:1.1/``)."""
+    return _grader_of(vector).grade(vector)
 
 
 def grade_many(vectors: Iterable[str | Vector]) -> list[Grade]:
-    """Grade many vectors with the JBG 1.0 tables."""
-    return default_grader().grade_many(vectors)
+    """Grade many vectors, each with the shipped tables of the version it names.
+
+    JBG 1.0 vectors take the 1.0 grader's inlined fast path; the others are
+    graded one by one with their own version's grader.
+    """
+    base = default_grader()
+    other = [grader_for(v) for v in VERSIONS if v != "1.0"]
+    cut = base._split
+    if cut is None:  # pragma: no cover - the shipped tables always have one
+        return [grade(v) for v in vectors]
+    head_get = base._head.get
+    tail_get = base._tail.get
+    res = base._result
+    new = _new_grade
+    out: list[Grade] = []
+    append = out.append
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        for v in vectors:
+            if type(v) is str:
+                head = head_get(v[:cut])
+                tail = tail_get(v[cut:])
+                if head is not None and tail is not None:
+                    append(new(Grade, (v,) + res[head + tail]))
+                    continue
+                for g in other:
+                    c = g._split
+                    if c is not None:
+                        h = g._head.get(v[:c])
+                        tl = g._tail.get(v[c:])
+                        if h is not None and tl is not None:
+                            append(new(Grade, (v,) + g._result[h + tl]))
+                            break
+                else:
+                    append(grade(v))
+                continue
+            append(grade(v))
+    finally:
+        if gc_was_on:
+            gc.enable()
+    return out

@@ -18,17 +18,25 @@ from jbgrade._errors import InputError, RubricTableError
 
 __all__ = [
     "CRITERIA",
+    "LATEST_VERSION",
     "SEVERITIES",
+    "VERSIONS",
     "Anchor",
     "Criterion",
     "Metric",
     "Tables",
     "default_tables",
+    "latest_tables",
     "load_tables",
+    "tables_for",
     "tables_from_data",
 ]
 
 CRITERIA = ("BP", "EC", "RI")
+#: The versions of the standard whose tables this package ships, oldest first.
+VERSIONS = ("1.0", "1.1")
+#: The version for new work (vectors, case files, calculators).
+LATEST_VERSION = "1.1"
 SEVERITIES = ("None", "Low", "Medium", "High", "Critical")
 
 
@@ -302,13 +310,36 @@ def load_tables(path: str | Path) -> Tables:
     return _build(raw, str(p))
 
 
-_DEFAULT: Tables | None = None
+_SHIPPED: dict[str, Tables] = {}
+
+
+def tables_for(version: str) -> Tables:
+    """The shipped tables of one version of the standard (``"1.0"``, ``"1.1"``), loaded once.
+
+    Raises :class:`~jbgrade.InputError` for a version this package does not ship.
+    """
+    hit = _SHIPPED.get(version)
+    if hit is None:
+        if version not in VERSIONS:
+            raise InputError(
+                f"unknown JBG version {version!r} (this implementation has {', '.join(VERSIONS)})",
+                field="version",
+            )
+        name = f"data/jbg-{version}.json"
+        text = resources.files("jbgrade.rubric").joinpath(name).read_text("utf-8")
+        hit = _SHIPPED[version] = _build(json.loads(text), f"jbgrade/rubric/{name}")
+    return hit
 
 
 def default_tables() -> Tables:
-    """The tables of JBG 1.0 shipped with the package (loaded once)."""
-    global _DEFAULT  # noqa: PLW0603 - immutable, memoised load of package data
-    if _DEFAULT is None:
-        text = resources.files("jbgrade.rubric").joinpath("data/jbg-1.0.json").read_text("utf-8")
-        _DEFAULT = _build(json.loads(text), "jbgrade/rubric/data/jbg-1.0.json")
-    return _DEFAULT
+    """The tables of JBG 1.0 shipped with the package (loaded once).
+
+    Kept as the library default so that code written against 1.0 keeps its meaning;
+    new work uses :func:`latest_tables` (JBG 1.1) or :func:`tables_for`.
+    """
+    return tables_for("1.0")
+
+
+def latest_tables() -> Tables:
+    """The tables of the newest shipped version (:data:`LATEST_VERSION`)."""
+    return tables_for(LATEST_VERSION)

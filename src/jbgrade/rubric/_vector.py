@@ -15,9 +15,9 @@ from jbgrade._errors import (
     VectorPrefixError,
     VectorSyntaxError,
 )
-from jbgrade.rubric._tables import Metric, Tables, default_tables
+from jbgrade.rubric._tables import VERSIONS, Metric, Tables, default_tables, tables_for
 
-__all__ = ["NOT_ASSESSED", "Vector", "parse_vector"]
+__all__ = ["NOT_ASSESSED", "Vector", "parse_vector", "tables_of"]
 
 NOT_ASSESSED = "X"
 _WHITESPACE = re.compile(r"\s")
@@ -138,6 +138,19 @@ def _allowed(m: Metric) -> str:
     return "/".join((*m.letters, NOT_ASSESSED))
 
 
+def tables_of(text: object) -> Tables:
+    """The shipped tables a vector string's prefix names (JBG 1.0 when it names none).
+
+    ``JBG:1.1/...`` gives the 1.1 tables; anything else the 1.0 tables, whose
+    strict parser then names what is wrong with the input.
+    """
+    if type(text) is str and text[:4] == "JBG:":
+        ver = text[4:].partition("/")[0]
+        if ver in VERSIONS:
+            return tables_for(ver)
+    return default_tables()
+
+
 def parse_vector(text: str, tables: Tables | None = None) -> Vector:
     """Parse a JBG vector string strictly.
 
@@ -146,8 +159,11 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
     Any deviation raises a :class:`~jbgrade.VectorError` subclass whose
     ``metric`` and ``position`` (1-based part index, the prefix being part 0)
     locate the problem; the message names both.
+
+    Without ``tables``, the version in the prefix chooses the shipped tables
+    (``JBG:1.0/`` or ``JBG:1.1/``).
     """
-    t = tables or default_tables()
+    t = tables or tables_of(text)
     if not isinstance(text, str):
         raise VectorError(f"a vector must be a string, not {type(text).__name__}")
     parts = text.split("/")
@@ -163,6 +179,7 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
     if not text:
         raise VectorPrefixError(f"empty vector (expected {t.prefix}...)", position=0)
     head = t.prefix[:-1]  # "JBG:1.0"
+    reads = head if tables is not None else ", ".join(f"{t.standard}:{v}" for v in VERSIONS)
     std = t.standard + ":"
     # The prefix first (ignoring surrounding whitespace, reported next with its
     # location): for input that is not a JBG vector at all, that is the useful message.
@@ -176,7 +193,7 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
         if p0.upper().startswith(std):
             raise VectorPrefixError(
                 f"unsupported version {_show(p0[len(std) :])} at position 0 "
-                f"(this implementation reads {head})",
+                f"(this implementation reads {reads})",
                 position=0,
             )
         raise VectorPrefixError(

@@ -1,0 +1,215 @@
+"""The Ray executor on a real two-node cluster on loopback.
+
+A head and a second node are started as separate ``ray start --block``
+processes (own session, own temp dir, HOME pointed at a temporary directory
+so Ray's ``~/.ray/auth_token`` and other files land there; token
+authentication on, with a token made for the test). ``jbgrade campaign run
+--executor ray --address`` runs the bundled HTTP campaign across both against
+the reference target with injected latency and a rate limit; one worker is
+SIGKILLed mid-run, then the driver, and the campaign resumed. Checked: every
+planned attempt stored once, the results equal to a local run's, the rate the
+target measured within the limit, at most ``concurrency`` repeated requests
+per kill. Teardown kills the cluster's process
+groups (by id) and removes the temporary directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from jbgrade.harness import iter_attempt_records, load_manifest
+from tests.conftest import require_or_skip
+
+from .test_acceptance import _facts, _get, _jbgrade, served  # noqa: F401 - the fixture
+from .test_shards import _limited_spec, arrivals, check_rate
+
+pytestmark = pytest.mark.slow
+
+RATE = 10.0
+CONCURRENCY = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ray_bin() -> str:
+    return str(Path(sys.executable).parent / "ray")
+
+
+@pytest.fixture
+def cluster() -> Iterator[tuple[str, dict[str, str], list[subprocess.Popen[bytes]]]]:
+    if importlib.util.find_spec("ray") is None:
+        require_or_skip("JBGRADE_REQUIRE_RAY", "the 'ray' extra is not installed")
+    # A short path: Ray's Unix socket paths must stay under ~100 characters.
+    root = Path(tempfile.mkdtemp(prefix="jbray-", dir="/tmp"))
+    home = root / "home"
+    home.mkdir()
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_USAGE_STATS_ENABLED="0",
+    )
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    common = ["--num-cpus", "1", "--disable-usage-stats", "--block"]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        head = subprocess.Popen(
+            [_ray_bin(), "start", "--head", "--node-ip-address", "127.0.0.1",
+             "--port", str(port), "--include-dashboard", "false",
+             "--temp-dir", str(root / "ray"), *common],
+            env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        procs.append(head)
+        _wait_nodes(address, env, 1)
+        node = subprocess.Popen(
+            [_ray_bin(), "start", "--address", address, "--node-ip-address", "127.0.0.1",
+             *common],
+            env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        procs.append(node)
+        _wait_nodes(address, env, 2)
+        yield address, env, procs
+    finally:
+        for p in reversed(procs):
+            _kill_group(p)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _kill_group(p: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _group_alive(p.pid):
+                break
+            time.sleep(0.2)
+        else:
+            continue
+        break
+    p.wait(timeout=10)
+
+
+def _group_alive(sid: int) -> bool:
+    return bool(_session_pids(sid))
+
+
+def _session_pids(sid: int, title: str = "") -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(d.name)) != sid:
+                continue
+            cmd = (d / "cmdline").read_bytes()
+        except (ProcessLookupError, PermissionError, FileNotFoundError):
+            continue
+        if title.encode() in cmd:
+            out.append(int(d.name))
+    return out
+
+
+def _wait_nodes(address: str, env: dict[str, str], n: int) -> None:
+    code = (
+        "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False);"
+        "print(sum(1 for x in ray.nodes() if x['Alive']))"
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        r = subprocess.run(
+            [sys.executable, "-c", code, address], env=env, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        if r.returncode == 0 and int(r.stdout.strip().splitlines()[-1]) >= n:
+            return
+        time.sleep(1)
+    pytest.fail(f"the Ray cluster at {address} did not reach {n} nodes")
+
+
+def _wait_and_kill(
+    p: subprocess.Popen[str], path: Path, stored: int, pids: Callable[[], list[int]]
+) -> list[int]:
+    """SIGKILL ``pids()`` once ``path`` holds ``stored`` lines (while ``p`` runs)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and p.poll() is None:
+        if path.is_file() and path.read_bytes().count(b"\n") >= stored:
+            found = pids()
+            for pid in found:
+                os.kill(pid, signal.SIGKILL)
+            return found
+        time.sleep(0.1)
+    return []
+
+
+def test_two_node_cluster_kill_a_worker_then_the_driver(
+    tmp_path: Path,
+    served: tuple[str, dict[str, str]],  # noqa: F811
+    cluster: tuple[str, dict[str, str], list[subprocess.Popen[bytes]]],
+) -> None:
+    url, served_env = served
+    address, ray_env, procs = cluster
+    env = {**ray_env, "JBGRADE_REF_URL": served_env["JBGRADE_REF_URL"]}
+    spec = _limited_spec(tmp_path, requests_per_s=RATE, concurrency=CONCURRENCY)
+    _get(url.rsplit("/v1", 1)[0] + "/stats/reset", "POST")
+    out = tmp_path / "ray"
+    p = _jbgrade(
+        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
+        "--address", address, "--quiet", env=env,
+    )  # fmt: skip
+    # Kill the worker on the second node once a few attempts are stored, then the
+    # driver itself a little later; resume.
+    path = out / "attempts.jsonl"
+    killed = _wait_and_kill(p, path, 30, lambda: _session_pids(procs[1].pid, "ray::Worker"))
+    assert killed, "no worker ran on the second node"
+    _wait_and_kill(p, path, 70, lambda: [p.pid])
+    p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGKILL, "the campaign ended before its driver was killed"
+    after_kills = _get(url.rsplit("/v1", 1)[0] + "/stats")["repeated_target"]
+    assert after_kills <= CONCURRENCY  # the dead worker's attempts, run again
+    stored_at_kill = len({a.key for a in iter_attempt_records(out)})
+    p = _jbgrade(
+        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
+        "--address", address, "--resume", "--quiet", env=env,
+    )  # fmt: skip
+    _stdout, stderr = p.communicate(timeout=300)
+    assert p.returncode == 0, stderr
+    planned = load_manifest(out).planned
+    assert stored_at_kill < planned
+    keys = Counter(a.key for a in iter_attempt_records(out))
+    assert len(keys) == planned  # nothing lost
+    assert max(keys.values()) == 1  # nothing written twice
+    stats = _get(url.rsplit("/v1", 1)[0] + "/stats")
+    assert stats["repeated_target"] - after_kills <= CONCURRENCY  # the driver's in-flight ones
+    assert stats["target_requests"] <= planned + after_kills + CONCURRENCY
+    check_rate(arrivals(url), RATE)
+    # The same results as the local executor.
+    local = tmp_path / "local"
+    r = _jbgrade("campaign", "run", str(spec), "--out", str(local), "--quiet", env=env)
+    _o, err = r.communicate(timeout=300)
+    assert r.returncode == 0, err
+    assert _facts(out) == _facts(local)
