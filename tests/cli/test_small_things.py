@@ -113,3 +113,10 @@ def test_keys_status_json(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["active"] and d["keys"] == []
+
+
+def test_serve_takes_the_same_key_file_option(tmp_path: Path) -> None:
+    garbage = tmp_path / "keys.json"
+    garbage.write_text("not a key file")
+    p = run("serve", "--port", "0", "--data-dir", str(tmp_path / "d"), "--key-file", str(garbage))
+    assert_one_line_error(p, str(garbage))

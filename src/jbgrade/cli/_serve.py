@@ -48,6 +48,15 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
             "$JBGRADE_DATA_DIR, else ~/.local/share/jbgrade).",
         ),
     ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Key file, as for the other registry commands (default: $JBGRADE_KEY, "
+            "else $JBGRADE_KEY_FILE, else keys.json in the data directory).",
+            show_default=False,
+        ),
+    ] = None,
     admin_org: Annotated[
         str, typer.Option(help="Name of the first organisation, on an empty registry.")
     ] = "Registry administrators",
@@ -75,8 +84,8 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     ddir.mkdir(parents=True, exist_ok=True)
     url = db or os.environ.get("JBGRADE_DATABASE_URL") or f"sqlite:///{ddir / 'registry.db'}"
     db_file = check_sqlite_file(url, must_exist=False)
-    if os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
-        keyring = Keyring.from_environment()
+    if key_file is not None or os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
+        keyring = Keyring.from_environment(key_file=key_file)
     else:
         keyring = Keyring.load_or_create(ddir / "keys.json")
     engine = make_engine(url)
