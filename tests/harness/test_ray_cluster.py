@@ -161,11 +161,14 @@ def _wait_and_kill(
     """SIGKILL ``pids()`` once ``path`` holds ``stored`` lines (while ``p`` runs)."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and p.poll() is None:
+        # A process that has not started yet (a worker actor on a loaded machine) is
+        # waited for, not taken as absent.
         if path.is_file() and path.read_bytes().count(b"\n") >= stored:
             found = pids()
             for pid in found:
                 os.kill(pid, signal.SIGKILL)
-            return found
+            if found:
+                return found
         time.sleep(0.1)
     return []
 

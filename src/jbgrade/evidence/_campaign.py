@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -130,17 +131,20 @@ def iter_campaign_attempts(directory: str | Path) -> Iterator[Attempt]:
         else:
             seen.add(h)
     del seen
-    for path, n, line in _lines(d):
-        a = _parse(path, n, line)
-        if dups:
-            h = hash(a.key.encode())
-            left = dups.get(h)
-            if left is not None:
-                if left > 1:
-                    dups[h] = left - 1
-                    continue
-                del dups[h]
-        yield a
+    # closing(): a bad record raises here, and the file must close now, not when a
+    # traceback cycle holding the suspended reader is collected.
+    with closing(_lines(d)) as lines:
+        for path, n, line in lines:
+            a = _parse(path, n, line)
+            if dups:
+                h = hash(a.key.encode())
+                left = dups.get(h)
+                if left is not None:
+                    if left > 1:
+                        dups[h] = left - 1
+                        continue
+                    del dups[h]
+            yield a
 
 
 def read_campaign_attempts(directory: str | Path) -> list[Attempt]:

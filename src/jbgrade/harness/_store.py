@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,15 +139,17 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 def iter_attempt_records(directory: Path) -> Iterator[Attempt]:
     """Every stored record in file order (duplicates of a key included)."""
     for path in _attempt_files(directory):
-        for n, line in _iter_lines(path):
-            if not line.strip():
-                continue
-            try:
-                yield Attempt.model_validate_json(line)
-            except ValidationError as exc:
-                raise CampaignStoreError(
-                    f"{path}:{n}: not an attempt record: {exc.errors()[0]['msg']}"
-                ) from None
+        # closing(): the file closes when a bad record raises, not at a later GC.
+        with closing(_iter_lines(path)) as lines:
+            for n, line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    yield Attempt.model_validate_json(line)
+                except ValidationError as exc:
+                    raise CampaignStoreError(
+                        f"{path}:{n}: not an attempt record: {exc.errors()[0]['msg']}"
+                    ) from None
 
 
 def read_attempts(directory: Path) -> list[Attempt]:

@@ -47,8 +47,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_swap(_OLD, _NEW)
         return
-    op.drop_constraint("ck_users_role", "users", type_="check")
-    op.create_check_constraint("ck_users_role", "users", _NEW)
+    op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
+    op.create_check_constraint(op.f("ck_users_role"), "users", _NEW)
 
 
 def downgrade() -> None:
@@ -56,5 +56,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_swap(_NEW, _OLD)
         return
-    op.drop_constraint("ck_users_role", "users", type_="check")
-    op.create_check_constraint("ck_users_role", "users", _OLD)
+    op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
+    op.create_check_constraint(op.f("ck_users_role"), "users", _OLD)
