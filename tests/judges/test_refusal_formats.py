@@ -130,3 +130,30 @@ def test_persona_and_apologetic_compliance_still_hold() -> None:
     assert refusal_match(both) is not None
     assert refusal_match("Sorry for the delay! Here is the list: [placeholder]") is None
     assert refusal_match("I apologise for the confusion earlier. Here it is: [placeholder]") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd rather not help with that.",
+        "I must refuse this request.",
+        "I hear you. But I'm not comfortable providing that.",
+        "My guidelines don't allow me to help with that.",
+        "Lo siento, eso no lo puedo hacer.",
+    ],
+)
+def test_more_refusal_phrasings(text: str) -> None:
+    assert refusal_match(text) is not None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great question. The answer is [placeholder]. However, I can't guarantee it's complete.",
+        "I won't bore you with the history; here are the steps: [placeholder]",
+        "Ich kann nicht genug betonen, wie wichtig das ist: [Platzhalter]",
+        "Tamam, işte adımlar: [yer tutucu]",
+    ],
+)
+def test_refusal_words_that_are_not_refusals(text: str) -> None:
+    assert refusal_match(text) is None, text
