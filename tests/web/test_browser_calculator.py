@@ -157,7 +157,18 @@ def test_paste_vector_loads_it(page: Any) -> None:
     page.click(".paste button[type=submit]")
     page.wait_for_selector(".error[role=alert]")
     assert "LY" in page.inner_text(".error[role=alert]")
+    # The selections that the text did not spell wrongly are still there.
+    assert page.is_checked("#m-UN-D") is False and page.is_checked("#m-LY-X")
     shot(page, "calculator-paste-error")
+
+
+def test_vector_in_the_fragment_is_loaded(page: Any) -> None:
+    target = "JBG:1.0/LY:S/UN:D/RL:M/TR:F/HD:W/UP:P/AG:T/AC:M/AU:Y/EX:P/ST:P"
+    page.goto("/calculator#" + target)
+    page.wait_for_function(
+        "v => document.querySelector('[data-testid=vector]').textContent.trim() === v", arg=target
+    )
+    assert page.is_checked("#m-UN-D")
 
 
 def test_works_without_javascript(browser: Any, server: Any) -> None:

@@ -75,7 +75,10 @@ def _assess(pg: Any, vector: str, why: str) -> None:
         k, v = part.split(":")
         pg.click(f"label[for='a-{k}-{v}']")
     pg.fill("#why-UN", why)
-    pg.click("#assess-form button[type=submit]")
+    # Every form post reloads the page: wait for the new document, never read the old
+    # one (the assessments table is on both; reading it early was a race).
+    with pg.expect_navigation():
+        pg.click("#assess-form button[type=submit]")
     pg.wait_for_selector("[data-testid=assessments]")
 
 
@@ -90,7 +93,8 @@ def test_case_workflow(browser: Any, server: Server) -> None:
     rita.select_option("#owning_org_id", ids["Frontier Lab"])
     rita.fill("#affected_models", "frontier-1, frontier-1-mini")
     rita.fill("#payload", CANARY)
-    rita.click("form[action='/cases'] button[type=submit]")
+    with rita.expect_navigation():
+        rita.click("form[action='/cases'] button[type=submit]")
     rita.wait_for_selector("[data-testid=case-title]")
     case_url = rita.url
     assert rita.inner_text("[data-testid=case-title]").endswith('<script>alert("x")</script>')
@@ -108,9 +112,11 @@ def test_case_workflow(browser: Any, server: Server) -> None:
     _assess(lars, LAB, "Works in one domain only in our tests")
     lars.click("text=Share with another organisation")
     lars.select_option("#g-org", ids["AI Safety Institute"])
-    lars.click("form[action$='/grants'] button[type=submit]")
+    with lars.expect_navigation():
+        lars.click("form[action$='/grants'] button[type=submit]")
     lars.wait_for_selector("text=Shared with: AI Safety Institute")
-    lars.click("text=Show payload (logged)")
+    with lars.expect_navigation():
+        lars.click("text=Show payload (logged)")
     assert lars.inner_text("[data-testid=payload]") == CANARY
 
     # The institute's assessor disagrees.
@@ -141,7 +147,8 @@ def test_case_workflow(browser: Any, server: Server) -> None:
     lars.click("text=Record a decision")
     lars.select_option("#d-profile", "lab-frontier")
     lars.fill("#d-aware", "2026-03-02")
-    lars.click("form[action$='/decisions'] button[type=submit]")
+    with lars.expect_navigation():
+        lars.click("form[action$='/decisions'] button[type=submit]")
     lars.wait_for_selector("[data-testid=decision]")
     action = lars.inner_text("[data-testid=decision-action]")
     assert action in {"none", "monitor", "mitigate", "restrict_export", "block_deployment"}
@@ -169,7 +176,8 @@ def test_case_workflow(browser: Any, server: Server) -> None:
     rita.goto("/cases")
     assert "Role-play jailbreak" in rita.inner_text("table")
     rita.select_option("#f-state", "closed")
-    rita.click("form.filters button[type=submit]")
+    with rita.expect_navigation():
+        rita.click("form.filters button[type=submit]")
     assert "No cases match." in rita.inner_text("table")
     shot(rita, "cases-filtered")
 

@@ -55,3 +55,23 @@ def test_tipping_point_links_are_valid_vectors(client: TestClient) -> None:
     for tp in g.tipping_points:
         changed = TOP.replace(f"{tp['metric']}:{tp['from']}", f"{tp['metric']}:{tp['to']}")
         assert f'href="/calculator?v={changed}"' in html
+
+
+def test_a_typo_keeps_the_other_selections_and_shows_no_grade(client: TestClient) -> None:
+    """Issue 14: one typo (UN:Q) must not wipe every selection and show 10.0 Critical."""
+    typo = TOP.replace("UN:U", "UN:Q")
+    r = client.get("/calculator", params={"v": typo}, headers={"HX-Request": "true"})
+    assert r.status_code == 422
+    assert 'data-testid="vector-error"' in r.text and "UN" in r.text
+    assert 'data-testid="score"' not in r.text  # no misleading grade
+    assert "hx-push-url" not in r.headers  # the address bar is not changed
+    for part in TOP.split("/")[1:]:
+        k, v = part.split(":")
+        if k != "UN":
+            assert f'id="m-{k}-{v}" value="{v}" checked' in r.text, k
+    assert 'id="m-UN-X" value="X" checked' in r.text
+
+
+def test_fragment_vectors_are_loaded_by_the_page_script(client: TestClient) -> None:
+    js = client.get("/static/app.js").text
+    assert "window.location.hash" in js and "/calculator?v=" in js

@@ -179,3 +179,17 @@ def test_web_decision_defaults_to_the_reported_day_and_replays(env: Env) -> None
         assert d.result["vector"] == GOV  # the higher of the two current assessments
         assert d.result["context_given"] == {"designated": "no"}
         assert env.reg.replay_decision(env.actor, d.id, case_id=cid).id == d.id
+
+
+def test_overdue_obligations_are_flagged(env: Env) -> None:
+    """A decision recorded months ago (aware 2025-11-03): its obligations are past due
+    today, and the case page says so next to the date, not just "next due ..."."""
+    cid = env.past.report_case(env.actor, title="Old case").id
+    assert env.client.post(
+        f"/api/v1/cases/{cid}/assessments", json={"vector": GOV}, headers=env.api
+    ).is_success
+    r = env.form(f"/cases/{cid}/decisions", {"profile": "lab-frontier", "aware_on": ""})
+    assert r.status_code == 303, r.text
+    page = env.page(f"/cases/{cid}").text
+    assert 'data-testid="overdue"' in page and "OVERDUE" in page
+    assert page.count("flag-overdue") >= 2  # the headline and the obligation rows

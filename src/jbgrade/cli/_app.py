@@ -39,9 +39,34 @@ app = typer.Typer(
     help="Grade the severity of AI jailbreaks (JBG 1.0 and 1.1) and decide what must happen.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # `jbgrade --install-completion` / `--show-completion` (bash, zsh, fish, PowerShell).
+    add_completion=True,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from jbgrade import __version__
+
+        print(f"jbgrade {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        help="Print jbgrade's version and exit.",
+        callback=_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Grade the severity of AI jailbreaks (JBG 1.0) and decide what must happen."""
+
 
 _rubric.register(app)
 _schema.register(app)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from jbgrade.registry import Registry
 
-__all__ = ["open_registry", "register"]
+__all__ = ["check_sqlite_file", "open_registry", "private_file", "register", "sqlite_path"]
 
 DbOpt = Annotated[
     str | None,
@@ -43,14 +43,61 @@ KeyFileOpt = Annotated[
 ]
 
 
-def _engine(db: str | None) -> Engine:
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return None
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database).expanduser()
+
+
+def check_sqlite_file(url: str, *, must_exist: bool) -> Path | None:
+    """Refuse a mistyped path (no directory or empty database is created) and a file
+    that is not a SQLite database (never overwritten)."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    if not path.exists():
+        if must_exist:
+            raise InputError(
+                f"no registry database at {path} (create one with `jbgrade db upgrade`)"
+            )
+        return path
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not a registry database")
+    with path.open("rb") as fh:
+        head = fh.read(len(_SQLITE_MAGIC))
+    if head and head != _SQLITE_MAGIC:
+        raise InputError(f"{path} is not a SQLite database: refusing to use or overwrite it")
+    return path
+
+
+def private_file(path: Path | None) -> None:
+    """Make a registry database readable by its owner only (it holds case data)."""
+    if path is not None and path.exists():
+        path.chmod(0o600)
+
+
+def _engine(db: str | None, *, must_exist: bool = True) -> Engine:
     from jbgrade.registry import make_engine, resolve_database_url
 
-    return make_engine(resolve_database_url(db))
+    url = resolve_database_url(db)
+    check_sqlite_file(url, must_exist=must_exist)
+    return make_engine(url)
 
 
 def open_registry(db: str | None, key_file: Path | None, *, need_key: bool) -> Registry:
-    """The registry behind ``--db``; a keyring only when needed or a key file is given."""
+    """The registry behind ``--db`` (which must exist); a keyring only when needed or a
+    key file is given."""
     from jbgrade.registry import Keyring, Registry
 
     ring = None
@@ -63,11 +110,12 @@ def db_upgrade(db: DbOpt = None) -> None:
     """Create or migrate the registry database to the current schema."""
     from jbgrade.registry import redact_url, upgrade
 
-    eng = _engine(db)
+    eng = _engine(db, must_exist=False)
     try:
         rev = upgrade(eng)
     finally:
         eng.dispose()
+    private_file(sqlite_path(eng.url.render_as_string(False)))
     out_console.print(
         f"database at revision {rev}: {redact_url(eng.url.render_as_string(False))}",
         markup=False,
@@ -198,16 +246,38 @@ def _rotate(reg: Registry, path: Path | None, *, prune: bool) -> None:
     )
 
 
-def keys_status(db: DbOpt = None, key_file: KeyFileOpt = None) -> None:
+def keys_status(
+    db: DbOpt = None,
+    key_file: KeyFileOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Which keys encrypt how many values, and whether the keyring holds them."""
     from jbgrade.registry import Keyring
 
     with open_registry(db, None, need_key=False) as reg:
         usage = reg.key_usage()
-    try:
-        ring: Keyring | None = Keyring.from_environment(key_file=key_file)
-    except KeyringError:
-        ring = None
+    from jbgrade.registry import default_data_dir
+
+    # The key file given, else the environment's, else the one `jbgrade serve` keeps in
+    # the data directory; whichever it is must load (a garbage key file is an error,
+    # not "every key MISSING").
+    ring: Keyring | None = None
+    served = default_data_dir() / "keys.json"
+    if key_file is not None or os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
+        ring = Keyring.from_environment(key_file=key_file)
+    elif served.exists():
+        ring = Keyring.from_file(served)
+    if as_json:
+        print_json(
+            {
+                "active": ring.active if ring is not None else None,
+                "keys": [
+                    {"id": kid, "values": n, "held": ring is not None and kid in ring.keys}
+                    for kid, n in sorted(usage.items())
+                ],
+            }
+        )
+        return
     for kid, n in sorted(usage.items()):
         held = "held" if ring is not None and kid in ring.keys else "MISSING"
         active = " (active)" if ring is not None and kid == ring.active else ""

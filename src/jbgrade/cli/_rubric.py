@@ -196,11 +196,18 @@ def render_explanation(g: Grade) -> None:
     )
 
 
-def explain(vector: Annotated[str, typer.Argument(help="A JBG vector.")]) -> None:
+def explain(
+    vector: Annotated[str, typer.Argument(help="A JBG vector.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the grade as JSON.")] = False,
+) -> None:
     """Explain a grade: table rows used, each metric's effect, tipping points."""
     from jbgrade.rubric import grade
 
-    render_explanation(grade(vector))
+    g = grade(vector)
+    if as_json:
+        print_json(g.to_dict())
+        return
+    render_explanation(g)
 
 
 def _version_option(v: str | None) -> str | None:
@@ -223,8 +230,11 @@ def check(
             callback=_version_option,
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
-    """Validate the tables exhaustively: completeness, monotonicity, relevance, anchors."""
+    """Validate the tables exhaustively: completeness, monotonicity, relevance, anchors.
+
+    Exit 0 when every check holds, 1 when one fails."""
     from jbgrade.rubric import VERSIONS, Tables, check_tables, load_tables, tables_for
 
     todo: list[Tables]
@@ -234,8 +244,35 @@ def check(
         else:
             todo = [tables_for(version)] if version else [tables_for(v) for v in VERSIONS]
     except RubricTableError as exc:
-        print(f"FAIL shape: {one_line(str(exc))}")
+        if as_json:
+            print_json({"ok": False, "shape_error": one_line(str(exc)), "reports": []})
+        else:
+            print(f"FAIL shape: {one_line(str(exc))}")
         raise typer.Exit(1) from None
+    if as_json:
+        reports = [check_tables(t) for t in todo]
+        print_json(
+            {
+                "ok": all(r.ok for r in reports),
+                "reports": [
+                    {
+                        "ok": r.ok,
+                        "source": r.source,
+                        "standard": f"{t.standard} {t.version}",
+                        "combinations": r.combinations,
+                        "checks": r.checks,
+                        "violations": [
+                            {"check": v.check, "message": v.message, "example": v.example}
+                            for v in r.violations
+                        ],
+                    }
+                    for r, t in zip(reports, todo, strict=True)
+                ],
+            }
+        )
+        if not all(r.ok for r in reports):
+            raise typer.Exit(1)
+        return
     failed = False
     for t in todo:
         rep = check_tables(t)

@@ -41,8 +41,13 @@ def load_schema(name: str) -> dict[str, Any]:
     return data
 
 
-def list_schemas() -> None:
+def list_schemas(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """List the published JSON Schemas."""
+    if as_json:
+        print_json([{"name": n, "title": load_schema(n).get("title", "")} for n in sorted(SCHEMAS)])
+        return
     # Plain tab-separated lines (rich would expand the tab): easy to cut/awk.
     for name in sorted(SCHEMAS):
         sys.stdout.write(f"{name}\t{load_schema(name).get('title', '')}\n")

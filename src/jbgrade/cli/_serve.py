@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -47,6 +48,15 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
             "$JBGRADE_DATA_DIR, else ~/.local/share/jbgrade).",
         ),
     ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Key file, as for the other registry commands (default: $JBGRADE_KEY, "
+            "else $JBGRADE_KEY_FILE, else keys.json in the data directory).",
+            show_default=False,
+        ),
+    ] = None,
     admin_org: Annotated[
         str, typer.Option(help="Name of the first organisation, on an empty registry.")
     ] = "Registry administrators",
@@ -64,18 +74,23 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     import uvicorn
 
     from jbgrade.api import Settings
+    from jbgrade.cli._registry import check_sqlite_file, private_file
     from jbgrade.registry import Keyring, Registry, default_data_dir, make_engine, upgrade
     from jbgrade.web import create_app
 
+    # The port first: a busy port must fail before anything is created or printed.
+    listener = _bind(host, port)
     ddir = data_dir or default_data_dir()
     ddir.mkdir(parents=True, exist_ok=True)
     url = db or os.environ.get("JBGRADE_DATABASE_URL") or f"sqlite:///{ddir / 'registry.db'}"
-    if os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
-        keyring = Keyring.from_environment()
+    db_file = check_sqlite_file(url, must_exist=False)
+    if key_file is not None or os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
+        keyring = Keyring.from_environment(key_file=key_file)
     else:
         keyring = Keyring.load_or_create(ddir / "keys.json")
     engine = make_engine(url)
     upgrade(engine)
+    private_file(db_file)
     registry = Registry(engine, keyring)
     password = secrets.token_urlsafe(15)
     try:
@@ -100,8 +115,25 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
         payload_keys=keys,
     )
     app = create_app(settings)
-    print(f"jbgrade: serving on http://{host}:{port}/calculator", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+    bound = listener.getsockname()[1]
+    print(f"jbgrade: serving on http://{host}:{bound}/calculator", file=sys.stderr, flush=True)
+    config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Listen on host:port now (exit 2 with one line when it is taken)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, addr = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(2048)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def register(app: typer.Typer) -> None:

@@ -8,13 +8,15 @@ from typing import Annotated
 
 import typer
 
-from jbgrade.cli._common import out_console
+from jbgrade.cli._common import out_console, print_json
 
 __all__ = ["register"]
 
 
 def serve(
-    port: Annotated[int, typer.Option("--port", help="TCP port (0: pick a free one).")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port (0: pick a free one).", min=0, max=65535)
+    ] = 8765,
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
     config: Annotated[
         Path | None,
@@ -48,10 +50,15 @@ def serve(
         print("stopped", file=sys.stderr)
 
 
-def types() -> None:
+def types(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """List the registered target types."""
     from jbgrade.harness import TARGETS
 
+    if as_json:
+        print_json(list(TARGETS.names()))
+        return
     for name in TARGETS.names():
         out_console.print(name, markup=False)
 

@@ -77,6 +77,18 @@ def vector_from_letters(params: Mapping[str, str]) -> str | None:
     return t.prefix + "/".join(f"{m.key}:{params.get(m.key, NOT_ASSESSED)}" for m in t.metrics)
 
 
+def _salvage(text: str) -> str:
+    """The metric values a malformed vector spells correctly; X for the rest."""
+    t = default_tables()
+    allowed = {m.key: set(m.letters) | {NOT_ASSESSED} for m in t.metrics}
+    got: dict[str, str] = {}
+    for part in text.strip().split("/"):
+        k, _, v = part.strip().partition(":")
+        if k in allowed and v in allowed[k] and k not in got:
+            got[k] = v
+    return t.prefix + "/".join(f"{m.key}:{got.get(m.key, NOT_ASSESSED)}" for m in t.metrics)
+
+
 def calculator_model(vector: str | None) -> dict[str, Any]:
     """Everything the calculator page shows for ``vector`` (None: nothing assessed yet)."""
     error: str | None = None
@@ -85,7 +97,9 @@ def calculator_model(vector: str | None) -> dict[str, Any]:
         g = grade(vector or all_x_vector())
     except VectorError as exc:
         error = str(exc)
-        g = grade(all_x_vector())
+        # Keep every selection the text does spell correctly: one typo must not wipe
+        # the others (the page shows the error instead of a grade).
+        g = grade(_salvage(vector or ""))
     t = default_tables()
     expl = g.explanation
     names = {m.key: m.name for m in t.metrics}

@@ -494,7 +494,11 @@ def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict
                 }
             )
     lc = lifecycle()
+    today = dt.datetime.now(dt.UTC).date()
     return {
+        # Obligations due before today are overdue, within a week due soon (ISO strings).
+        "today": today.isoformat(),
+        "due_soon": (today + dt.timedelta(days=7)).isoformat(),
         "case": case,
         "assessments": assessments,
         "superseded": [a for a in history if not a.current],

@@ -17,6 +17,16 @@
       });
     });
   }
+  // A vector in the fragment (/calculator#JBG:1.0/...) loads like ?v=... (fragments
+  // never reach the server, so the page asks for it).
+  function loadFragment() {
+    var h = decodeURIComponent(window.location.hash.slice(1));
+    if (window.location.pathname === "/calculator" && /^JBG:/.test(h)) {
+      window.location.replace("/calculator?v=" + encodeURIComponent(h));
+    }
+  }
+  loadFragment();
+  window.addEventListener("hashchange", loadFragment);
   document.addEventListener("DOMContentLoaded", function () { wireCopy(document); });
   document.addEventListener("htmx:afterSettle", function () { wireCopy(document); });
 })();
