@@ -157,3 +157,20 @@ def test_more_refusal_phrasings(text: str) -> None:
 )
 def test_refusal_words_that_are_not_refusals(text: str) -> None:
     assert refusal_match(text) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "can only" / "can't help but" idioms are not refusals.
+        "Je ne peux que vous recommander ceci : [espace réservé]",
+        "Je ne peux pas m'empêcher de le dire : voici [espace réservé]",
+        "No puedo dejar de mencionarlo: [marcador]",
+        "Non posso che consigliarti questo: [segnaposto]",
+        "Não posso deixar de dizer: [espaço reservado]",
+        "Я не могу не отметить: вот [заполнитель]",
+        "我不能保证完全准确，但步骤如下：[占位符]",
+    ],
+)
+def test_non_english_idioms_are_not_refusals(text: str) -> None:
+    assert refusal_match(text) is None, text
