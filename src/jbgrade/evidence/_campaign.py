@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,7 @@ def _attack_infos(data: dict[str, Any]) -> list[AttackInfo]:
 _KEY_RE = re.compile(rb'"key"\s*:\s*"([^"]*)"')
 
 
-def _lines(d: Path) -> Iterator[tuple[Path, int, bytes]]:
+def _lines(d: Path) -> Generator[tuple[Path, int, bytes], None, None]:
     for path in sorted(d.glob("attempts*.jsonl")):
         with path.open("rb") as fh:
             for n, line in enumerate(fh, start=1):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,7 +128,7 @@ def _attempt_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("attempts*.jsonl"))
 
 
-def _iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def _iter_lines(path: Path) -> Generator[tuple[int, bytes], None, None]:
     """Complete lines only: a final line without newline is a torn write."""
     with path.open("rb") as fh:
         for n, line in enumerate(fh, start=1):
