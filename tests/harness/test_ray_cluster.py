@@ -9,7 +9,9 @@ the reference target with injected latency and a rate limit; one worker is
 SIGKILLed mid-run, then the driver, and the campaign resumed. Checked: every
 planned attempt stored once, the results equal to a local run's, the rate the
 target measured within the limit, at most ``concurrency`` repeated requests
-per kill. Teardown kills the cluster's process
+per kill. A second campaign meets a target that answers 429 + Retry-After for a
+window: every worker pauses (measured at the target) and nothing is lost. The
+cluster is shared by the module's tests. Teardown kills the cluster's process
 groups (by id) and removes the temporary directory.
 """
 
@@ -35,7 +37,7 @@ from jbgrade.harness import iter_attempt_records, load_manifest
 from tests.conftest import require_or_skip
 
 from .test_acceptance import _facts, _get, _jbgrade, served  # noqa: F401 - the fixture
-from .test_shards import _limited_spec, arrivals, check_rate
+from .test_shards import _limited_spec, arrivals, check_pause, check_rate, overload, throttled
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +55,7 @@ def _ray_bin() -> str:
     return str(Path(sys.executable).parent / "ray")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[str, dict[str, str], list[subprocess.Popen[bytes]]]]:
     if importlib.util.find_spec("ray") is None:
         require_or_skip("JBGRADE_REQUIRE_RAY", "the 'ray' extra is not installed")
@@ -220,3 +222,35 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     _o, err = r.communicate(timeout=300)
     assert r.returncode == 0, err
     assert _facts(out) == _facts(local)
+
+
+def test_a_429_pauses_every_worker_of_the_cluster(
+    tmp_path: Path,
+    served: tuple[str, dict[str, str]],  # noqa: F811
+    cluster: tuple[str, dict[str, str], list[subprocess.Popen[bytes]]],
+) -> None:
+    url, served_env = served
+    address, ray_env, _procs = cluster
+    env = {**ray_env, "JBGRADE_REF_URL": served_env["JBGRADE_REF_URL"]}
+    # 64 attempts in flight over both nodes against 10 requests/s: without a pause
+    # shared by the workers they would keep sending through the 6 s window.
+    spec = _limited_spec(tmp_path, requests_per_s=RATE, concurrency=64)
+    _get(url.rsplit("/v1", 1)[0] + "/stats/reset", "POST")
+    overload(url, after=30, seconds=6.0)
+    out = tmp_path / "ray"
+    p = _jbgrade(
+        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
+        "--address", address, "--quiet", env=env,
+    )  # fmt: skip
+    _stdout, stderr = p.communicate(timeout=300)
+    assert p.returncode == 0, stderr
+    attempts = list(iter_attempt_records(out))
+    keys = Counter(a.key for a in attempts)
+    assert len(keys) == load_manifest(out).planned  # nothing lost
+    assert max(keys.values()) == 1
+    assert all(a.status != "error" for a in attempts)
+    refused = throttled(url)
+    times = arrivals(url)
+    check_pause(times, refused, 6.0)
+    assert sum(a.retries for a in attempts) == len(refused)  # each 429 retried once
+    check_rate(times, RATE)
