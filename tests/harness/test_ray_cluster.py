@@ -222,6 +222,15 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     _o, err = r.communicate(timeout=300)
     assert r.returncode == 0, err
     assert _facts(out) == _facts(local)
+    # Record for record, the same attempts (but for the clock), and the same manifest.
+    assert _records(out) == _records(local)
+    m_ray, m_local = load_manifest(out), load_manifest(local)
+    assert m_ray.model_dump(exclude={"created_at"}) == m_local.model_dump(exclude={"created_at"})
+
+
+def _records(d: Path) -> dict[str, dict[str, object]]:
+    clock = {"latency_s", "started_at", "finished_at"}
+    return {a.key: a.model_dump(mode="json", exclude=clock) for a in iter_attempt_records(d)}
 
 
 def test_a_429_pauses_every_worker_of_the_cluster(
