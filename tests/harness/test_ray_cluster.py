@@ -175,6 +175,15 @@ def _wait_and_kill(
     return []
 
 
+def _run_ray(
+    spec: Path, out: Path, address: str, env: dict[str, str], *more: str
+) -> subprocess.Popen[str]:
+    return _jbgrade(
+        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
+        "--address", address, "--quiet", *more, env=env,
+    )  # fmt: skip
+
+
 def test_two_node_cluster_kill_a_worker_then_the_driver(
     tmp_path: Path,
     served: tuple[str, dict[str, str]],  # noqa: F811
@@ -186,10 +195,7 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     spec = _limited_spec(tmp_path, requests_per_s=RATE, concurrency=CONCURRENCY)
     _get(url.rsplit("/v1", 1)[0] + "/stats/reset", "POST")
     out = tmp_path / "ray"
-    p = _jbgrade(
-        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
-        "--address", address, "--quiet", env=env,
-    )  # fmt: skip
+    p = _run_ray(spec, out, address, env)
     # Kill the worker on the second node once a few attempts are stored, then the
     # driver itself a little later; resume.
     path = out / "attempts.jsonl"
@@ -201,10 +207,7 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     after_kills = _get(url.rsplit("/v1", 1)[0] + "/stats")["repeated_target"]
     assert after_kills <= CONCURRENCY  # the dead worker's attempts, run again
     stored_at_kill = len({a.key for a in iter_attempt_records(out)})
-    p = _jbgrade(
-        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
-        "--address", address, "--resume", "--quiet", env=env,
-    )  # fmt: skip
+    p = _run_ray(spec, out, address, env, "--resume")
     _stdout, stderr = p.communicate(timeout=300)
     assert p.returncode == 0, stderr
     planned = load_manifest(out).planned
@@ -247,10 +250,7 @@ def test_a_429_pauses_every_worker_of_the_cluster(
     _get(url.rsplit("/v1", 1)[0] + "/stats/reset", "POST")
     overload(url, after=30, seconds=6.0)
     out = tmp_path / "ray"
-    p = _jbgrade(
-        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
-        "--address", address, "--quiet", env=env,
-    )  # fmt: skip
+    p = _run_ray(spec, out, address, env)
     _stdout, stderr = p.communicate(timeout=300)
     assert p.returncode == 0, stderr
     attempts = list(iter_attempt_records(out))

@@ -123,6 +123,15 @@ def check_rate(times: list[float], limit: float) -> float:
     return rate
 
 
+def run_shards(spec: Path, out: Path, env: dict[str, str], n: int = 2) -> None:
+    """``n`` shard processes started together on one fresh ``--out``; all complete."""
+    args = ("campaign", "run", str(spec), "--out", str(out), "--quiet", "--shard")
+    procs = [_jbgrade(*args, f"{i}/{n}", env=env) for i in range(n)]
+    for p in procs:
+        _stdout, stderr = p.communicate(timeout=300)
+        assert p.returncode == 0, stderr
+
+
 def test_two_shards_share_the_rate_and_start_together(
     tmp_path: Path,
     served: tuple[str, dict[str, str]],  # noqa: F811
@@ -130,13 +139,7 @@ def test_two_shards_share_the_rate_and_start_together(
     url, env = served
     spec = _limited_spec(tmp_path, requests_per_s=RATE, concurrency=8)
     out = tmp_path / "c"
-    procs = [
-        _jbgrade("campaign", "run", str(spec), "--out", str(out), "--shard", s, "--quiet", env=env)
-        for s in ("0/2", "1/2")
-    ]
-    for p in procs:
-        _stdout, stderr = p.communicate(timeout=300)
-        assert p.returncode == 0, stderr
+    run_shards(spec, out, env)
     m = load_manifest(out)
     attempts = read_attempts(out)
     assert len(attempts) == m.planned
@@ -160,13 +163,7 @@ def test_two_shards_share_tokens_per_min(
     url, env = served
     spec = _limited_spec(tmp_path, tokens_per_min=TOKENS_PER_MIN, concurrency=4)
     out = tmp_path / "c"
-    procs = [
-        _jbgrade("campaign", "run", str(spec), "--out", str(out), "--shard", s, "--quiet", env=env)
-        for s in ("0/2", "1/2")
-    ]
-    for p in procs:
-        _stdout, stderr = p.communicate(timeout=300)
-        assert p.returncode == 0, stderr
+    run_shards(spec, out, env)
     attempts = read_attempts(out)
     assert len(attempts) == load_manifest(out).planned
     spent = usage(url)
@@ -184,13 +181,7 @@ def test_two_shards_pause_together_on_a_429(
     spec = _limited_spec(tmp_path, requests_per_s=10.0, concurrency=64)
     overload(url, after=30, seconds=6.0)
     out = tmp_path / "c"
-    procs = [
-        _jbgrade("campaign", "run", str(spec), "--out", str(out), "--shard", s, "--quiet", env=env)
-        for s in ("0/2", "1/2")
-    ]
-    for p in procs:
-        _stdout, stderr = p.communicate(timeout=300)
-        assert p.returncode == 0, stderr
+    run_shards(spec, out, env)
     attempts = read_attempts(out)
     assert len(attempts) == load_manifest(out).planned  # nothing lost
     assert all(a.status != "error" for a in attempts)
