@@ -194,3 +194,51 @@ def test_compute_evidence_passes_judge_error_through() -> None:
     atts = arm("t1", 12, 20, behaviours=5) + arm("t1", 2, 20, behaviours=5, arm="baseline")
     ev = compute_evidence(atts, {"t1": {"model": "m", "vendor": "v"}}, judge_error=JE)
     assert ev.judge_error == JE and ev.attacks[0].pooled is not None
+
+
+def test_cli_text_shows_corrected_figures_in_80_columns(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    inline = {"sensitivity": 0.8, "sensitivity_n": 150, "specificity": 0.9, "specificity_n": 150}
+    _campaign(tmp_path / "a", [{"type": "refusal", "measured_error": inline}])
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    r = subprocess.run(
+        [sys.executable, "-m", "jbgrade", "campaign", "evidence", str(tmp_path / "a")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": src, "COLUMNS": "80"},
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(len(x) for x in lines) <= 80
+    for text in (
+        "judge error: sensitivity 0.800 (120/150), specificity 0.900 (135/150)",
+        "eff. n a/b",
+        "corrected",
+        "Corrected success rates (Rogan-Gladen",
+        "claim low",
+        "underpowered",
+    ):
+        assert text in r.stdout, text
+    # --judge-error overrides; a bad file is one line and exit 2.
+    (tmp_path / "bad.json").write_text("{}")
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jbgrade",
+            "campaign",
+            "evidence",
+            str(tmp_path / "a"),
+            "--json",
+            "--judge-error",
+            str(tmp_path / "bad.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": src, "COLUMNS": "80"},
+    )
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "confusion" in r.stderr
