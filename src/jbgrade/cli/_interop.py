@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,31 +57,109 @@ def import_cmd(
         out_console.print(f"note: {g['message']}", markup=False)
 
 
-def export_cmd(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="stix or csaf.")],
-    report: Annotated[Path, typer.Argument(metavar="INPUT", help="A report.json.")],
+def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
+    fmt: Annotated[
+        str,
+        typer.Argument(
+            metavar="FORMAT",
+            help="csaf, csaf-2.1, stix, sarif, avid, atlas or jef (and registered exporters).",
+        ),
+    ],
+    report: Annotated[
+        Path | None,
+        typer.Argument(metavar="INPUT", help="A report.json (or give --case ID)."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (default: stdout).")
     ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="Export a registry case (its current assessment)."),
+    ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option("--party", help="With --case: whose assessment (organisation name or id)."),
+    ] = None,
+    include_payload: Annotated[
+        bool,
+        typer.Option(
+            "--include-payload",
+            help="With --case: carry the payload (only for a caller entitled to it, "
+            "outside the case's embargo; the disclosure is audited).",
+        ),
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="With --case: database URL.", show_default=False)
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="JBGRADE_TOKEN", help="With --case: API token.", show_default=False
+        ),
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="With --include-payload: key file.", show_default=False),
+    ] = None,
 ) -> None:
-    """Export an assessment report as a STIX 2.1 bundle or a CSAF 2.0 advisory."""
+    """Export an assessment report (or a registry case) as CSAF, STIX, SARIF, AVID,
+    an ATLAS case study or a JEF document. Payloads are never exported unless asked
+    for (--include-payload) on a registry case the caller may read outside its embargo."""
     import json
 
     from jbgrade._errors import InputError
-    from jbgrade.interop import export_report
+    from jbgrade.interop import exporter
 
-    try:
-        data = json.loads(report.read_text("utf-8"))
-    except ValueError as exc:
-        raise InputError(f"not JSON: {exc}", path=str(report)) from None
-    if not isinstance(data, dict):
-        raise InputError("not an assessment report", path=str(report))
-    doc = export_report(fmt, data)
-    if out is None:
-        print_json(doc)
+    exp = exporter(fmt)  # unknown format: exit 2 before any work
+    if case is not None:
+        if report is not None:
+            raise InputError("give either INPUT or --case, not both")
+        data = _case_report(
+            case, party=party, include_payload=include_payload, db=db, token=token, key=key_file
+        )
     else:
-        out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if report is None:
+            raise InputError("give a report.json (INPUT) or --case ID")
+        if include_payload or party is not None:
+            raise InputError(
+                "--include-payload and --party need --case: payloads are exported only "
+                "from a registry case, where access and embargo are checked"
+            )
+        try:
+            loaded = json.loads(report.read_text("utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=str(report)) from None
+        except ValueError as exc:
+            raise InputError(f"not JSON: {exc}", path=str(report)) from None
+        if not isinstance(loaded, dict):
+            raise InputError("not an assessment report", path=str(report))
+        data = loaded
+    text = exp.dumps(exp(data))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
         out_console.print(f"Wrote {fmt} export to {out}", markup=False)
+
+
+def _case_report(
+    case_id: str,
+    *,
+    party: str | None,
+    include_payload: bool,
+    db: str | None,
+    token: str | None,
+    key: Path | None,
+) -> dict[str, Any]:
+    from jbgrade._errors import InputError
+    from jbgrade.cli._registry import open_registry
+    from jbgrade.interop import case_report
+
+    if not token:
+        raise InputError("--case needs an API token (--token or $JBGRADE_TOKEN)", field="token")
+    with open_registry(db, key, need_key=include_payload) as reg:
+        actor = reg.authenticate_token(token)
+        return case_report(reg, actor, case_id, party=party, include_payload=include_payload)
 
 
 def compare_cmd(
