@@ -345,3 +345,52 @@ def test_cli_export_writes_a_file(report: dict[str, Any], tmp_path: Path) -> Non
         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
     )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_case_file_atlas_ids_reach_the_html_report_and_the_exports(tmp_path: Path) -> None:
+    from jbgrade.cli._demo import copy_demo_inputs
+
+    copy_demo_inputs(tmp_path / "cases")
+    case = tmp_path / "cases/regulator.yaml"
+    text = case.read_text("utf-8")
+    assert "kind: role-play}" in text
+    case.write_text(
+        text.replace("kind: role-play}", "kind: role-play, atlas: [AML.T0051.000]}", 1),
+        encoding="utf-8",
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "jbgrade", "assess", str(case), "--out", str(tmp_path / "o"),
+         "--no-pdf", "-q"],
+        capture_output=True, text=True, check=False,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "o/report.json").read_text("utf-8"))
+    assert rep["case"]["jailbreak"]["attack"]["atlas"] == ["AML.T0051.000"]
+    html = (tmp_path / "o/report.html").read_text("utf-8")
+    assert "AML.T0051.000" in html and "AML.T0054" in html
+    assert jbg_record(rep)["atlas"] == ["AML.T0051.000", "AML.T0054"]
+    sarif = export_report("sarif", rep)
+    assert {t["id"] for t in sarif["runs"][0]["results"][0]["taxa"]} == {
+        "AML.T0051.000",
+        "AML.T0054",
+    }
+    bad = text.replace("kind: role-play}", "kind: role-play, atlas: [T1059]}", 1)
+    case.write_text(bad, encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "jbgrade", "assess", str(case), "--out", str(tmp_path / "o2"),
+         "--no-pdf", "-q"],
+        capture_output=True, text=True, check=False,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_attack_plugins_declare_atlas_ids_outside_the_spec_hash() -> None:
+    from jbgrade.harness import attack_atlas, attack_from_spec, load_attack
+
+    a = load_attack("prefix-injection")
+    assert attack_atlas(a) == ("AML.T0054", "AML.T0051.000")
+    assert "atlas" not in a.spec()
+    with pytest.raises(InputError):
+        attack_from_spec({"id": "x", "template": "{behaviour}", "atlas": ["T1059"]})

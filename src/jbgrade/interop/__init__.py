@@ -13,8 +13,10 @@ from jbgrade.interop._compare import Comparison, DomainChange, compare_campaigns
 from jbgrade.interop._export import (
     JBG_EXTENSION_ID,
     JBG_EXTENSION_SCHEMA_URN,
+    atlas_names,
     atlas_techniques,
     jbg_record,
+    report_atlas,
 )
 from jbgrade.interop._failon import FailOn, parse_fail_on
 from jbgrade.interop._registry import (
@@ -40,6 +42,7 @@ __all__ = [
     "ImportMap",
     "ImportResult",
     "TargetMap",
+    "atlas_names",
     "atlas_techniques",
     "case_report",
     "compare_campaigns",
@@ -50,4 +53,5 @@ __all__ = [
     "mcnemar_exact",
     "parse_fail_on",
     "render_export",
+    "report_atlas",
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "atlas_techniques",
     "extension_schema_ref",
     "jbg_record",
+    "report_atlas",
     "to_csaf",
     "to_csaf21",
     "to_stix",
@@ -93,6 +94,28 @@ def atlas_techniques(
     return out
 
 
+def report_atlas(report: dict[str, Any]) -> list[str]:
+    """ATLAS technique ids of a report's attack: the case file's ``atlas:`` list, then
+    what the campaign's attack declares (a bundled or registered attack by name), then
+    the kind table - AML.T0054 always."""
+    case = report.get("case") or {}
+    attack = (case.get("jailbreak") or {}).get("attack") or {}
+    declared = [str(t) for t in attack.get("atlas") or []]
+    ev = report.get("evidence")
+    name = ev.get("attack") if isinstance(ev, dict) else None
+    for ref in (name, attack.get("name")):
+        if not ref:
+            continue
+        from jbgrade.harness import attack_atlas, load_attack
+
+        try:
+            declared += [t for t in attack_atlas(load_attack(str(ref))) if t not in declared]
+        except InputError:
+            continue
+        break
+    return atlas_techniques(attack.get("kind"), attack.get("name"), declared)
+
+
 def atlas_names() -> dict[str, str]:
     """ATLAS technique id -> name, for the ids jbgrade knows."""
     names: dict[str, str] = _atlas_table()["names"]
@@ -145,7 +168,7 @@ def jbg_record(report: dict[str, Any]) -> dict[str, Any]:
         "provisional": bool(g.get("provisional")),
         "attack": attack.get("name"),
         "attack_kind": attack.get("kind"),
-        "atlas": atlas_techniques(attack.get("kind"), attack.get("name"), attack.get("atlas")),
+        "atlas": report_atlas(report),
         "decisions": decisions,
         "models": [
             {"id": m.get("id"), "vendor": m.get("vendor")} for m in case.get("models") or []

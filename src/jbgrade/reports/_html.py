@@ -189,10 +189,14 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
         charts = assessment_charts(r)
     decisions = [_decision_view(d.profile, d.title, d.decision, d.error) for d in r.decisions]
     g = r.grade.model_dump(mode="json")
+    from jbgrade.interop import atlas_names, report_atlas
+
+    names = atlas_names()
+    atlas = [(t, names.get(t, t)) for t in report_atlas(r.model_dump(mode="json"))]
     return str(
         _env()
         .get_template("report.html.j2")
-        .render(r=r, g=g, decisions=decisions, charts=charts, why=_why(r))
+        .render(r=r, g=g, decisions=decisions, charts=charts, why=_why(r), atlas=atlas)
     )
 
 
