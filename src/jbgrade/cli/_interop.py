@@ -162,20 +162,34 @@ def _case_report(
         return case_report(reg, actor, case_id, party=party, include_payload=include_payload)
 
 
-def compare_cmd(
+def compare_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
     old: Annotated[Path, typer.Argument(help="Campaign directory of the old model/defence.")],
     new: Annotated[Path, typer.Argument(help="Campaign directory of the new one.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     fail_on: Annotated[
         str | None, typer.Option("--fail-on", help="CI gate; e.g. regression.")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the comparison as an HTML page.")
+    ] = None,
+    effect: Annotated[
+        float,
+        typer.Option(
+            "--effect", help="Change in success rate the power is computed for (absolute)."
+        ),
+    ] = 0.10,
 ) -> None:
-    """Paired comparison of two campaigns: per-domain exact McNemar tests (Holm), verdict."""
+    """Paired comparison of two campaigns: per-domain exact McNemar tests (Holm), verdict,
+    and each domain's power to detect a change of --effect at its observed discordance."""
     from jbgrade.cli._common import gate
     from jbgrade.interop import compare_campaigns, parse_fail_on
 
     expr = parse_fail_on(fail_on, ("regression",)) if fail_on is not None else None
-    c = compare_campaigns(old, new)
+    c = compare_campaigns(old, new, effect=effect)
+    if html is not None:
+        from jbgrade.reports import render_comparison_html
+
+        html.write_text(render_comparison_html(c), encoding="utf-8")
     if as_json:
         print_json(c.to_dict())
     else:
@@ -188,7 +202,11 @@ def compare_cmd(
         for d in c.domains:
             out_console.print(
                 f"  {d.domain}: {d.pairs} pairs, success {d.old_rate:.2f} -> {d.new_rate:.2f}, "
-                f"{d.worse} worse / {d.better} better, p {d.p_value:.3g} (Holm {d.p_holm:.3g})",
+                f"{d.worse} worse / {d.better} better, p {d.p_value:.3g} (Holm {d.p_holm:.3g}); "
+                f"power {d.power:.2f} to detect a {c.effect:.2f} change at discordance "
+                f"{d.discordance:.2f}, detects "
+                + (f">= {d.detectable_effect:.2f}" if d.detectable_effect else "no change")
+                + " with probability 0.8",
                 markup=False,
             )
         out_console.print(
@@ -199,6 +217,8 @@ def compare_cmd(
         for k, v in c.metrics.items():
             if v["old"] != v["new"]:
                 out_console.print(f"  {k}: {v['old']} -> {v['new']}", markup=False)
+        if html is not None:
+            out_console.print(f"Wrote {html}", markup=False)
     gate(expr, {"regression": c.verdict == "regressed"})
 
 

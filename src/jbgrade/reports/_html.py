@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jbgrade.assess import AssessmentReport, Reconciliation
 from jbgrade.policy import Condition, Decision, FiredRule, NearMiss, Obligation
@@ -16,7 +16,16 @@ from jbgrade.reports._charts import (
     transfer_chart,
 )
 
-__all__ = ["action_label", "assessment_charts", "render_assessment_html", "render_dispute_html"]
+if TYPE_CHECKING:
+    from jbgrade.interop import Comparison
+
+__all__ = [
+    "action_label",
+    "assessment_charts",
+    "render_assessment_html",
+    "render_comparison_html",
+    "render_dispute_html",
+]
 
 _ACTION_LABELS = {
     "none": "no action",
@@ -207,3 +216,10 @@ def render_dispute_html(rec: Reconciliation, charts: Mapping[str, Chart] | None 
         c = dispute_actions_chart(rec.profiles, a.organisation, b.organisation)
         charts = {c.id: c} if c else {}
     return str(_env().get_template("dispute.html.j2").render(rec=rec, charts=charts))
+
+
+def render_comparison_html(c: Comparison) -> str:
+    """``jbgrade compare --html``: the verdict, each domain's test and power, metrics."""
+    from jbgrade import __version__
+
+    return str(_env().get_template("compare.html.j2").render(c=c, version=__version__))
