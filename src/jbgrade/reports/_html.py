@@ -189,10 +189,22 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
         charts = assessment_charts(r)
     decisions = [_decision_view(d.profile, d.title, d.decision, d.error) for d in r.decisions]
     g = r.grade.model_dump(mode="json")
+    affected = (
+        {row.target: row.affected for row in r.evidence.attack.transfer.rows}
+        if r.evidence is not None
+        else {}
+    )
     return str(
         _env()
         .get_template("report.html.j2")
-        .render(r=r, g=g, decisions=decisions, charts=charts, why=_why(r))
+        .render(
+            r=r,
+            g=g,
+            decisions=decisions,
+            charts=charts,
+            why=_why(r),
+            affected_by_target=affected,
+        )
     )
 
 
