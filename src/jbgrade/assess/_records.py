@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SerializerFunctionWrapHandler,
     field_serializer,
     model_serializer,
@@ -120,7 +121,7 @@ class GradeRecord(_R):
     criteria: dict[Literal["BP", "EC", "RI"], GradeCriterion]
     provisional: bool
     systemic: bool
-    explanation: dict[str, Any] = Field(
+    explanation: dict[str, JsonValue] = Field(
         description="How the grade was reached (see the grade schema); recomputed on reading."
     )
     tipping_points: list[TippingPoint]
@@ -254,7 +255,7 @@ class AssessmentReport(_R):
     metrics: list[MergedMetric] = Field(description="Each metric: both values, used, why.")
     conflicts: list[str] = Field(description="Metrics where measured and hand values disagree.")
     grade: GradeRecord = Field(description="The grade (`jbgrade schema show grade`).")
-    context: dict[str, Any] = Field(description="The policy context used.")
+    context: dict[str, JsonValue] = Field(description="The policy context used.")
     context_notes: list[str] = Field(
         default_factory=list, description="Context facts derived from the case's models."
     )
