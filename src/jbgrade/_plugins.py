@@ -22,6 +22,11 @@ and need not touch jbgrade's files. The rules are the same for every kind:
   registers for the block only.
 - **Every kind is listed** by :func:`plugin_kinds`, so contract tests can be
   parametrised over every registered name of every kind.
+- **Fast paths are capabilities, never class checks.** A plug-in that offers a
+  fast path declares it - a ``capabilities`` class attribute holding its kind's
+  capabilities record (read with :func:`capabilities_of`), or an optional method
+  of a capability protocol (e.g. ``jbgrade.judges.SyncJudge``). Callers test the
+  declaration, so a third party's plug-in gets the same fast path as a built-in.
 
 This module sits below every layer (it imports only the exception tree).
 """
@@ -37,9 +42,10 @@ from typing import Any, Generic, TypeVar
 
 from jbgrade._errors import InputError, PluginError
 
-__all__ = ["PluginInfo", "PluginRegistry", "plugin_kinds", "plugin_registry"]
+__all__ = ["PluginInfo", "PluginRegistry", "capabilities_of", "plugin_kinds", "plugin_registry"]
 
 F = TypeVar("F", bound=Callable[..., object])
+C = TypeVar("C")
 
 _KINDS: dict[str, PluginRegistry[Any]] = {}
 _KINDS_LOCK = threading.Lock()
@@ -169,3 +175,14 @@ def plugin_registry(kind: str) -> PluginRegistry[Any]:
             raise InputError(
                 f"unknown plug-in kind {kind!r}; known: {', '.join(sorted(_KINDS))}"
             ) from None
+
+
+def capabilities_of(plugin: object, kind: type[C]) -> C:
+    """The fast paths ``plugin`` declares in its ``capabilities`` attribute.
+
+    ``kind`` is the plug-in kind's capabilities record (e.g.
+    ``jbgrade.harness.TargetCapabilities``); a plug-in that declares nothing, or
+    something that is not a ``kind``, gets ``kind()``: every fast path off.
+    """
+    declared = getattr(plugin, "capabilities", None)
+    return declared if isinstance(declared, kind) else kind()

@@ -22,13 +22,14 @@ import time
 from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii as _esc
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 
 from jbgrade._errors import InputError, TargetError
 from jbgrade.harness._health import UNREACHABLE
 from jbgrade.harness._targets import (
+    TargetCapabilities,
     TargetInfo,
     TargetReply,
     TargetRequest,
@@ -120,11 +121,11 @@ def reply_from_json(data: Any, declared: Sequence[str]) -> TargetReply:
 class OpenAITarget:
     """POST /chat/completions on an OpenAI-compatible endpoint."""
 
-    #: aiohttp applies ``TargetRequest.timeout_s`` to the whole request.
-    enforces_timeout = True
-    #: Replies are well typed (str text, declared layers, int usage), so the
-    #: runner stores their attempts without re-validating them.
-    typed_replies = True
+    #: aiohttp applies ``TargetRequest.timeout_s`` to the whole request; replies are
+    #: well typed (str text, declared layers, int usage).
+    capabilities: ClassVar[TargetCapabilities] = TargetCapabilities(
+        enforces_timeout=True, typed_replies=True
+    )
 
     def __init__(self, spec: TargetSpec, base_dir: Path | None = None) -> None:
         if not spec.base_url:

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,6 +33,7 @@ from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import (
     AttemptHints,
     Layer,
+    TargetCapabilities,
     TargetInfo,
     TargetReply,
     TargetRequest,
@@ -292,7 +293,7 @@ class ReferenceTarget:
 
     #: Replies are well typed (str text, declared layers, int usage), so the
     #: runner stores their attempts without re-validating them.
-    typed_replies = True
+    capabilities: ClassVar[TargetCapabilities] = TargetCapabilities(typed_replies=True)
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         if spec.config_file is not None:

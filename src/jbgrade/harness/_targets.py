@@ -18,6 +18,7 @@ __all__ = [
     "AttemptHints",
     "Layer",
     "Target",
+    "TargetCapabilities",
     "TargetError",
     "TargetFactory",
     "TargetInfo",
@@ -158,9 +159,27 @@ class TargetReply:
     finish_reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TargetCapabilities:
+    """Fast paths a target declares (``capabilities`` class attribute); all off by default.
+
+    Read with :func:`jbgrade._plugins.capabilities_of`: a third party's target that
+    declares them gets the same fast paths as the built-ins.
+    """
+
+    #: The target applies ``TargetRequest.timeout_s`` itself (the runner then sets no timer).
+    enforces_timeout: bool = False
+    #: Replies are well typed (str text, declared layers, int usage): with an attack
+    #: whose messages are typed too, the runner stores attempts without re-validating.
+    typed_replies: bool = False
+
+
 @runtime_checkable
 class Target(Protocol):
-    """A model deployment the harness can query."""
+    """A model deployment the harness can query.
+
+    Optional: ``capabilities: ClassVar[TargetCapabilities]`` declares fast paths.
+    """
 
     @property
     def info(self) -> TargetInfo: ...
