@@ -40,6 +40,7 @@ from jbgrade.harness._targets import (
     TargetSpec,
     register_target,
 )
+from jbgrade.judges import reference_judge_reply
 from jbgrade.records import LAYER_ORDER, ChatMessage, format_canary
 
 __all__ = [
@@ -301,7 +302,9 @@ class ReferenceTarget:
             configs = load_reference_configs(path if path.is_absolute() else base_dir / path)
             config = configs[0]
             if spec.model is not None:
-                match = [c for c in configs if c.model == spec.model]
+                match = [c for c in configs if c.model == spec.model] or [
+                    c for c in configs if c.judge_model == spec.model
+                ]
                 if not match:
                     raise InputError(
                         f"no model {spec.model!r} in {spec.config_file}",
@@ -314,10 +317,13 @@ class ReferenceTarget:
                 raw.setdefault("model", spec.model)
             config = _validate(raw, f"targets.{spec.id}.reference")
         self.model = ReferenceModel(config)
+        # Asked under its judge model's name, it answers judge prompts as the
+        # reference server does: the reference target can serve as a judge's model.
+        self.as_judge = spec.model is not None and spec.model == config.judge_model
         self._info = TargetInfo(
             id=spec.id,
             type=spec.type,
-            model=config.model,
+            model=config.judge_model if self.as_judge else config.model,
             vendor=spec.vendor or config.vendor,
             layers=[layer for layer in LAYER_ORDER if layer in config.layers],
             endpoint=None,
@@ -331,6 +337,12 @@ class ReferenceTarget:
     async def complete(
         self, messages: Sequence[ChatMessage], request: TargetRequest
     ) -> TargetReply:
+        if self.as_judge:
+            return TargetReply(
+                text=reference_judge_reply(
+                    [{"role": m.role, "content": m.content} for m in messages]
+                )
+            )
         hints: AttemptHints | None = request.hints
         return self.model.respond(
             [{"role": m.role, "content": m.content} for m in messages],
