@@ -26,6 +26,7 @@ from jbgrade.evidence._compute import (
     stream_evidence,
     wilson,
 )
+from jbgrade.evidence._judge_error import Corrected, JudgeError, Pooled, judge_error_record
 from jbgrade.evidence._model import (
     AttackEvidence,
     AttackInfo,
@@ -59,11 +60,14 @@ __all__ = [
     "AttackEvidence",
     "AttackInfo",
     "AttemptCounts",
+    "Corrected",
     "DerivedMetric",
     "Difference",
     "DomainStats",
     "Evidence",
+    "JudgeError",
     "LayerStats",
+    "Pooled",
     "Rate",
     "TargetInfo",
     "TargetStats",
@@ -77,6 +81,7 @@ __all__ = [
     "evidence_from_counts",
     "evidence_schema",
     "iter_campaign_attempts",
+    "judge_error_record",
     "load_campaign_evidence",
     "partial_vector",
     "power_table",
