@@ -454,4 +454,11 @@ def _jef_from_campaign(
         "subjects": j.subjects,
         "fidelity": None if "fidelity" in j.missing else j.fidelity,
     }
-    return inputs, dict.fromkeys(("vendors", "models", "subjects", "fidelity"), src), list(j.notes)
+    sources = {k: src for k, v in inputs.items() if v is not None}
+    notes = [
+        "fidelity missing: no rubric judge scored the successes' specificity"
+        if n.startswith("no rubric specificity")
+        else n
+        for n in j.notes
+    ]
+    return inputs, sources, notes
