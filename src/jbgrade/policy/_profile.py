@@ -47,7 +47,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jbgrade._errors import PolicyError, UnknownProfileError
 from jbgrade._plugins import PluginRegistry
-from jbgrade.records import canonical_sha256
 from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, dotted, load_located, read_text_limited
 from jbgrade.policy._spec import (
     Atom,
@@ -56,6 +55,7 @@ from jbgrade.policy._spec import (
     ObligationSpec,
     RuleSpec,
 )
+from jbgrade.records import canonical_sha256
 from jbgrade.rubric import CRITERIA, SEVERITIES, VERSIONS, Tables, default_tables, tables_for
 
 if TYPE_CHECKING:
@@ -186,6 +186,7 @@ class Profile:
         self.domains = domains
         self.sources = sources
         self.holidays = holidays
+
         def bundle(fmt: int, tables_sha: str) -> dict[str, Any]:
             return {
                 "bundle": f"jbgrade-policy-bundle/{fmt}",
