@@ -6,8 +6,10 @@ the reports and the CLI (they render and expose it).
 
 from jbgrade.assess._alpha import AlphaResult, alpha_with_interval, krippendorff_alpha
 from jbgrade.assess._assess import (
+    UNSET,
     Measure,
     assess_case,
+    default_campaign_dir,
     derive_context,
     dispute_side,
     side_from_report,
@@ -91,6 +93,7 @@ from jbgrade.assess._verify import (
 
 __all__ = [
     "ACTIONS",
+    "UNSET",
     "Agreement",
     "AlphaResult",
     "AssessmentReport",
@@ -147,6 +150,7 @@ __all__ = [
     "case_json_schema",
     "content_sha256_of",
     "decision_record",
+    "default_campaign_dir",
     "derive_context",
     "dispute",
     "dispute_side",
