@@ -45,6 +45,7 @@ from jbgrade.assess._case import (
 from jbgrade.assess._decider import ACTIONS, Decider, Outcome, outcome_of
 from jbgrade.assess._dispute import (
     Citation,
+    Clock,
     Difference,
     DisputeSide,
     ItemEffect,
@@ -107,6 +108,7 @@ __all__ = [
     "Case",
     "CaseSummary",
     "Citation",
+    "Clock",
     "Decider",
     "Deployment",
     "Difference",
