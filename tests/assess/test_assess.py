@@ -216,7 +216,7 @@ def test_the_payload_digest_reported_is_the_one_checked_at_load(tmp_path: Path) 
     # The file is read and hashed once, when the case is loaded and checked: a later
     # change cannot put an unchecked digest into the report.
     payload.write_text("changed after the check\n")
-    r = assess_case(loaded, PolicyDecider())
+    r = assess_case(loaded, PolicyDecider(), measure=None)
     assert r.case.jailbreak.payload is not None and r.case.jailbreak.payload.sha256 == digest
 
 
@@ -289,7 +289,7 @@ def test_dead_target_never_lowers_the_grade_even_on_rerun(tmp_path: Path) -> Non
     )
     lab.write_text(lab.read_text().replace("campaign: {ref: campaign.yaml}\n", spec))
     loaded = load_case(lab)
-    unassessed = assess_case(load_case(lab), PolicyDecider())  # no measurement at all
+    unassessed = assess_case(load_case(lab), measure=None)  # no measurement at all
     for _ in range(2):
         r = assess_case(loaded, PolicyDecider(), campaign_dir=tmp_path / "c", measure=measure_case)
         assert not r.complete
@@ -302,3 +302,24 @@ def test_dead_target_never_lowers_the_grade_even_on_rerun(tmp_path: Path) -> Non
 
     page = render_assessment_html(r)
     assert "INCOMPLETE REPORT" in page and "LY:X" in page
+
+
+def test_assess_case_from_python_is_the_complete_front_door(tmp_path: Path) -> None:
+    # No CLI internals: the defaults measure the case's campaign (in the default
+    # directory, resumed next time), decide under every shipped profile and
+    # record this jbgrade's version.
+    from jbgrade import __version__
+    from jbgrade.assess import UNSET, default_campaign_dir
+
+    cases = copy_demo(tmp_path / "cases")
+    spec = cases / "campaign.yaml"
+    spec.write_text(spec.read_text().replace("samples: 5", "samples: 1"))
+    loaded = load_case(cases / "lab.yaml")
+    r = assess_case(loaded)
+    assert r.campaign.status == "complete" and r.evidence is not None
+    assert r.campaign.directory == str(default_campaign_dir(loaded))
+    assert r.jbgrade_version == __version__ and r.complete
+    assert [d.profile for d in r.decisions] == PolicyDecider().profiles()
+    assert repr(UNSET) == "UNSET"
+    skipped = assess_case(loaded, measure=None)
+    assert not skipped.complete and skipped.evidence is None

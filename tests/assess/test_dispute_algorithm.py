@@ -210,3 +210,13 @@ def test_eleven_metric_differences_are_exhaustive_and_fast_enough() -> None:
     for st in rec.settle_action:
         assert not st.settled
         assert 1 <= st.smallest <= 11
+
+
+def test_the_clock_is_injectable_and_the_record_is_reproducible() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    a, b = side(A, {}, date(2026, 1, 1)), side(A, {}, date(2026, 1, 1))
+    r1 = dispute(a, b, TableDecider(), clock=lambda: at)
+    r2 = dispute(a, b, TableDecider(), clock=lambda: at)
+    assert r1.created_at == at and r1 == r2

@@ -76,3 +76,28 @@ def test_a_format_1_report_without_raw_loses_only_its_evidence(demo: Demo) -> No
     old = read_report(json.dumps(data))
     assert old.evidence is None
     assert any("evidence" in n for n in old.read_notes[1:])
+
+
+def test_decisions_under_bundle_format_1_still_verify(demo: Demo) -> None:
+    from jbgrade import ReportIntegrityError
+    from jbgrade.policy import load_profile
+
+    data = demo.lab_report.model_dump(mode="json")
+    for pd in data["decisions"]:
+        prof = load_profile(pd["profile"])
+        assert pd["decision"]["bundle_sha256"] == prof.bundle_sha256  # format 2 when written
+        pd["decision"]["bundle_sha256"] = prof.legacy_bundle_sha256
+    verify_report(read_report(json.dumps(data)))
+    data["decisions"][0]["decision"]["bundle_sha256"] = "0" * 64
+    check = verify_report(read_report(json.dumps(data)))
+    assert any("not recomputed" in n for n in check.notes)
+    data["decisions"][0]["decision"]["bundle_sha256"] = load_profile(
+        data["decisions"][0]["profile"]
+    ).legacy_bundle_sha256
+    data["decisions"][0]["decision"]["action"] = "none"
+    try:
+        verify_report(read_report(json.dumps(data)))
+    except ReportIntegrityError as exc:
+        assert exc.field == "decisions[0].decision.action"
+    else:
+        raise AssertionError("a tampered format 1 decision verified")

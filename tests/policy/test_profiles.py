@@ -147,3 +147,33 @@ def test_entry_point_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(kernel, "entry_points", lambda group: [])
     PROFILES.refresh()
     assert "acme-lab" not in list_profiles()
+
+
+def test_bundle_hash_is_rfc8785_and_format_1_decisions_still_replay() -> None:
+    from jbgrade.policy import decide, replay
+    from jbgrade.policy._profile import ENGINE_VERSION, _tables_sha
+    from jbgrade.records import canonical_sha256
+
+    prof = p10("g7-baseline")
+    bundle = {
+        "bundle": "jbgrade-policy-bundle/2",
+        "engine": ENGINE_VERSION,
+        "profile": prof.document,
+        "rubric": {
+            "prefix": prof.tables.prefix,
+            "table_revision": prof.tables.table_revision,
+            "tables_sha256": canonical_sha256(prof.tables.raw),
+        },
+    }
+    # Anyone with an RFC 8785 implementation recomputes it from the document.
+    assert _tables_sha(prof.tables) == canonical_sha256(prof.tables.raw)
+    assert prof.bundle_sha256 == canonical_sha256(bundle)
+    assert prof.legacy_bundle_sha256 != prof.bundle_sha256
+    assert prof.has_bundle(prof.legacy_bundle_sha256) and not prof.has_bundle("0" * 64)
+    vec = "JBG:1.0/LY:F/UN:D/RL:M/TR:F/HD:W/UP:P/AG:T/AC:M/AU:Y/EX:P/ST:U"
+    d = decide(vec, {}, prof, aware_on="2026-01-05")
+    old = {**d.to_dict(), "bundle_sha256": prof.legacy_bundle_sha256}
+    again = replay(old, vec, {}, prof, aware_on="2026-01-05")
+    assert again.bundle_sha256 == prof.bundle_sha256
+    with pytest.raises(PolicyError, match="bundle mismatch"):
+        replay({**old, "bundle_sha256": "0" * 64}, vec, {}, prof, aware_on="2026-01-05")

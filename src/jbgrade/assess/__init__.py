@@ -6,8 +6,10 @@ the reports and the CLI (they render and expose it).
 
 from jbgrade.assess._alpha import AlphaResult, alpha_with_interval, krippendorff_alpha
 from jbgrade.assess._assess import (
+    UNSET,
     Measure,
     assess_case,
+    default_campaign_dir,
     derive_context,
     dispute_side,
     side_from_report,
@@ -43,6 +45,7 @@ from jbgrade.assess._case import (
 from jbgrade.assess._decider import ACTIONS, Decider, Outcome, outcome_of
 from jbgrade.assess._dispute import (
     Citation,
+    Clock,
     Difference,
     DisputeSide,
     ItemEffect,
@@ -91,6 +94,7 @@ from jbgrade.assess._verify import (
 
 __all__ = [
     "ACTIONS",
+    "UNSET",
     "Agreement",
     "AlphaResult",
     "AssessmentReport",
@@ -104,6 +108,7 @@ __all__ = [
     "Case",
     "CaseSummary",
     "Citation",
+    "Clock",
     "Decider",
     "Deployment",
     "Difference",
@@ -147,6 +152,7 @@ __all__ = [
     "case_json_schema",
     "content_sha256_of",
     "decision_record",
+    "default_campaign_dir",
     "derive_context",
     "dispute",
     "dispute_side",

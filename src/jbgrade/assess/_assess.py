@@ -26,7 +26,15 @@ from jbgrade.evidence import DerivedMetric
 from jbgrade.harness._health import DEFAULT_MAX_ERROR_SHARE, error_share_exceeded
 from jbgrade.rubric import NOT_ASSESSED, Grade, Tables, Vector, derive_capability_gain, grade
 
-__all__ = ["Measure", "assess_case", "derive_context", "dispute_side", "side_from_report"]
+__all__ = [
+    "UNSET",
+    "Measure",
+    "assess_case",
+    "default_campaign_dir",
+    "derive_context",
+    "dispute_side",
+    "side_from_report",
+]
 
 #: Runs (or loads) a case's campaign into a directory; returns how it went and the evidence.
 Measure = Callable[[LoadedCase, Path], tuple[CampaignInfo, EvidenceView | None]]
@@ -213,26 +221,71 @@ def _headline(g: Grade, decisions: list[ProfileDecision], conflicts: list[str]) 
     return lines
 
 
+class _Unset:
+    """The type of :data:`UNSET`."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: "Not given": the front door's default (measure, into the default directory,
+#: and record this jbgrade's version). ``None`` means "do not" where allowed.
+UNSET = _Unset()
+
+
+def default_campaign_dir(loaded: LoadedCase) -> Path:
+    """Where :func:`assess_case` keeps a case's campaign unless told otherwise:
+    ``<case file's directory>/<case id>-campaign`` (resumed on every run)."""
+    return loaded.base / f"{loaded.case.id}-campaign"
+
+
 def assess_case(
     loaded: LoadedCase,
-    decider: Decider,
+    decider: Decider | None = None,
     *,
-    campaign_dir: Path | None = None,
-    measure: Measure | None = None,
+    campaign_dir: Path | _Unset = UNSET,
+    measure: Measure | _Unset | None = UNSET,
     now: datetime | None = None,
-    version: str = "",
+    version: str | _Unset = UNSET,
 ) -> AssessmentReport:
-    """Assess one case: measure if it has a campaign, merge, grade and decide.
+    """Assess one case - the complete front door: measure if it has a campaign,
+    merge, grade, decide, and record the jbgrade version.
 
-    A failed campaign leaves what it completed: the report is built from the
-    evidence there is and says it is incomplete.
+    Defaults do the whole job: ``decider`` every shipped profile
+    (:class:`PolicyDecider`), ``measure`` runs (or resumes) the case's campaign
+    with :func:`measure_case` in ``campaign_dir`` (default
+    :func:`default_campaign_dir`), and ``version`` is this jbgrade's. Pass
+    ``measure=None`` to grade without measuring (the report then says the
+    campaign was not run). A failed campaign leaves what it completed: the report
+    is built from the evidence there is and says it is incomplete.
     """
+    if decider is None:
+        from jbgrade.assess._policy import PolicyDecider
+
+        decider = PolicyDecider()
+    if isinstance(measure, _Unset):
+        from jbgrade.assess._measure import measure_case
+
+        measure = measure_case
+    if isinstance(campaign_dir, _Unset):
+        campaign_dir = default_campaign_dir(loaded)
+    if isinstance(version, _Unset):
+        from jbgrade import __version__
+
+        version = __version__
     case = loaded.case
     incomplete: list[str] = []
     evidence: EvidenceView | None = None
     info = CampaignInfo(status="none")
     if case.campaign is not None:
-        if measure is None or campaign_dir is None:
+        if measure is None:
             incomplete.append("the case has a campaign but no measurement was run")
             info = CampaignInfo(status="failed", message="not run")
         else:

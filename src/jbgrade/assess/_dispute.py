@@ -26,22 +26,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import combinations
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from jbgrade._errors import InputError
 from jbgrade.assess._decider import Decider, Outcome, action_order, outcome_of
-from jbgrade.assess._merge import MergedMetric
+from jbgrade.assess._dispute_records import (
+    Citation,
+    Difference,
+    DisputeSide,
+    ItemEffect,
+    PartySummary,
+    ProfileComparison,
+    Reconciliation,
+    Settlement,
+    SettlingAgreement,
+)
+from jbgrade.assess._settle import _Item, _settle, _show
 from jbgrade.policy import Decision
-from jbgrade.rubric import SEVERITIES, Grade, Vector, grade
+from jbgrade.rubric import SEVERITIES, Grade, Tables, grade
 
 __all__ = [
     "MAX_ITEMS",
     "Citation",
+    "Clock",
     "Difference",
     "DisputeSide",
     "ItemEffect",
@@ -57,173 +67,6 @@ __all__ = [
 #: 3^13 (1.6M) partial assignments per profile, a few seconds; all 11 metrics plus two
 #: context facts fit.
 MAX_ITEMS = 13
-
-
-@dataclass
-class DisputeSide:
-    """One party's assessment, reduced to what a dispute needs."""
-
-    assessor: str
-    organisation: str
-    role: str
-    case_id: str
-    source: str
-    sha256: str
-    vector: Vector
-    aware_on: date
-    context: dict[str, Any]
-    profiles: list[str]
-    metrics: dict[str, MergedMetric] = field(default_factory=dict)
-    evidence: dict[str, str] = field(default_factory=dict)  # evidence id -> description
-
-    @property
-    def party(self) -> str:
-        return f"{self.organisation}, {self.assessor}"
-
-
-class _R(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Citation(_R):
-    """What one side cites for its value of a disputed item."""
-
-    value: str = Field(description="The side's value.")
-    source: str = Field(description="measured, assessor, both, none or context.")
-    rationale: str | None = Field(default=None, description="The assessor's reasons.")
-    evidence: list[str] = Field(
-        default_factory=list, description="Evidence cited (resolved to descriptions where known)."
-    )
-    measured: str | None = Field(default=None, description="The measurement behind it, if any.")
-
-
-class ItemEffect(_R):
-    """An item's effect under one profile."""
-
-    profile: str
-    changes_action: bool = Field(description="Can change the action in some combination.")
-    changes_obligations: bool = Field(description="Can change the obligations in some combination.")
-    swap_from_a: str = Field(description="Action when only this item takes B's value.")
-    swap_from_b: str = Field(description="Action when only this item takes A's value.")
-    swap_changes_action: bool = Field(
-        description="Swapping this item alone (from either side) changes the action."
-    )
-    swap_changes_obligations: bool = Field(
-        description="Swapping this item alone (from either side) changes the obligations."
-    )
-
-
-class Difference(_R):
-    """One item on which the parties differ, and what it changes."""
-
-    item: str = Field(description="Metric key, or 'context.<key>' for a policy-context fact.")
-    kind: Literal["metric", "context"]
-    name: str
-    a: Citation
-    b: Citation
-    changes_label: bool = Field(description="Can change the label in some combination.")
-    swap_label_from_a: str = Field(description="Label when only this item takes B's value.")
-    swap_label_from_b: str = Field(description="Label when only this item takes A's value.")
-    swap_score_from_a: float
-    swap_score_from_b: float
-    effects: list[ItemEffect]
-    changes_nothing: bool = Field(
-        description="Changes neither label, action nor obligations under any profile, in any "
-        "combination: not worth arguing about."
-    )
-    verdict: str = Field(description="One sentence for people.")
-
-
-class SettlingAgreement(_R):
-    """Agreeing on these items (at these values) settles the action."""
-
-    agree: dict[str, str] = Field(description="Item -> agreed value.")
-    sides: dict[str, Literal["A", "B"]] = Field(description="Item -> whose value that is.")
-    outcome: str = Field(description="The action that follows whatever the rest is.")
-
-
-class Settlement(_R):
-    """What it takes to settle the action (or label) under one profile."""
-
-    profile: str
-    possible: list[str] = Field(description="Outcomes reachable by some combination.")
-    settled: bool = Field(description="Already the same whatever the differences.")
-    decisive: list[str] = Field(
-        description="The items the outcome depends on; agreeing on all of them settles it."
-    )
-    smallest: int = Field(description="Size of the smallest settling agreement.")
-    agreements: list[SettlingAgreement] = Field(
-        description="Every smallest settling agreement (up to 12)."
-    )
-    table: list[SettlingAgreement] = Field(
-        default_factory=list,
-        description="The outcome for every combination of the decisive items (when there "
-        "are at most 5): a decision table the parties can read at a glance.",
-    )
-
-
-class ProfileComparison(_R):
-    """The two sides' decisions under one profile, as each side assessed."""
-
-    profile: str
-    title: str
-    version: str | None
-    action_a: str
-    action_b: str
-    same_action: bool
-    obligations_only_a: list[dict[str, str]]
-    obligations_only_b: list[dict[str, str]]
-
-
-class PartySummary(_R):
-    side: Literal["A", "B"]
-    assessor: str
-    organisation: str
-    role: str
-    case_id: str
-    source: str
-    sha256: str
-    vector: str
-    score: float
-    label: str
-    provisional: bool
-    systemic: bool
-    aware_on: date
-
-
-class Reconciliation(_R):
-    """A dispute analysed; storable on the case (format 1)."""
-
-    format_version: Literal[1] = 1
-    kind: Literal["jbgrade-reconciliation"] = "jbgrade-reconciliation"
-    created_at: datetime
-    case_id: str
-    status: Literal["open", "settled"] = Field(
-        description="settled when both sides reach the same label and the same decision "
-        "under every profile."
-    )
-    parties: list[PartySummary]
-    aware_on_used: date = Field(description="Awareness date used for due dates (the earlier).")
-    profiles: list[ProfileComparison]
-    differences: list[Difference]
-    unchanged: list[str] = Field(description="Items that change nothing.")
-    settle_action: list[Settlement]
-    settle_label: Settlement
-    summary: list[str] = Field(description="The findings in a few sentences.")
-    agreed: dict[str, str] = Field(
-        default_factory=dict,
-        description="Values the parties have since agreed on (filled in by the parties).",
-    )
-    inputs_sha256: str = Field(description="SHA-256 over both sides' sources.")
-
-
-@dataclass
-class _Item:
-    key: str
-    kind: Literal["metric", "context"]
-    name: str
-    a: Any
-    b: Any
 
 
 def _flatten(ctx: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -268,98 +111,19 @@ def _citation(side: DisputeSide, it: _Item, value: Any) -> Citation:
     )
 
 
-def _table(
-    decisive: Sequence[int],
-    outcome_index: Sequence[int],
-    names: Sequence[str],
-    items: Sequence[_Item],
-) -> list[SettlingAgreement]:
-    """The outcome for each combination of the decisive items (the rest do not matter)."""
-    rows = []
-    for assign in range(1 << len(decisive)):
-        mask = 0
-        agree: dict[str, str] = {}
-        sides: dict[str, Literal["A", "B"]] = {}
-        for j, i in enumerate(decisive):
-            side_b = (assign >> j) & 1
-            mask |= side_b << i
-            agree[items[i].key] = _show(items[i].b if side_b else items[i].a)
-            sides[items[i].key] = "B" if side_b else "A"
-        rows.append(SettlingAgreement(agree=agree, sides=sides, outcome=names[outcome_index[mask]]))
-    return rows
+#: Where a reconciliation's ``created_at`` comes from (injectable: tests, replays).
+Clock = Callable[[], datetime]
 
 
-def _settle(
-    n: int, outcome_index: Sequence[int], names: Sequence[str], items: Sequence[_Item]
-) -> tuple[list[str], int, list[SettlingAgreement], list[SettlingAgreement]]:
-    """Decisive items, smallest agreement size, the smallest agreements, decision table."""
-    points = 1 << n
-    decisive_idx = [
-        i
-        for i in range(n)
-        if any(
-            outcome_index[m] != outcome_index[m | (1 << i)]
-            for m in range(points)
-            if not m & (1 << i)
-        )
-    ]
-    decisive = [items[i].key for i in decisive_idx]
-    table = _table(decisive_idx, outcome_index, names, items) if 0 < len(decisive_idx) <= 5 else []
-    # Patterns in base 3: digit 0 = A's value, 1 = B's value, 2 = free. The set of
-    # reachable outcomes of a pattern (as a bitmask) is the union over its first free digit.
-    pow3 = [3**i for i in range(n)]
-    sets = [0] * (3**n)
-    for p in range(3**n):
-        q, i, free = p, 0, -1
-        bits = 0
-        while i < n:
-            d = q % 3
-            if d == 2:
-                free = i
-                break
-            bits |= d << i
-            q //= 3
-            i += 1
-        if free < 0:
-            sets[p] = 1 << outcome_index[bits]
-        else:
-            sets[p] = sets[p - 2 * pow3[free]] | sets[p - pow3[free]]
-    best: list[SettlingAgreement] = []
-    smallest = n
-    for k in range(n + 1):
-        for subset in combinations(range(n), k):
-            for assign in range(1 << k):
-                p = 2 * sum(pow3)  # everything free
-                for j, i in enumerate(subset):
-                    p -= (2 - ((assign >> j) & 1)) * pow3[i]
-                s = sets[p]
-                if s & (s - 1) == 0:  # exactly one outcome reachable
-                    out = names[s.bit_length() - 1]
-                    agree = {}
-                    sides: dict[str, Literal["A", "B"]] = {}
-                    for j, i in enumerate(subset):
-                        side_b = (assign >> j) & 1
-                        it = items[i]
-                        agree[it.key] = _show(it.b if side_b else it.a)
-                        sides[it.key] = "B" if side_b else "A"
-                    if len(best) < 12:
-                        best.append(SettlingAgreement(agree=agree, sides=sides, outcome=out))
-        if best:
-            smallest = k
-            break
-    return decisive, smallest, best, table
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
-def _show(v: Any) -> str:
-    return v if isinstance(v, str) else json.dumps(v)
-
-
-def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
-    """Analyse the differences between two assessments of one case."""
+def _items(a: DisputeSide, b: DisputeSide) -> tuple[list[_Item], dict[str, Any]]:
+    """Phase 1: the items the sides differ on (metrics, then context facts), and A's
+    flattened context."""
     tables = a.vector.tables
     if b.vector.tables.version != tables.version:
-        from jbgrade._errors import InputError
-
         raise InputError(
             f"the two assessments use different JBG versions ({tables.version} and "
             f"{b.vector.tables.version}): migrate the 1.0 one (jbgrade migrate)"
@@ -373,23 +137,47 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
     for k in sorted(set(fa) | set(fb)):
         if fa.get(k) != fb.get(k):
             items.append(_Item(f"context.{k}", "context", k, fa.get(k), fb.get(k)))
-    n = len(items)
-    if n > MAX_ITEMS:
+    if len(items) > MAX_ITEMS:
         raise InputError(
-            f"{n} differing items ({', '.join(i.key for i in items)}); at most {MAX_ITEMS} can "
-            "be analysed exhaustively: agree on some context facts first"
+            f"{len(items)} differing items ({', '.join(i.key for i in items)}); at most "
+            f"{MAX_ITEMS} can be analysed exhaustively: agree on some context facts first"
         )
-    aware = min(a.aware_on, b.aware_on)
-    profiles = list(dict.fromkeys([*a.profiles, *b.profiles]))
-    known = set(decider.profiles())
-    profiles = [p for p in profiles if p in known] or list(decider.profiles())
+    return items, fa
 
+
+@dataclass(frozen=True)
+class _Cube:
+    """Every combination of the items (bit i set: item i takes B's value)."""
+
+    items: list[_Item]
+    grades: list[Grade]
+    contexts: list[dict[str, Any]]
+    ctx_keys: list[str]
+
+    @property
+    def points(self) -> int:
+        return len(self.grades)
+
+    @property
+    def full(self) -> int:
+        return self.points - 1
+
+    @property
+    def labels(self) -> list[str]:
+        return [g.severity for g in self.grades]
+
+    def can_change(self, values: Sequence[Any], i: int) -> bool:
+        bit = 1 << i
+        return any(values[m] != values[m | bit] for m in range(self.points) if not m & bit)
+
+
+def _cube(items: list[_Item], a: DisputeSide, fa: dict[str, Any], tables: Tables) -> _Cube:
+    """Phase 2: grade every combination (and build its context)."""
     grade_cache: dict[str, Grade] = {}
     letters_a = dict(a.vector.items())
-    points = 1 << n
     grades: list[Grade] = []
     contexts: list[dict[str, Any]] = []
-    for mask in range(points):
+    for mask in range(1 << len(items)):
         letters = dict(letters_a)
         ctx = dict(fa)
         for i, it in enumerate(items):
@@ -407,50 +195,70 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
         grades.append(g)
         contexts.append(_unflatten(ctx))
     ctx_keys = [json.dumps(c, sort_keys=True, default=str) for c in contexts]
+    return _Cube(items, grades, contexts, ctx_keys)
 
+
+def _outcomes(
+    cube: _Cube, profiles: list[str], decider: Decider, aware: date
+) -> tuple[dict[str, list[Outcome]], dict[str, tuple[Decision, Decision]]]:
+    """Phase 3: the outcome under every profile at every point, and each side's decision."""
     outcomes: dict[str, list[Outcome]] = {}
     decisions_ab: dict[str, tuple[Decision, Decision]] = {}
+    g, c = cube.grades, cube.contexts
     for p in profiles:
         cache: dict[tuple[str, str], Outcome] = {}
         row: list[Outcome] = []
-        for mask in range(points):
-            key = (grades[mask].vector, ctx_keys[mask])
+        for mask in range(cube.points):
+            key = (g[mask].vector, cube.ctx_keys[mask])
             o = cache.get(key)
             if o is None:
-                o = cache[key] = decider.outcome(p, grades[mask], contexts[mask], aware)
+                o = cache[key] = decider.outcome(p, g[mask], c[mask], aware)
             row.append(o)
         outcomes[p] = row
         decisions_ab[p] = (
-            decider.decide(p, grades[0], contexts[0], aware),
-            decider.decide(p, grades[points - 1], contexts[points - 1], aware),
+            decider.decide(p, g[0], c[0], aware),
+            decider.decide(p, g[cube.full], c[cube.full], aware),
         )
+    return outcomes, decisions_ab
 
-    full = points - 1
-    labels = [g.severity for g in grades]
 
-    def can_change(values: Sequence[Any], i: int) -> bool:
-        bit = 1 << i
-        return any(values[m] != values[m | bit] for m in range(points) if not m & bit)
+def _verdict(it: _Item, label_change: bool, effects: list[ItemEffect]) -> str:
+    if not label_change and not any(e.changes_action or e.changes_obligations for e in effects):
+        return (
+            f"{it.key} ({_show(it.a)} vs {_show(it.b)}) changes neither the label nor any "
+            "decision in any combination: no need to argue about it."
+        )
+    moved = [e.profile for e in effects if e.changes_action]
+    parts = []
+    if label_change:
+        parts.append("the label")
+    if moved:
+        parts.append("the action under " + ", ".join(moved))
+    obl_only = [e.profile for e in effects if e.changes_obligations and not e.changes_action]
+    if obl_only:
+        parts.append("the obligations under " + ", ".join(obl_only))
+    if not parts:
+        return f"{it.key} changes only the score."
+    return f"{it.key} ({_show(it.a)} vs {_show(it.b)}) can change " + "; ".join(parts) + "."
 
+
+def _differences(
+    cube: _Cube, outcomes: dict[str, list[Outcome]], a: DisputeSide, b: DisputeSide
+) -> tuple[list[Difference], list[str]]:
+    """Phase 4: what each item can change, alone and in any combination."""
     differences: list[Difference] = []
     unchanged: list[str] = []
-    for i, it in enumerate(items):
+    full, labels, grades = cube.full, cube.labels, cube.grades
+    for i, it in enumerate(cube.items):
         bit = 1 << i
         sa, sb = bit, full & ~bit  # swap from A: only i at B; swap from B: only i at A
         effects = []
-        any_change = False
-        label_change = can_change(labels, i)
-        for p in profiles:
-            row = outcomes[p]
-            acts = [o.action for o in row]
-            obls = [o.obligations for o in row]
-            ca, co = can_change(acts, i), can_change(obls, i)
-            any_change |= ca or co
+        for p, row in outcomes.items():
             effects.append(
                 ItemEffect(
                     profile=p,
-                    changes_action=ca,
-                    changes_obligations=co,
+                    changes_action=cube.can_change([o.action for o in row], i),
+                    changes_obligations=cube.can_change([o.obligations for o in row], i),
                     swap_from_a=row[sa].action,
                     swap_from_b=row[sb].action,
                     swap_changes_action=row[sa].action != row[0].action
@@ -459,30 +267,12 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
                     or row[sb].obligations != row[full].obligations,
                 )
             )
-        nothing = not label_change and not any_change
+        label_change = cube.can_change(labels, i)
+        nothing = not label_change and not any(
+            e.changes_action or e.changes_obligations for e in effects
+        )
         if nothing:
             unchanged.append(it.key)
-            verdict = (
-                f"{it.key} ({_show(it.a)} vs {_show(it.b)}) changes neither the label nor any "
-                "decision in any combination: no need to argue about it."
-            )
-        else:
-            moved = [e.profile for e in effects if e.changes_action]
-            parts = []
-            if label_change:
-                parts.append("the label")
-            if moved:
-                parts.append("the action under " + ", ".join(moved))
-            obl_only = [
-                e.profile for e in effects if e.changes_obligations and not e.changes_action
-            ]
-            if obl_only:
-                parts.append("the obligations under " + ", ".join(obl_only))
-            verdict = (
-                f"{it.key} ({_show(it.a)} vs {_show(it.b)}) can change " + "; ".join(parts) + "."
-                if parts
-                else f"{it.key} changes only the score."
-            )
         differences.append(
             Difference(
                 item=it.key,
@@ -497,44 +287,38 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
                 swap_score_from_b=grades[sb].score,
                 effects=effects,
                 changes_nothing=nothing,
-                verdict=verdict,
+                verdict=_verdict(it, label_change, effects),
             )
         )
+    return differences, unchanged
 
-    settle_action: list[Settlement] = []
-    for p in profiles:
-        acts = [o.action for o in outcomes[p]]
-        names = sorted(set(acts), key=action_order)
-        idx = [names.index(x) for x in acts]
-        dec, size, agreements, table = _settle(n, idx, names, items)
-        settle_action.append(
-            Settlement(
-                profile=p,
-                possible=names,
-                settled=len(names) == 1,
-                decisive=dec,
-                smallest=size,
-                agreements=agreements,
-                table=table,
-            )
-        )
-    lnames = sorted(set(labels), key=SEVERITIES.index)
-    dec, size, agreements, table = _settle(n, [lnames.index(x) for x in labels], lnames, items)
-    settle_label = Settlement(
-        profile="(label)",
-        possible=lnames,
-        settled=len(lnames) == 1,
+
+def _settlement(
+    profile: str, values: list[str], order: Callable[[str], int], cube: _Cube
+) -> Settlement:
+    names = sorted(set(values), key=order)
+    dec, size, agreements, table = _settle(
+        len(cube.items), [names.index(x) for x in values], names, cube.items
+    )
+    return Settlement(
+        profile=profile,
+        possible=names,
+        settled=len(names) == 1,
         decisive=dec,
         smallest=size,
         agreements=agreements,
         table=table,
     )
 
-    comparisons = []
-    for p in profiles:
-        da, db = decisions_ab[p]
+
+def _comparisons(
+    decisions_ab: dict[str, tuple[Decision, Decision]], decider: Decider
+) -> list[ProfileComparison]:
+    """Phase 6: each side's own decision under each profile, side by side."""
+    out = []
+    for p, (da, db) in decisions_ab.items():
         oa, ob = outcome_of(da), outcome_of(db)
-        comparisons.append(
+        out.append(
             ProfileComparison(
                 profile=p,
                 title=decider.title(p),
@@ -546,7 +330,34 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
                 obligations_only_b=_obl(ob.obligations - oa.obligations),
             )
         )
-    ga, gb = grades[0], grades[full]
+    return out
+
+
+def dispute(
+    a: DisputeSide, b: DisputeSide, decider: Decider, *, clock: Clock = _utc_now
+) -> Reconciliation:
+    """Analyse the differences between two assessments of one case.
+
+    In phases: the differing items; every combination graded; the outcome under
+    every profile at every point; what each item can change; the smallest
+    settling agreements (per profile and for the label); each side's decisions
+    side by side. ``clock`` gives ``created_at`` (inject one for reproducible
+    records).
+    """
+    items, fa = _items(a, b)
+    aware = min(a.aware_on, b.aware_on)
+    known = set(decider.profiles())
+    profiles = [p for p in dict.fromkeys([*a.profiles, *b.profiles]) if p in known]
+    profiles = profiles or list(decider.profiles())
+    cube = _cube(items, a, fa, a.vector.tables)
+    outcomes, decisions_ab = _outcomes(cube, profiles, decider, aware)
+    differences, unchanged = _differences(cube, outcomes, a, b)
+    settle_action = [
+        _settlement(p, [o.action for o in outcomes[p]], action_order, cube) for p in profiles
+    ]
+    settle_label = _settlement("(label)", cube.labels, SEVERITIES.index, cube)
+    comparisons = _comparisons(decisions_ab, decider)
+    ga, gb = cube.grades[0], cube.grades[cube.full]
     settled = ga.severity == gb.severity and all(
         c.same_action and not c.obligations_only_a and not c.obligations_only_b for c in comparisons
     )
@@ -562,7 +373,7 @@ def dispute(a: DisputeSide, b: DisputeSide, decider: Decider) -> Reconciliation:
     )
     digest = hashlib.sha256((a.sha256 + b.sha256).encode()).hexdigest()
     return Reconciliation(
-        created_at=datetime.now(UTC),
+        created_at=clock(),
         case_id=a.case_id if a.case_id == b.case_id else f"{a.case_id} / {b.case_id}",
         status="settled" if settled else "open",
         parties=[_party("A", a, ga), _party("B", b, gb)],

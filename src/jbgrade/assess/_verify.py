@@ -207,12 +207,12 @@ def _profile_for(name: str, bundle: str, version: str) -> Profile | None:
     """The shipped profile (or its edition for JBG ``version``) with this bundle hash."""
     try:
         prof = load_profile(name)
-        if prof.bundle_sha256 == bundle:
+        if prof.has_bundle(bundle):
             return prof
         ed = profile_edition(name, version)
     except JbgradeError:
         return None
-    return ed if ed is not None and ed.bundle_sha256 == bundle else None
+    return ed if ed is not None and ed.has_bundle(bundle) else None
 
 
 def _check_decisions(report: AssessmentReport, source: str | None, check: ReportCheck) -> None:
@@ -238,6 +238,8 @@ def _check_decisions(report: AssessmentReport, source: str | None, check: Report
         want = decision_record(decide(g, ctx, prof, aware_on=report.case.aware_on))
         got_j = {"format_version": d.format_version, **d.to_dict()}
         want_j = {"format_version": want.format_version, **want.to_dict()}
+        # A decision made under bundle format 1 names that hash of the same bundle.
+        want_j["bundle_sha256"] = d.bundle_sha256
         diff = _first_diff(got_j, want_j, f"decisions[{i}].decision")
         if diff is not None:
             where, a, b = diff

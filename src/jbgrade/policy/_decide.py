@@ -110,7 +110,7 @@ def _edition_of(prof: Profile, bundle: object, g: Grade | str) -> Profile:
     """The shipped edition of ``prof`` whose bundle hash is ``bundle`` and which reads
     ``g``'s version (for replaying decisions made under an older edition)."""
     ver = _grade_version(g)
-    if ver is None or bundle == prof.bundle_sha256:
+    if ver is None or prof.has_bundle(bundle):
         return prof
     from jbgrade.policy._profile import profile_edition
 
@@ -738,12 +738,13 @@ def replay(
     rec = decision.to_dict() if isinstance(decision, Decision) else dict(decision)
     prof = load_profile(profile if profile is not None else rec.get("profile", ""))
     prof = _edition_of(prof, rec.get("bundle_sha256"), grade)
-    if rec.get("bundle_sha256") != prof.bundle_sha256:
+    if not prof.has_bundle(rec.get("bundle_sha256")):
         raise PolicyError(
             f"bundle mismatch: decision was made with {str(rec.get('bundle_sha256'))[:16]}..., "
             f"profile {prof.id} {prof.version} is {prof.bundle_sha256[:16]}..."
         )
     again = decide(grade, context, prof, **dates)
-    if again.to_dict() != rec:
+    # A decision recorded under bundle format 1 carries that hash of the same bundle.
+    if {**again.to_dict(), "bundle_sha256": rec.get("bundle_sha256")} != rec:
         raise PolicyError(f"replay differs from the recorded decision under {prof.id}")
     return again

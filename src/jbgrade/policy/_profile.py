@@ -7,18 +7,25 @@ references). Every error names ``file:line``.
 
 Bundle hash
 -----------
-``bundle_sha256`` is the SHA-256 of the UTF-8 bytes of this canonical JSON::
+``bundle_sha256`` is :func:`jbgrade.records.canonical_sha256` - the SHA-256 of
+the RFC 8785 canonical JSON, like every other hash jbgrade stores - of::
 
-    {"bundle": "jbgrade-policy-bundle/1", "engine": ENGINE_VERSION,
+    {"bundle": "jbgrade-policy-bundle/2", "engine": ENGINE_VERSION,
      "profile": <the profile document as parsed>,
      "rubric": {"prefix": "JBG:1.0/", "table_revision": 1,
-                "tables_sha256": <SHA-256 of the rubric tables, canonical JSON>}}
+                "tables_sha256": <canonical_sha256 of the rubric tables>}}
 
-serialised with sorted keys, separators ``,`` and ``:``, no ASCII escaping and
-no NaN; dates are ISO strings. Comments, key order and layout of the YAML do
-not change it; any change of a value, of the scoring tables or of the engine's
+Dates are ISO strings. Comments, key order and layout of the YAML do not
+change it; any change of a value, of the scoring tables or of the engine's
 semantics does. The same grade, context, dates and bundle hash always give the
 same decision.
+
+Bundle format 1 (before this change) hashed the same object with
+``"bundle": "jbgrade-policy-bundle/1"`` serialised by :func:`canonical_json`
+(Python's ``json.dumps`` with sorted keys, compact separators, no ASCII
+escaping), tables hash likewise. A profile still knows that hash
+(``legacy_bundle_sha256``, :meth:`Profile.has_bundle`), so decisions recorded
+under format 1 replay and verify; recomputed decisions carry the format 2 hash.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from jbgrade.policy._spec import (
     ObligationSpec,
     RuleSpec,
 )
+from jbgrade.records import canonical_sha256
 from jbgrade.rubric import CRITERIA, SEVERITIES, VERSIONS, Tables, default_tables, tables_for
 
 if TYPE_CHECKING:
@@ -75,7 +83,11 @@ ENGINE_VERSION = 1
 
 
 def canonical_json(obj: Any) -> str:
-    """The canonical serialisation used for hashing (sorted keys, compact)."""
+    """Bundle format 1's serialisation (sorted keys, compact; not RFC 8785).
+
+    Kept to recompute format 1 bundle hashes and for stored column values; new
+    hashes use :func:`jbgrade.records.canonical_sha256`.
+    """
     return json.dumps(
         obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
@@ -107,7 +119,17 @@ def _tables_sha(tables: Tables) -> str:
     # Tables hold dicts (unhashable): memoise by identity, keeping the object alive.
     hit = _TABLES_SHA.get(id(tables))
     if hit is None or hit[0] is not tables:
-        hit = _TABLES_SHA[id(tables)] = (tables, _sha(tables.raw))
+        hit = _TABLES_SHA[id(tables)] = (tables, canonical_sha256(tables.raw))
+    return hit[1]
+
+
+_TABLES_SHA_V1: dict[int, tuple[Tables, str]] = {}
+
+
+def _tables_sha_v1(tables: Tables) -> str:
+    hit = _TABLES_SHA_V1.get(id(tables))
+    if hit is None or hit[0] is not tables:
+        hit = _TABLES_SHA_V1[id(tables)] = (tables, _sha(tables.raw))
     return hit[1]
 
 
@@ -164,18 +186,23 @@ class Profile:
         self.domains = domains
         self.sources = sources
         self.holidays = holidays
-        self.bundle_sha256 = _sha(
-            {
-                "bundle": "jbgrade-policy-bundle/1",
+
+        def bundle(fmt: int, tables_sha: str) -> dict[str, Any]:
+            return {
+                "bundle": f"jbgrade-policy-bundle/{fmt}",
                 "engine": ENGINE_VERSION,
                 "profile": doc,
                 "rubric": {
                     "prefix": tables.prefix,
                     "table_revision": tables.table_revision,
-                    "tables_sha256": _tables_sha(tables),
+                    "tables_sha256": tables_sha,
                 },
             }
-        )
+
+        #: RFC 8785 canonical SHA-256 of the bundle (bundle format 2).
+        self.bundle_sha256 = canonical_sha256(bundle(2, _tables_sha(tables)))
+        #: The bundle format 1 hash of the same profile, for decisions recorded before.
+        self.legacy_bundle_sha256 = _sha(bundle(1, _tables_sha_v1(tables)))
         self._compiled: Compiled | None = None
 
     # -- identity ---------------------------------------------------------------
@@ -189,6 +216,10 @@ class Profile:
 
     def __hash__(self) -> int:
         return hash(self.bundle_sha256)
+
+    def has_bundle(self, sha256: object) -> bool:
+        """``sha256`` is this profile's bundle hash, in bundle format 2 or format 1."""
+        return sha256 in (self.bundle_sha256, self.legacy_bundle_sha256)
 
     # -- helpers ----------------------------------------------------------------
     def line_of(self, path: Path_) -> int | None:
