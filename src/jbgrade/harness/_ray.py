@@ -71,7 +71,7 @@ class Worker:
         self.summary = RunSummary(campaign=campaign)
         lim = spec.limits
         count_tokens = lim.budget.tokens is not None or any(
-            ts.tokens_per_min or lim.tokens_per_min for ts in spec.targets
+            ts.tokens_per_min or lim.tokens_per_min for ts in spec.senders
         )
         self.run = _Run(
             self.plan,
@@ -140,9 +140,9 @@ async def run_campaign_ray(
         .remote(
             [
                 (ts.requests_per_s or lim.requests_per_s, ts.tokens_per_min or lim.tokens_per_min)
-                for ts in spec.targets
+                for ts in spec.senders
             ],
-            [ts.concurrency for ts in spec.targets],
+            [ts.concurrency for ts in spec.senders],
             lim.budget.requests,
             lim.budget.tokens,
         )
