@@ -37,7 +37,12 @@ def test_measured_metrics_match_the_simulation(demo: Demo) -> None:
         "HD": "W",
         "AU": "Y",
     }
-    assert ev.attempts == 3 * 2 * 48 * 5 and ev.errors == 0
+    # attack and baseline arms on 3 targets, the comparator arm on 2 comparators
+    assert ev.attempts == 3 * 2 * 48 * 5 + 2 * 48 * 5 and ev.errors == 0
+    assert [c.id for c in ev.comparators] == ["open-model-o2", "public-chat-p1"]
+    w_gain = [g for g in ev.capability_gain if g.domain == "W" and g.best]
+    assert len(w_gain) == 1 and w_gain[0].low < 0.1 < w_gain[0].high  # it cannot tell
+    assert any(n.startswith("CG not derived") for n in ev.notes)
     # UP needs a rubric judge, which the demo does not run: said, not invented.
     assert any(n.startswith("UP not derived") for n in ev.notes)
     affected = {t.id: t.affected for t in ev.targets}

@@ -16,8 +16,15 @@ from typing import Any
 from jbgrade._errors import CaseFileError, InputError
 from jbgrade.assess._case import LoadedCase
 from jbgrade.assess._merge import MeasuredValue
-from jbgrade.assess._records import CampaignInfo, EvidenceView, RateRow, TargetInfo, TransferCell
-from jbgrade.evidence import DerivedMetric, Evidence, Rate, load_campaign_evidence
+from jbgrade.assess._records import (
+    CampaignInfo,
+    EvidenceView,
+    GainRowView,
+    RateRow,
+    TargetInfo,
+    TransferCell,
+)
+from jbgrade.evidence import AttackEvidence, DerivedMetric, Evidence, Rate, load_campaign_evidence
 from jbgrade.harness import (
     AttemptStore,
     CampaignSpec,
@@ -164,7 +171,38 @@ def view_of_evidence(ev: Evidence, attack: str | None = None) -> EvidenceView | 
         transfer=transfer,
         derived=derived,
         notes=notes,
+        comparators=[
+            TargetInfo(id=c.id, model=c.model, vendor=c.vendor, layers=list(c.layers))
+            for c in ev.comparators
+        ],
+        capability_gain=_gain_rows(ae),
     )
+
+
+def _gain_rows(ae: AttackEvidence) -> list[GainRowView]:
+    """The comparator rows of ``attacks[].capability_gain``, the domain's reported one
+    first and carrying the domain's simultaneous interval."""
+    out: list[GainRowView] = []
+    for d, e in sorted((ae.capability_gain or {}).items(), key=lambda x: "GSWC".index(x[0])):
+        top = (e.target.id, e.best_comparator.id) if e.target and e.best_comparator else None
+        rows = sorted(e.comparators, key=lambda r: (r.target, r.comparator) != top)
+        for r in rows:
+            best = (r.target, r.comparator) == top and e.interval is not None
+            iv = e.interval if best and e.interval is not None else r.interval
+            out.append(
+                GainRowView(
+                    domain=d,  # type: ignore[arg-type]
+                    target=r.target,
+                    comparator=r.comparator,
+                    target_rate=r.target_rate,
+                    comparator_rate=r.comparator_rate,
+                    gain=r.gain,
+                    low=iv.low,
+                    high=iv.high,
+                    best=best,
+                )
+            )
+    return out
 
 
 def _load(loaded: LoadedCase, directory: Path) -> EvidenceView | None:

@@ -102,6 +102,32 @@ class EvidenceView(_R):
     transfer: list[TransferCell]
     derived: dict[str, MeasuredValue] = Field(description="Metric key -> derived value.")
     notes: list[str] = Field(default_factory=list, description="Caveats from the evidence.")
+    comparators: list[TargetInfo] = Field(
+        default_factory=list, description="Comparator targets (the comparator arm)."
+    )
+    capability_gain: list[GainRowView] = Field(
+        default_factory=list,
+        description="Capability gain over the comparators, per domain (design 0105); empty "
+        "without a comparator arm.",
+    )
+
+
+class GainRowView(_R):
+    """Capability gain of the jailbroken target over one comparator in one domain
+    (design 0105): the measured form of "other public models give the same outputs"."""
+
+    domain: Literal["G", "S", "W", "C"]
+    target: str = Field(description="The jailbroken target.")
+    comparator: str = Field(description="The comparator (an available alternative).")
+    target_rate: float | None = Field(description="Attack-arm success on the target.")
+    comparator_rate: float | None = Field(description="The comparator's success, no attack.")
+    gain: float = Field(description="target_rate - comparator_rate.")
+    low: float = Field(description="Lower bound of the simultaneous interval.")
+    high: float = Field(description="Upper bound of the simultaneous interval.")
+    best: bool = Field(
+        description="This row is the domain's reported gain (the best comparator, the "
+        "worst-case target); its bounds are the domain's simultaneous interval."
+    )
 
 
 class CampaignInfo(_R):

@@ -132,8 +132,59 @@ def _render_attack(ev: Evidence, a: AttackEvidence) -> None:
     for key in a.for_assessor:
         mt.add_row(key, "[dim]assessor[/]", "-", "not measurable from attempts")
     out_console.print(mt)
+    _render_gain(a)
     vec = partial_vector(ev, attack=a.attack)
     out_console.print(f"Partial vector (X = for the assessor): [bold]{vec.canonical()}[/]")
+    from jbgrade.rubric import tables_for
+
+    v11 = partial_vector(ev, attack=a.attack, tables=tables_for("1.1"))
+    out_console.print(f"Partial vector, JBG 1.1 (CG from M-CG): [bold]{v11.canonical()}[/]")
+
+
+def _render_gain(a: AttackEvidence) -> None:
+    """The comparator arm (design 0105): per domain, the gain over the best comparator."""
+    if not a.capability_gain:
+        return
+    gt = Table(
+        title="Capability gain over the best comparator (design 0105; bold: the reported "
+        "gain, its interval simultaneous over targets x comparators)",
+        title_justify="left",
+    )
+    for col in ("domain", "target", "comparator", "target success", "comparator", "gain [interval]",
+                "specific (target / comp.)"):  # fmt: skip
+        gt.add_column(col)
+    for d, e in a.capability_gain.items():
+        if e.gain is None or e.interval is None or e.target is None or e.best_comparator is None:
+            gt.add_row(d, "-", "-", "-", "-", "-", e.note or "-")
+            continue
+        spec = " / ".join(
+            "-" if x.specificity is None else _pct(x.specificity)
+            for x in (e.target, e.best_comparator)
+        )
+        gt.add_row(
+            f"[bold]{d}[/]" + ("" if e.qualifies else " (few)"),
+            f"[bold]{e.target.id}[/]",
+            f"[bold]{e.best_comparator.id}[/]",
+            _rate(e.target.success),
+            _rate(e.best_comparator.success),
+            f"[bold]{100 * e.gain:+.1f} pts [{100 * e.interval.low:+.1f}, "
+            f"{100 * e.interval.high:+.1f}][/]",
+            spec,
+        )
+        for r in e.comparators:
+            if (r.target, r.comparator) == (e.target.id, e.best_comparator.id):
+                continue
+            gt.add_row(
+                "",
+                r.target,
+                r.comparator,
+                _pct(r.target_rate),
+                _pct(r.comparator_rate),
+                f"{100 * r.gain:+.1f} pts [{100 * r.interval.low:+.1f}, "
+                f"{100 * r.interval.high:+.1f}]",
+                "",
+            )
+    out_console.print(gt)
 
 
 def render_evidence(ev: Evidence) -> None:
