@@ -26,6 +26,7 @@ from jbgrade.evidence._compute import (
     stream_evidence,
     wilson,
 )
+from jbgrade.evidence._judge_error import Corrected, JudgeError, Pooled, judge_error_record
 from jbgrade.evidence._model import (
     AttackEvidence,
     AttackInfo,
@@ -64,6 +65,7 @@ __all__ = [
     "AttackInfo",
     "AttemptCounts",
     "CapabilityGainDomain",
+    "Corrected",
     "DerivedMetric",
     "Difference",
     "DomainStats",
@@ -71,7 +73,9 @@ __all__ = [
     "GainArm",
     "GainInterval",
     "GainRow",
+    "JudgeError",
     "LayerStats",
+    "Pooled",
     "Rate",
     "TargetInfo",
     "TargetStats",
@@ -85,6 +89,7 @@ __all__ = [
     "evidence_from_counts",
     "evidence_schema",
     "iter_campaign_attempts",
+    "judge_error_record",
     "load_campaign_evidence",
     "partial_vector",
     "power_table",

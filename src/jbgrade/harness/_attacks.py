@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -38,6 +39,7 @@ __all__ = [
     "ChatFn",
     "MultiTurnAttack",
     "TemplateAttack",
+    "attack_atlas",
     "attack_from_doc",
     "attack_from_spec",
     "bundled_attacks",
@@ -115,6 +117,16 @@ def _fill(template: str, behaviour: Behaviour, text: str) -> str:
     )
 
 
+_ATLAS_ID = re.compile(r"^AML\.T\d{4}(\.\d{3})?$")
+
+
+def attack_atlas(attack: object) -> tuple[str, ...]:
+    """The ATLAS technique ids an attack declares: a YAML attack's ``atlas:`` list, or a
+    plug-in's optional ``atlas`` attribute (the Attack protocol does not require it)."""
+    ids = getattr(attack, "atlas", None) or ()
+    return tuple(str(i) for i in ids)
+
+
 class AttackSpec(BaseModel):
     """An attack declared in YAML."""
 
@@ -126,6 +138,11 @@ class AttackSpec(BaseModel):
     )
     description: str = Field(default="", description="What the mechanic is.")
     tags: list[str] = Field(default_factory=list, description="Technique tags.")
+    atlas: list[str] = Field(
+        default_factory=list,
+        description="MITRE ATLAS technique ids the attack implements (e.g. AML.T0054); "
+        "shown in reports and carried by exports (descriptive: not part of the spec hash).",
+    )
     system: str | None = Field(default=None, description="Optional system message.")
     template: str = Field(
         default="{behaviour}",
@@ -156,6 +173,13 @@ class AttackSpec(BaseModel):
             if t not in TRANSFORMS:
                 raise ValueError(f"unknown transform {t!r}; known: {', '.join(sorted(TRANSFORMS))}")
         return v
+
+    @model_validator(mode="after")
+    def _atlas_ids(self) -> AttackSpec:
+        bad = [t for t in self.atlas if not _ATLAS_ID.match(t)]
+        if bad:
+            raise ValueError(f"not a MITRE ATLAS technique id: {bad[0]!r} (e.g. AML.T0054)")
+        return self
 
     @model_validator(mode="after")
     def _turns(self) -> AttackSpec:
@@ -189,8 +213,14 @@ class TemplateAttack:
     def kind(self) -> str:
         return "transform" if self._spec.transforms else "template"
 
+    @property
+    def atlas(self) -> tuple[str, ...]:
+        """MITRE ATLAS technique ids the attack declares (descriptive: not in ``spec()``,
+        so declaring them never changes a campaign's spec hash)."""
+        return tuple(self._spec.atlas)
+
     def spec(self) -> dict[str, Any]:
-        return self._spec.model_dump(exclude_defaults=False)
+        return self._spec.model_dump(exclude_defaults=False, exclude={"atlas"})
 
     def transformed(self, behaviour: Behaviour) -> str:
         text = behaviour.text

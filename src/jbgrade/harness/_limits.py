@@ -83,13 +83,18 @@ class TargetThrottle:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            break
-        if self._interval:
+            if not self._interval:
+                return
             now = time.monotonic()
             slot = max(now, self._next)
             self._next = slot + self._interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
+            if slot <= now:
+                return
+            await asyncio.sleep(slot - now)
+            # A pause that came while this request waited for its slot holds it too
+            # (its slot is given up; slots stay in order, so spacing still holds).
+            if self.pause_until <= time.monotonic():
+                return
 
     def spend_tokens(self, n: int) -> None:
         if self._tpm:

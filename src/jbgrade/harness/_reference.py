@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -106,6 +108,15 @@ class ReferenceConfig(BaseModel):
         default_factory=dict,
         description="Per hazard domain, factors multiplying the pass probabilities.",
     )
+    behaviour_spread: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=5.0,
+        description="Behaviour-level heterogeneity: the sd of a per-behaviour random effect "
+        "(drawn from the seed and the behaviour id, the same in both arms) added on the logit "
+        "scale to every stopping layer's pass probability, so some behaviours are much easier "
+        "than others. 0: every behaviour of a domain alike.",
+    )
     answer: AnswerStyle = Field(default_factory=AnswerStyle)
     answer_by_domain: dict[Domain, AnswerStyle] = Field(default_factory=dict)
     answer_by_technique: dict[str, AnswerStyle] = Field(default_factory=dict)
@@ -146,10 +157,28 @@ class ReferenceConfig(BaseModel):
         rates = cast(dict[str, float], self.answer_rate_by_domain)
         return float(rates.get(domain, self.answer_rate if self.answer_rate is not None else 0.0))
 
+    def behaviour_effect(self, behaviour: str | None) -> float:
+        """The behaviour's random effect on the logit scale (0 without ``behaviour_spread``)."""
+        if not self.behaviour_spread or behaviour is None:
+            return 0.0
+        ident = json.dumps([self.seed, "behaviour", behaviour], separators=(",", ":"))
+        u = _unit(hashlib.sha256(ident.encode()).digest(), "effect")
+        return self.behaviour_spread * _NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+
     def pass_probability(
-        self, layer: str, tags: Sequence[str], domain: str, arm: str = "attack"
+        self,
+        layer: str,
+        tags: Sequence[str],
+        domain: str,
+        arm: str = "attack",
+        behaviour: str | None = None,
     ) -> float:
-        """Probability that ``layer`` lets a request through."""
+        """Probability that ``layer`` lets a request through (for ``behaviour``, if given)."""
+        p = self._pass_probability(layer, tags, domain, arm)
+        effect = self.behaviour_effect(behaviour) if layer != "monitoring" else 0.0
+        return _shift(p, effect)
+
+    def _pass_probability(self, layer: str, tags: Sequence[str], domain: str, arm: str) -> float:
         if self.public:
             # One draw decides: refusal training passes at the answer rate.
             return self.answer_probability(domain) if layer == "refusal_training" else 1.0
@@ -165,13 +194,40 @@ class ReferenceConfig(BaseModel):
         factor = _odd(cast(dict[str, Odds], self.domains).get(domain, {}), layer, 1.0)
         return float(min(1.0, max(0.0, p * factor)))
 
-    def success_probability(self, tags: Sequence[str], domain: str, arm: str = "attack") -> float:
-        """Probability that a request passes every declared stopping layer (the truth)."""
+    def success_probability(
+        self, tags: Sequence[str], domain: str, arm: str = "attack", behaviour: str | None = None
+    ) -> float:
+        """Probability that a request passes every declared stopping layer (the truth).
+
+        With ``behaviour_spread``, this is one behaviour's probability when
+        ``behaviour`` is given; :meth:`population_success_probability` is the mean
+        over the behaviour random effect.
+        """
+        effect = self.behaviour_effect(behaviour)
         prob = 1.0
         for layer in self.layers:
             if layer != "monitoring":
-                prob *= self.pass_probability(layer, tags, domain, arm)
+                prob *= _shift(self._pass_probability(layer, tags, domain, arm), effect)
         return prob
+
+    def population_success_probability(
+        self, tags: Sequence[str], domain: str, arm: str = "attack"
+    ) -> float:
+        """Mean success probability over the behaviour random effect (the population truth)."""
+        if not self.behaviour_spread:
+            return self.success_probability(tags, domain, arm)
+        base = [
+            self._pass_probability(layer, tags, domain, arm)
+            for layer in self.layers
+            if layer != "monitoring"
+        ]
+        total = 0.0
+        for z, w in _GRID:
+            prob = 1.0
+            for p in base:
+                prob *= _shift(p, self.behaviour_spread * z)
+            total += w * prob
+        return total
 
     def detection_probability(
         self, tags: Sequence[str], domain: str, arm: str = "attack"
@@ -188,6 +244,20 @@ class ReferenceConfig(BaseModel):
                 if t in self.answer_by_technique:
                     return self.answer_by_technique[t]
         return by_domain.get(domain, self.answer)
+
+
+_NORMAL = NormalDist()
+# Quadrature grid over a standard normal: (z, weight), weights summing to 1.
+_GRID_Z = [-6 + 12 * i / 1200 for i in range(1201)]
+_GRID_W = [math.exp(-z * z / 2) for z in _GRID_Z]
+_GRID = [(z, w / sum(_GRID_W)) for z, w in zip(_GRID_Z, _GRID_W, strict=True)]
+
+
+def _shift(p: float, effect: float) -> float:
+    """``p`` moved by ``effect`` on the logit scale (0 and 1 stay put)."""
+    if effect == 0.0 or p <= 0.0 or p >= 1.0:
+        return p
+    return 1.0 / (1.0 + math.exp(-(math.log(p / (1.0 - p)) + effect)))
 
 
 def _odd(odds: Mapping[Any, float], layer: str, default: float) -> float:
@@ -225,6 +295,8 @@ class ReferenceModel:
             domain = "G"
         category = _CATEGORY_RE.sub("-", str(hints.get("category", "unknown"))) or "unknown"
         sample = int(hints.get("sample", 0))
+        bid = hints.get("behaviour_id")
+        behaviour = str(bid) if cfg.behaviour_spread and bid is not None else None
         ident = json.dumps(
             [cfg.seed, seed, sample, [[m.get("role"), m.get("content")] for m in messages]],
             separators=(",", ":"),
@@ -235,7 +307,7 @@ class ReferenceModel:
         for layer in self._ordered:
             if layer == "monitoring":
                 continue
-            if _unit(digest, layer) >= cfg.pass_probability(layer, tags, domain, arm):
+            if _unit(digest, layer) >= cfg.pass_probability(layer, tags, domain, arm, behaviour):
                 text, status, finish = {
                     "system_prompt": (cfg.refusal_text, "ok", "stop"),
                     "refusal_training": (cfg.refusal_text, "ok", "stop"),

@@ -9,6 +9,7 @@ store already holds, and append each finished attempt to the store at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
@@ -298,6 +299,76 @@ def build_plan(
     )
 
 
+def target_rates(spec: CampaignSpec) -> list[tuple[float | None, float | None]]:
+    """Each target's (requests_per_s, tokens_per_min): its own, else the campaign's;
+    targets then comparators (``spec.senders``, which ``WorkItem.target`` indexes)."""
+    lim = spec.limits
+    return [
+        (ts.requests_per_s or lim.requests_per_s, ts.tokens_per_min or lim.tokens_per_min)
+        for ts in spec.senders
+    ]
+
+
+def _to_run(
+    plan: CampaignPlan, store: AttemptStore, shard: Shard, retry_errors: bool
+) -> tuple[set[str], int, int]:
+    """The keys ``store`` holds, and how many attempts of this shard are planned
+    and already stored."""
+    done = store.completed(retry_errors=retry_errors)
+    if shard.count == 1:
+        # The store's manifest matched this plan, so every stored key is in the grid.
+        return done, plan.planned, len(done)
+    planned = already = 0
+    for item in plan.items(shard):
+        planned += 1
+        already += item.key in done
+    return done, planned, already
+
+
+def _outcome(summary: RunSummary, budget: bool, unreachable: bool) -> str:
+    """How a run that returned normally ended."""
+    if budget and summary.remaining > 0:
+        return "budget"
+    if unreachable and summary.remaining > 0:
+        return "unreachable"
+    return "completed"
+
+
+@contextlib.contextmanager
+def _logged_run(
+    store: AttemptStore,
+    reporter: Reporter,
+    summary: RunSummary,
+    shard: Shard,
+    executor: str | None = None,
+) -> Iterator[None]:
+    """Report the run's start and end and append it to ``runs.jsonl`` (whichever
+    executor ran it); the body sets ``summary.outcome``, an interrupted run is
+    logged as such."""
+    t0 = time.perf_counter()
+    started = datetime.now(UTC)
+    reporter.start(summary)
+    try:
+        yield
+    except asyncio.CancelledError:
+        summary.outcome = "interrupted"
+        raise
+    finally:
+        if summary.outcome == "running":
+            summary.outcome = "completed"
+        summary.wall_s = time.perf_counter() - t0
+        store.log_run(
+            {
+                "started_at": started.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat(),
+                "shard": f"{shard.index}/{shard.count}",
+                **({"executor": executor} if executor is not None else {}),
+                **summary.to_dict(),
+            }
+        )
+        reporter.finish(summary)
+
+
 class _Tally:
     """What one attempt's requests add up to (retries, usage, the last messages)."""
 
@@ -336,23 +407,12 @@ class _Run:
             self.throttles = [remote.throttle(i) for i in range(len(plan.spec.senders))]
         elif shared is None:
             self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
-            self.throttles = [
-                TargetThrottle(
-                    ts.requests_per_s or lim.requests_per_s,
-                    ts.tokens_per_min or lim.tokens_per_min,
-                )
-                for ts in plan.spec.senders
-            ]
+            self.throttles = [TargetThrottle(r, t) for r, t in target_rates(plan.spec)]
         else:
             # Shards on one host: rates, tokens/min, pauses and budget in limits.sqlite.
             self.budget = shared.budget(lim.budget.requests, lim.budget.tokens)
             self.throttles = [
-                shared.throttle(
-                    i,
-                    ts.requests_per_s or lim.requests_per_s,
-                    ts.tokens_per_min or lim.tokens_per_min,
-                )
-                for i, ts in enumerate(plan.spec.senders)
+                shared.throttle(i, r, t) for i, (r, t) in enumerate(target_rates(plan.spec))
             ]
         # Concurrency is divided among shards (``divide`` processes): ceil(c / N) each.
         self.caps: list[AbstractAsyncContextManager[Any] | None] = [
@@ -631,16 +691,7 @@ async def run_campaign(
     """Run every attempt of ``plan`` that ``store`` does not hold yet."""
     reporter = reporter or QuietReporter()
     shard = shard or Shard()
-    done = store.completed(retry_errors=retry_errors)
-    if shard.count == 1:
-        # The store's manifest matched this plan, so every stored key is in the grid.
-        planned = plan.planned
-        already = len(done)
-    else:
-        planned = already = 0
-        for item in plan.items(shard):
-            planned += 1
-            already += item.key in done
+    done, planned, already = _to_run(plan, store, shard, retry_errors)
     summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
     # Shards share rates, tokens/min, Retry-After pauses and the budget through
     # limits.sqlite in the campaign directory, and divide concurrency (see _shared).
@@ -648,9 +699,6 @@ async def run_campaign(
     run = _Run(plan, store, reporter, summary, shared=shared, divide=shard.count)
     # One generator shared by the workers (advanced only between awaits).
     items = plan.items(shard)
-    t0 = time.perf_counter()
-    started = datetime.now(UTC)
-    reporter.start(summary)
 
     async def worker() -> None:
         for item in items:
@@ -665,28 +713,13 @@ async def run_campaign(
             run.record(a)
 
     n = min(-(-plan.spec.limits.concurrency // shard.count), max(1, planned - already))
-    outcome = "completed"
     try:
-        await asyncio.gather(*(worker() for _ in range(n)))
-        if run.budget.exhausted and summary.remaining > 0:
-            outcome = "budget"
-        elif run.unreachable_streak >= UNREACHABLE_STREAK and summary.remaining > 0:
-            outcome = "unreachable"
-    except asyncio.CancelledError:
-        outcome = "interrupted"
-        raise
+        with _logged_run(store, reporter, summary, shard):
+            await asyncio.gather(*(worker() for _ in range(n)))
+            summary.outcome = _outcome(
+                summary, run.budget.exhausted, run.unreachable_streak >= UNREACHABLE_STREAK
+            )
     finally:
-        summary.outcome = outcome
-        summary.wall_s = time.perf_counter() - t0
-        store.log_run(
-            {
-                "started_at": started.isoformat(),
-                "finished_at": datetime.now(UTC).isoformat(),
-                "shard": f"{shard.index}/{shard.count}",
-                **summary.to_dict(),
-            }
-        )
-        reporter.finish(summary)
         if shared is not None:
             shared.close()
     return summary

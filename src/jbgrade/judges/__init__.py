@@ -20,6 +20,12 @@ from jbgrade.judges._base import (
 )
 from jbgrade.judges._endpoint import EndpointConfig, HarmBenchJudge, StrongRejectJudge
 from jbgrade.judges._ensemble import RULES, EnsembleJudge, combine_verdicts
+from jbgrade.judges._measured import (
+    MEASURED_ERROR_KEY,
+    JudgeConfusion,
+    MeasuredError,
+    load_measured_error,
+)
 from jbgrade.judges._prompts import (
     RUBRIC_TAG,
     YESNO_TAG,
@@ -36,6 +42,7 @@ from jbgrade.judges._refusal import RefusalJudge, normalise_response, refusal_ma
 __all__ = [
     "ENTRY_POINT_GROUP",
     "JUDGES",
+    "MEASURED_ERROR_KEY",
     "RUBRIC_TAG",
     "RULES",
     "YESNO_TAG",
@@ -43,13 +50,16 @@ __all__ = [
     "EnsembleJudge",
     "HarmBenchJudge",
     "Judge",
+    "JudgeConfusion",
     "JudgeFactory",
+    "MeasuredError",
     "RefusalJudge",
     "RubricAnswer",
     "StrongRejectJudge",
     "build_judge",
     "combine_verdicts",
     "judge_types",
+    "load_measured_error",
     "normalise_response",
     "parse_rubric",
     "parse_yesno",

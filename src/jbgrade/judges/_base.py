@@ -99,7 +99,8 @@ def build_judge(spec: dict[str, Any]) -> Judge:
         raise JudgeSpecError(
             f"unknown judge type {kind!r}; known: {', '.join(judge_types())}", field="type"
         )
-    params = {k: v for k, v in spec.items() if k != "type"}
+    # measured_error describes the judge (design 0110); it is not a parameter.
+    params = {k: v for k, v in spec.items() if k not in ("type", "measured_error")}
     try:
         judge = factory(**params)
     except TypeError as exc:

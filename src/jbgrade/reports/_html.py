@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jbgrade.assess import AssessmentReport, Reconciliation
 from jbgrade.policy import Condition, Decision, FiredRule, NearMiss, Obligation
@@ -16,7 +16,16 @@ from jbgrade.reports._charts import (
     transfer_chart,
 )
 
-__all__ = ["action_label", "assessment_charts", "render_assessment_html", "render_dispute_html"]
+if TYPE_CHECKING:
+    from jbgrade.interop import Comparison
+
+__all__ = [
+    "action_label",
+    "assessment_charts",
+    "render_assessment_html",
+    "render_comparison_html",
+    "render_dispute_html",
+]
 
 _ACTION_LABELS = {
     "none": "no action",
@@ -189,10 +198,14 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
         charts = assessment_charts(r)
     decisions = [_decision_view(d.profile, d.title, d.decision, d.error) for d in r.decisions]
     g = r.grade.model_dump(mode="json")
+    from jbgrade.interop import atlas_names, report_atlas
+
+    names = atlas_names()
+    atlas = [(t, names.get(t, t)) for t in report_atlas(r.model_dump(mode="json"))]
     return str(
         _env()
         .get_template("report.html.j2")
-        .render(r=r, g=g, decisions=decisions, charts=charts, why=_why(r))
+        .render(r=r, g=g, decisions=decisions, charts=charts, why=_why(r), atlas=atlas)
     )
 
 
@@ -203,3 +216,10 @@ def render_dispute_html(rec: Reconciliation, charts: Mapping[str, Chart] | None 
         c = dispute_actions_chart(rec.profiles, a.organisation, b.organisation)
         charts = {c.id: c} if c else {}
     return str(_env().get_template("dispute.html.j2").render(rec=rec, charts=charts))
+
+
+def render_comparison_html(c: Comparison) -> str:
+    """``jbgrade compare --html``: the verdict, each domain's test and power, metrics."""
+    from jbgrade import __version__
+
+    return str(_env().get_template("compare.html.j2").render(c=c, version=__version__))
