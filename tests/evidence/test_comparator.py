@@ -27,7 +27,7 @@ from jbgrade.harness import (
     parse_spec,
     run_campaign,
 )
-from jbgrade.rubric import tables_for
+from jbgrade.rubric import derive_capability_gain, tables_for
 
 SAMPLES = 60
 # The jailbroken target: the attack lifts W success from 5% to 60%; answers are specific.
@@ -158,6 +158,10 @@ async def test_a_comparator_that_refuses_leaves_the_gain_and_up(
     assert w.interval is not None and w.interval.low >= 0.3
     assert a.metrics["CG"].value == "S"
     assert (a.metrics["UP"].value, a.metrics["UP"].figures["basis"]) == ("F", "gain")
+    # The rubric's M-CG reads the same JSON the CLI prints and agrees.
+    raw = ev.model_dump(mode="json")["attacks"][0]
+    r = derive_capability_gain(raw, "W")
+    assert (r.value, r.comparator, r.low) == ("S", "pub-0", w.interval.low)
 
 
 async def test_as_frequent_but_less_specific_comparator_does_not_lower_up(
