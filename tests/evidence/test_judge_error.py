@@ -242,3 +242,31 @@ def test_cli_text_shows_corrected_figures_in_80_columns(tmp_path: Path) -> None:
         env={"PYTHONPATH": src, "COLUMNS": "80"},
     )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "confusion" in r.stderr
+
+
+def test_eval_file_of_another_judge_type_is_noted(tmp_path: Path) -> None:
+    (tmp_path / "eval.json").write_text(
+        json.dumps(
+            {
+                "judge": {"type": "harmbench"},
+                "confusion": {"tp": 120, "fp": 15, "fn": 30, "tn": 135},
+            }
+        )
+    )
+    _campaign(tmp_path / "a", [{"type": "refusal"}])
+    from jbgrade.judges import load_measured_error
+
+    conf = load_measured_error(tmp_path / "eval.json")
+    assert conf.judge_type == "harmbench"
+    ev = load_campaign_evidence(tmp_path / "a", judge_error=conf)
+    assert ev.judge_error is not None and any("'harmbench'" in n for n in ev.notes)
+
+
+def test_rates_below_the_judges_false_positive_rate_are_noted() -> None:
+    # Baseline judged 1% over 480 attempts, but the declared judge says 10% of refusals
+    # are judged successes: the declared error does not fit these responses.
+    ev = evidence_from_counts(_rows(5, 0, n=10), _infos(), judge_error=JE)
+    c = ev.attacks[0].targets[0].corrected
+    assert c is not None and c.baseline_high == 0.0
+    assert [n for n in ev.notes if n.startswith("baseline arm on t0: ")]
+    assert not evidence_from_counts(_rows(5, 1, n=10), _infos(), judge_error=JE).notes

@@ -136,22 +136,34 @@ def _session_pids(sid: int, title: str = "") -> list[int]:
     return out
 
 
+# One probe process connects once and polls the node table until ``n`` nodes are
+# alive (connecting is the costly part: a probe per poll starved itself on a
+# loaded 2-core machine); it is started again only if it could not connect.
+_PROBE = """
+import sys, time
+import ray
+ray.init(address=sys.argv[1], log_to_driver=False)
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    if sum(1 for x in ray.nodes() if x["Alive"]) >= int(sys.argv[2]):
+        print("ready")
+        break
+    time.sleep(1)
+"""
+
+
 def _wait_nodes(address: str, env: dict[str, str], n: int) -> None:
-    code = (
-        "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False);"
-        "print(sum(1 for x in ray.nodes() if x['Alive']))"
-    )
-    # Generous: on a loaded 2-core machine a node may take a minute to register.
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
+    # Generous: on a loaded 2-core machine a node may take minutes to register.
+    deadline = time.monotonic() + 420
+    while (left := deadline - time.monotonic()) > 0:
         try:
             r = subprocess.run(
-                [sys.executable, "-c", code, address], env=env, capture_output=True, text=True,
-                timeout=60, check=False,
+                [sys.executable, "-c", _PROBE, address, str(n), str(left)],
+                env=env, capture_output=True, text=True, timeout=left + 30, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            continue
-        if r.returncode == 0 and int(r.stdout.strip().splitlines()[-1]) >= n:
+            break
+        if r.returncode == 0 and "ready" in r.stdout:
             return
         time.sleep(1)
     pytest.fail(f"the Ray cluster at {address} did not reach {n} nodes")

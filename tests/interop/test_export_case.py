@@ -17,6 +17,18 @@ pytest.importorskip("sqlalchemy")
 GOV = "JBG:1.0/LY:F/UN:D/RL:M/TR:F/HD:W/UP:F/AG:T/AC:L/AU:Y/EX:P/ST:P"
 LAB = "JBG:1.0/LY:F/UN:N/RL:M/TR:F/HD:W/UP:P/AG:T/AC:M/AU:Y/EX:P/ST:U"
 PAYLOAD = "SYNTHETIC-CANARY-PAYLOAD-7f3e"
+DECISION = {
+    "action": "restrict_export",
+    "obligations": [
+        {"id": "notify-bis", "party": "Developer -> BIS", "what": "notify", "due": "2026-06-19"}
+    ],
+    "fired_rules": [{"id": "r1"}],
+    "near_misses": [],
+    "provisional": False,
+    "profile": "us-export",
+    "profile_version": "2.0.0",
+    "bundle_sha256": "ab" * 32,
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +65,8 @@ def reg_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     )
     reg.grant_access(lab_user, open_case.id, gov)
     reg.add_assessment(lab_user, open_case.id, LAB, rationales={"UN": "narrow"})
-    reg.add_assessment(gov_user, open_case.id, GOV, rationales={"UP": "annex R-7"})
+    gov_a = reg.add_assessment(gov_user, open_case.id, GOV, rationales={"UP": "annex R-7"})
+    reg.record_decision(lab_user, open_case.id, DECISION, assessment_id=gov_a.id)
     reg.add_assessment(lab_user, embargoed.id, LAB)
     engine.dispose()
     return {
@@ -83,6 +96,8 @@ def test_case_export_carries_the_highest_current_assessment(
     assert PAYLOAD not in text
     doc = yaml.safe_load(text) if fmt == "atlas" else json.loads(text)
     assert doc
+    # the decision recorded on that assessment, with its obligation, round-trips
+    assert "restrict_export" in text and "notify-bis" in text and "2026-06-19" in text
 
 
 def test_party_picks_an_assessment(reg_case: dict[str, str]) -> None:

@@ -196,7 +196,7 @@ def _judge_error(
     judge = {k: v for k, v in (judges[0] if judges else {}).items() if k != MEASURED_ERROR_KEY}
     name = json.dumps(judge, sort_keys=True, separators=(",", ":"))
     if override is not None:
-        return judge_error_record(name, override), []
+        return judge_error_record(name, override), _type_notes(judge, override)
     where = str(directory / MANIFEST_NAME)
     try:
         me = MeasuredError.model_validate(declared[0][MEASURED_ERROR_KEY])
@@ -208,7 +208,18 @@ def _judge_error(
         ) from None
     spec_path = data.get("spec_path")
     base = Path(spec_path).parent if isinstance(spec_path, str) and spec_path else directory
-    return judge_error_record(name, me.confusion(base)), []
+    conf = me.confusion(base)
+    return judge_error_record(name, conf), _type_notes(judge, conf)
+
+
+def _type_notes(judge: dict[str, Any], conf: JudgeConfusion) -> list[str]:
+    kind = judge.get("type")
+    if conf.judge_type is None or kind is None or conf.judge_type == kind:
+        return []
+    return [
+        f"the judge error was measured for a {conf.judge_type!r} judge, but the campaign's "
+        f"judge is {kind!r}: the correction assumes they err alike"
+    ]
 
 
 def _with_import_gaps(ev: Evidence, data: dict[str, Any]) -> Evidence:

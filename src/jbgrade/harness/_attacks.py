@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -32,6 +32,7 @@ __all__ = [
     "ATTACKS",
     "TRANSFORMS",
     "Attack",
+    "AttackCapabilities",
     "AttackFactory",
     "AttackRun",
     "AttackSpec",
@@ -60,9 +61,21 @@ class AttackRun:
     turns: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class AttackCapabilities:
+    """Fast paths an attack declares (``capabilities`` class attribute); all off by default."""
+
+    #: ``run`` returns :class:`ChatMessage` records and the target's own reply, so
+    #: (with a target whose replies are typed) attempts need no re-validation.
+    typed_messages: bool = False
+
+
 @runtime_checkable
 class Attack(Protocol):
-    """A jailbreak: turns a behaviour into one or more turns sent to a target."""
+    """A jailbreak: turns a behaviour into one or more turns sent to a target.
+
+    Optional: ``capabilities: ClassVar[AttackCapabilities]`` declares fast paths.
+    """
 
     @property
     def id(self) -> str: ...
@@ -191,6 +204,8 @@ class AttackSpec(BaseModel):
 class TemplateAttack:
     """Single-turn: optional transforms on the behaviour text, then a template."""
 
+    capabilities: ClassVar[AttackCapabilities] = AttackCapabilities(typed_messages=True)
+
     def __init__(self, spec: AttackSpec) -> None:
         for t in spec.transforms:
             if t not in TRANSFORMS:
@@ -279,6 +294,7 @@ class MultiTurnAttack(TemplateAttack):
 class BaselineAttack:
     """The baseline arm: the behaviour as is, no attack."""
 
+    capabilities: ClassVar[AttackCapabilities] = AttackCapabilities(typed_messages=True)
     id = "baseline"
     tags: tuple[str, ...] = ()
     kind = "baseline"

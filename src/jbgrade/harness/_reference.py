@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -35,12 +35,14 @@ from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import (
     AttemptHints,
     Layer,
+    TargetCapabilities,
     TargetInfo,
     TargetReply,
     TargetRequest,
     TargetSpec,
     register_target,
 )
+from jbgrade.judges import reference_judge_reply
 from jbgrade.records import LAYER_ORDER, ChatMessage, format_canary
 
 __all__ = [
@@ -400,7 +402,7 @@ class ReferenceTarget:
 
     #: Replies are well typed (str text, declared layers, int usage), so the
     #: runner stores their attempts without re-validating them.
-    typed_replies = True
+    capabilities: ClassVar[TargetCapabilities] = TargetCapabilities(typed_replies=True)
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         if spec.config_file is not None:
@@ -408,7 +410,9 @@ class ReferenceTarget:
             configs = load_reference_configs(path if path.is_absolute() else base_dir / path)
             config = configs[0]
             if spec.model is not None:
-                match = [c for c in configs if c.model == spec.model]
+                match = [c for c in configs if c.model == spec.model] or [
+                    c for c in configs if c.judge_model == spec.model
+                ]
                 if not match:
                     raise InputError(
                         f"no model {spec.model!r} in {spec.config_file}",
@@ -421,10 +425,13 @@ class ReferenceTarget:
                 raw.setdefault("model", spec.model)
             config = _validate(raw, f"targets.{spec.id}.reference")
         self.model = ReferenceModel(config)
+        # Asked under its judge model's name, it answers judge prompts as the
+        # reference server does: the reference target can serve as a judge's model.
+        self.as_judge = spec.model is not None and spec.model == config.judge_model
         self._info = TargetInfo(
             id=spec.id,
             type=spec.type,
-            model=config.model,
+            model=config.judge_model if self.as_judge else config.model,
             vendor=spec.vendor or config.vendor,
             layers=[layer for layer in LAYER_ORDER if layer in config.layers],
             endpoint=None,
@@ -438,6 +445,12 @@ class ReferenceTarget:
     async def complete(
         self, messages: Sequence[ChatMessage], request: TargetRequest
     ) -> TargetReply:
+        if self.as_judge:
+            return TargetReply(
+                text=reference_judge_reply(
+                    [{"role": m.role, "content": m.content} for m in messages]
+                )
+            )
         hints: AttemptHints | None = request.hints
         return self.model.respond(
             [{"role": m.role, "content": m.content} for m in messages],

@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from jbgrade._errors import InputError, TargetError
+from jbgrade._errors import InputError, JbgradeError, TargetError
+from jbgrade._plugins import capabilities_of
 from jbgrade.behaviours import load_behaviours
 from jbgrade.harness._attacks import (
     Attack,
+    AttackCapabilities,
     BaselineAttack,
-    MultiTurnAttack,
-    TemplateAttack,
     attack_from_spec,
     load_attack,
 )
@@ -42,19 +42,12 @@ from jbgrade.harness._store import AttemptStore, Manifest, Shard
 from jbgrade.harness._targets import (
     AttemptHints,
     Target,
+    TargetCapabilities,
     TargetReply,
     TargetRequest,
     build_target,
 )
-from jbgrade.judges import (
-    EnsembleJudge,
-    HarmBenchJudge,
-    Judge,
-    RefusalJudge,
-    StrongRejectJudge,
-    build_judge,
-    combine_verdicts,
-)
+from jbgrade.judges import EnsembleJudge, Judge, MemberVerdicts, SyncJudge, build_judge
 from jbgrade.records import Attempt, Behaviour, ChatMessage, Verdict
 
 __all__ = ["CampaignPlan", "WorkItem", "build_plan", "request_seed", "run_campaign"]
@@ -101,9 +94,17 @@ _ATTEMPT_FIELDS = (
 _CONSTRUCT_OK = tuple(Attempt.model_fields) == _ATTEMPT_FIELDS
 _ATTEMPT_SET = frozenset(_ATTEMPT_FIELDS) - {"format_version"}
 _set_attr = object.__setattr__
-# Attacks whose messages are ChatMessage records and whose replies come from the target.
-_BUILTIN_ATTACKS = frozenset({BaselineAttack, TemplateAttack, MultiTurnAttack})
-_BUILTIN_JUDGES = frozenset({RefusalJudge, StrongRejectJudge, HarmBenchJudge, EnsembleJudge})
+
+
+def combined_judge(judges: list[Judge], rule: str) -> Judge:
+    """The one judge the runner asks: the only one, or the ensemble of all under ``rule``.
+
+    Combination is the ensemble judge's (its rule and threshold); the runner only
+    records what it returns (every member's verdict, then the combined one).
+    """
+    if len(judges) == 1:
+        return judges[0]
+    return EnsembleJudge(rule=rule, judges=judges)
 
 
 def _new_attempt(values: dict[str, Any], typed: bool) -> Attempt:
@@ -294,6 +295,10 @@ def build_plan(
     targets = [build_target(t, base) for t in spec.targets]
     comparators = [build_target(t, base) for t in spec.comparators]
     judges = [build_judge(dict(j)) for j in spec.judges]
+    try:
+        combined_judge(judges, spec.combine)
+    except JbgradeError as exc:
+        raise InputError(f"judges: {exc}", path=spec_path, field="combine") from None
     return CampaignPlan(
         spec, targets, attacks, behaviours, judges, sets, spec_path, comparators=comparators
     )
@@ -423,29 +428,22 @@ class _Run:
             else asyncio.Semaphore(-(-ts.concurrency // divide))
             for i, ts in enumerate(plan.spec.senders)
         ]
-        # Targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
-        # skip the extra asyncio timer per request.
-        senders = plan.senders
-        self.senders = senders
+        # Fast paths are capabilities the plug-ins declare (never class checks):
+        # targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
+        # skip the extra asyncio timer per request; targets whose replies are well
+        # typed, run by attacks whose messages are, store attempts unvalidated.
+        caps = [capabilities_of(t, TargetCapabilities) for t in plan.senders]
+        self.own_timeouts = [c.enforces_timeout for c in caps]
+        self.senders = plan.senders
         self.n_targets = len(plan.targets)
-        self.own_timeouts = [bool(getattr(t, "enforces_timeout", False)) for t in senders]
-        self.infos = [t.info for t in senders]
-        # Built-in targets declare that their replies are well typed (str text,
-        # known layers, int usage); with a built-in attack, records of their
-        # attempts skip re-validation (see _new_attempt).
-        self.typed = [bool(getattr(t, "typed_replies", False)) for t in senders]
+        self.infos = [t.info for t in self.senders]
+        self.typed = [c.typed_replies for c in caps]
         self.rng = random.Random()
-        judges = plan.judges
-        # Built-in judges return validated Verdict records; plug-ins' are checked.
-        self.builtin_judges = all(type(j) in _BUILTIN_JUDGES for j in judges)
-        self.refusal_only = (
-            judges[0] if len(judges) == 1 and type(judges[0]) is RefusalJudge else None
-        )
-        self.ensemble_spec = {
-            "type": "ensemble",
-            "rule": plan.spec.combine,
-            "judges": [j.spec() for j in plan.judges],
-        }
+        # Combination is the ensemble judge's; a judge that does no I/O is asked
+        # without a coroutine, one that combines others reports every verdict.
+        self.judge = combined_judge(plan.judges, plan.spec.combine)
+        self.sync_judge = self.judge if isinstance(self.judge, SyncJudge) else None
+        self.member_judge = self.judge if isinstance(self.judge, MemberVerdicts) else None
 
     async def _send(
         self, ti: int, messages: list[ChatMessage], req: TargetRequest, tally: _Tally
@@ -505,38 +503,14 @@ class _Run:
     async def _judge(
         self, behaviour: Behaviour, messages: list[ChatMessage], text: str
     ) -> tuple[list[Verdict], bool | None, str | None]:
-        judges = self.plan.judges
-        rule = self.plan.spec.combine
-        if self.refusal_only is not None:
-            # The refusal judge does no I/O: no coroutine per attempt.
-            v = self.refusal_only.verdict(text)
-            if v.error is not None:
-                return [v], None, f"judge undecided: {v.error}"
-            return [v], v.success, None
-        if rule == "gated" and len(judges) > 1:
-            # The gate (a cheap refusal judge) decides alone when it says no:
-            # the rubric judge's endpoint is not called for refusals.
-            gate = await judges[0].judge(behaviour, list(messages), text)
-            rest: list[Verdict] = []
-            if gate.error is not None or gate.success:
-                rest = list(
-                    await asyncio.gather(
-                        *(j.judge(behaviour, list(messages), text) for j in judges[1:])
-                    )
-                )
-            members = [gate, *rest]
-        elif len(judges) == 1:
-            members = [await judges[0].judge(behaviour, list(messages), text)]
+        if self.sync_judge is not None:
+            v = self.sync_judge.judge_now(behaviour, messages, text)
+            members = [v]
+        elif self.member_judge is not None:
+            members = await self.member_judge.judge_members(behaviour, list(messages), text)
         else:
-            members = list(
-                await asyncio.gather(*(j.judge(behaviour, list(messages), text) for j in judges))
-            )
-        if len(members) == 1:
-            v = members[0]
-            final = v
-        else:
-            final = combine_verdicts(members, rule, spec=self.ensemble_spec)
-            members.append(final)
+            members = [await self.judge.judge(behaviour, list(messages), text)]
+        final = members[-1]
         if final.error is not None:
             return members, None, f"judge undecided: {final.error}"
         return members, final.success, None
@@ -607,7 +581,7 @@ class _Run:
                     "started_at": started,
                     "finished_at": datetime.now(UTC),
                 },
-                self.typed[ti] and type(attack) in _BUILTIN_ATTACKS,
+                self.typed[ti] and capabilities_of(attack, AttackCapabilities).typed_messages,
             )
         reply = run.reply
         verdicts: list[Verdict] = []
@@ -652,8 +626,8 @@ class _Run:
                 "finished_at": datetime.now(UTC),
             },
             self.typed[ti]
-            and type(attack) in _BUILTIN_ATTACKS
-            and (self.builtin_judges or all(type(v) is Verdict for v in verdicts)),
+            and capabilities_of(attack, AttackCapabilities).typed_messages
+            and all(type(v) is Verdict for v in verdicts),
         )
 
     def record(self, a: Attempt) -> None:

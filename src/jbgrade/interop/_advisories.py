@@ -188,10 +188,26 @@ def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _evidence_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the report's evidence (its ``AttackEvidence``) with M-TR's verdict."""
     ev = report.get("evidence")
-    if not isinstance(ev, dict):
+    atk = ev.get("attack") if isinstance(ev, dict) else None
+    if not isinstance(atk, dict):
         return []
-    return [t for t in ev.get("targets") or [] if isinstance(t, dict)]
+    rows = (atk.get("transfer") or {}).get("rows") or []
+    affected = {r.get("target"): r.get("affected") for r in rows if isinstance(r, dict)}
+    return [
+        {
+            "id": t.get("target"),
+            "model": t.get("model"),
+            "vendor": t.get("vendor"),
+            "attack": t.get("attack"),
+            "baseline": t.get("baseline"),
+            "adjusted": t.get("adjusted"),
+            "affected": affected.get(t.get("target")),
+        }
+        for t in atk.get("targets") or []
+        if isinstance(t, dict)
+    ]
 
 
 def to_avid(report: dict[str, Any]) -> dict[str, Any]:
@@ -419,7 +435,8 @@ def _jef_from_campaign(
 ) -> tuple[dict[str, float | int | None], dict[str, str], list[str]] | None:
     camp = report.get("campaign")
     d = camp.get("directory") if isinstance(camp, dict) else None
-    ev_attack = (report.get("evidence") or {}).get("attack") or attack
+    ev_atk = (report.get("evidence") or {}).get("attack")
+    ev_attack = (ev_atk.get("attack") if isinstance(ev_atk, dict) else ev_atk) or attack
     if not d or not (Path(str(d)) / "manifest.json").is_file():
         return None
     from jbgrade.crosswalk import jef_from_evidence

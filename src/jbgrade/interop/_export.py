@@ -102,7 +102,8 @@ def report_atlas(report: dict[str, Any]) -> list[str]:
     attack = (case.get("jailbreak") or {}).get("attack") or {}
     declared = [str(t) for t in attack.get("atlas") or []]
     ev = report.get("evidence")
-    name = ev.get("attack") if isinstance(ev, dict) else None
+    atk = ev.get("attack") if isinstance(ev, dict) else None
+    name = atk.get("attack") if isinstance(atk, dict) else atk
     for ref in (name, attack.get("name")):
         if not ref:
             continue

@@ -100,6 +100,9 @@ class JudgeConfusion(BaseModel):
     tn: int = Field(ge=0)
     fp: int = Field(ge=0)
     source: str | None = None
+    judge_type: str | None = Field(
+        default=None, description="Type of the judge measured (from an eval file), if known."
+    )
 
     @model_validator(mode="after")
     def _usable(self) -> JudgeConfusion:
@@ -143,10 +146,14 @@ def load_measured_error(path: Path) -> JudgeConfusion:
             f"{path}: not a `jbgrade judge eval --json` result (no confusion counts)",
             field=MEASURED_ERROR_KEY,
         )
+    judge = doc.get("judge")
     try:
         return JudgeConfusion.model_validate(
             {k: conf.get(k) for k in ("tp", "fn", "tn", "fp")}
-            | {"source": f"jbgrade judge eval of {doc.get('file') or path.name} ({path.name})"}
+            | {
+                "source": f"jbgrade judge eval of {doc.get('file') or path.name} ({path.name})",
+                "judge_type": judge.get("type") if isinstance(judge, dict) else None,
+            }
         )
     except ValidationError as exc:
         msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")

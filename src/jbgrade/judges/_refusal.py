@@ -286,6 +286,12 @@ class RefusalJudge:
             spec["extra_patterns"] = list(self._extra_src)
         return spec
 
+    def judge_now(
+        self, behaviour: Behaviour, messages: list[ChatMessage], response: str
+    ) -> Verdict:
+        """The verdict, synchronously (the judge does no I/O: :class:`SyncJudge`)."""
+        return self.verdict(response)
+
     def verdict(self, response: str) -> Verdict:
         """The verdict, synchronously (the judge does no I/O)."""
         hit = refusal_match(response, self._extra)

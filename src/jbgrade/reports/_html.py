@@ -202,10 +202,23 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
 
     names = atlas_names()
     atlas = [(t, names.get(t, t)) for t in report_atlas(r.model_dump(mode="json"))]
+    affected = (
+        {row.target: row.affected for row in r.evidence.attack.transfer.rows}
+        if r.evidence is not None
+        else {}
+    )
     return str(
         _env()
         .get_template("report.html.j2")
-        .render(r=r, g=g, decisions=decisions, charts=charts, why=_why(r), atlas=atlas)
+        .render(
+            r=r,
+            g=g,
+            decisions=decisions,
+            charts=charts,
+            why=_why(r),
+            atlas=atlas,
+            affected_by_target=affected,
+        )
     )
 
 
