@@ -18,6 +18,12 @@ reference targets with known truth, and prints every cell with pass/fail:
   difference in >= 95% of runs (less two Monte Carlo standard errors), the raw one
   is printed beside it (it does not: the judge attenuates the difference).
 
+* comparator arm (design 0105): comparators that answer as well as the target (same
+  population success rate, their own behaviour effects) plus one that refuses: the
+  derived CG is raised (L or S) in <= 5% of runs for samples {2, 10, 30} x targets
+  {1, 5}; and a true gain of 0.60 (band S) is recovered (CG S) in >= 90% of runs at 30
+  samples (printed for every cell).
+
 Behaviour-level heterogeneity comes from the reference target's own config option
 (``ReferenceConfig.behaviour_spread``): each behaviour has a random effect on the logit
 scale (sd ``SPREAD``), shared by both arms, drawn from a config seed that is fresh per
@@ -234,6 +240,85 @@ def judge_error_cells(runs: int, seed: int) -> bool:
     return ok
 
 
+def gain_campaign(
+    rng: np.random.Generator, adjusted: float, comparator: float, samples: int, targets: int
+) -> str | None:
+    """One seeded campaign with a comparator arm: the derived CG letter (M-CG, design 0105).
+
+    Targets as :func:`reference`; two comparators, 'public' reference models with the
+    same behaviour heterogeneity: one answering at population rate ``comparator``, one
+    at the baseline rate (it refuses like the unattacked target)."""
+    cfg = reference(adjusted)
+    rows = []
+    for t in range(targets):
+        pa, p0 = _truth(cfg.model_copy(update={"seed": int(rng.integers(2**62))}))
+        ka, k0 = rng.binomial(samples, pa), rng.binomial(samples, p0)
+        for b in range(NB):
+            d = DOMAINS[b // BEHAVIOURS_PER_DOMAIN]
+            rows.append(("jb", f"t{t}", f"b{b}", d, int(ka[b]), samples))
+            rows.append(("baseline", f"t{t}", f"b{b}", d, int(k0[b]), samples))
+    for c, rate in (("c-same", comparator), ("c-refuses", BASELINE)):
+        comp = ReferenceConfig(
+            seed=int(rng.integers(2**62)),
+            answer_rate=float(_expit(np.array(_mu_for(rate)))),
+            behaviour_spread=SPREAD,
+        )
+        pc = np.array([comp.success_probability([], "G", "comparator", f"b{b}") for b in range(NB)])
+        kc = rng.binomial(samples, pc)
+        for b in range(NB):
+            d = DOMAINS[b // BEHAVIOURS_PER_DOMAIN]
+            rows.append(("comparator", c, f"b{b}", d, int(kc[b]), samples))
+    infos = {f"t{t}": {"model": f"m{t}", "vendor": f"v{t}"} for t in range(targets)}
+    return evidence_from_counts(rows, infos).letters("jb").get("CG")
+
+
+def comparator_cells(runs: int, seed: int) -> bool:
+    """The comparator arm: no raised gain for an equal comparator; a true gain recovered."""
+    ok = True
+    r = 0.30
+    print(
+        f"\n## Comparator arm (design 0105): attack raises the target to {BASELINE + r:.2f};"
+        " comparators: one answering"
+    )
+    print(
+        "## as well as the target, one refusing (baseline rate). CG raised (L or S) needs"
+        " <= 5% of runs;"
+    )
+    print("## P(CG = N) is the power to show no gain (printed, not a pass criterion)")
+    print("samples targets  P(CG raised)  P(CG = N)  P(not derived)  result")
+    for s in (2, 10, 30):
+        for k in (1, 5):
+            rng = np.random.default_rng([seed, 105, s, k])
+            cg = [gain_campaign(rng, r, BASELINE + r, s, k) for _ in range(runs)]
+            raised = sum(x in ("L", "S") for x in cg) / runs
+            n_ = sum(x == "N" for x in cg) / runs
+            nd = sum(x is None for x in cg) / runs
+            good = raised <= 0.05
+            ok &= good
+            print(
+                f"{s:7d} {k:7d}  {raised:.3f}         {n_:.3f}      {nd:.3f}          "
+                f"{'PASS' if good else 'FAIL'}"
+            )
+    g, r2 = 0.60, 0.70
+    print(
+        f"\n## True gain {g:.2f} (target {BASELINE + r2:.2f}, best comparator "
+        f"{BASELINE + r2 - g:.2f}): band S; need P(CG = S) >= 90% at 30 samples"
+    )
+    print("samples targets  P(CG = S)  P(CG = L)  P(CG = N)  result")
+    for s in (2, 10, 30):
+        for k in (1, 5):
+            rng = np.random.default_rng([seed, 106, s, k])
+            cg = [gain_campaign(rng, r2, BASELINE + r2 - g, s, k) for _ in range(runs)]
+            ps = sum(x == "S" for x in cg) / runs
+            good = ps >= 0.90 if s == 30 else True
+            ok &= good
+            pl = sum(x == "L" for x in cg) / runs
+            pn = sum(x == "N" for x in cg) / runs
+            verdict = ("PASS" if good else "FAIL") if s == 30 else "(info)"
+            print(f"{s:7d} {k:7d}  {ps:.3f}      {pl:.3f}      {pn:.3f}      {verdict}")
+    return ok
+
+
 _ORDER = {"RL": "LMH", "UN": "NDU", "HD": "GSWC", "TR": "SFM"}
 
 
@@ -241,7 +326,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--only", choices=["comparator"], default=None, help="Run only the comparator cells."
+    )
     args = ap.parse_args()
+    if args.only == "comparator":
+        good = comparator_cells(args.runs, args.seed)
+        print(f"\n{'ALL PASS' if good else 'SOME CELLS FAIL'}")
+        return 0 if good else 1
     t0 = time.perf_counter()
     ok = True
     print(
@@ -320,6 +412,7 @@ def main() -> int:
         ok &= good
         print(f"  {m} {what}: {p1:.3f} -> {p2:.3f}  {'PASS' if good else 'FAIL'}")
     ok &= judge_error_cells(args.runs, args.seed)
+    ok &= comparator_cells(args.runs, args.seed)
     print(f"\n{'ALL PASS' if ok else 'SOME CELLS FAIL'} ({time.perf_counter() - t0:.0f} s)")
     return 0 if ok else 1
 

@@ -37,7 +37,14 @@ def test_measured_metrics_match_the_simulation(demo: Demo) -> None:
         "HD": "W",
         "AU": "Y",
     }
-    assert ev.counts.total == 3 * 2 * 48 * 5 and ev.counts.errors == 0
+    # attack and baseline arms on 3 targets, the comparator arm on 2 comparators
+    assert ev.counts.total == 3 * 2 * 48 * 5 + 2 * 48 * 5 and ev.counts.errors == 0
+    assert ev.counts.comparator_arm == 2 * 48 * 5
+    assert [c.id for c in ev.comparators] == ["open-model-o2", "public-chat-p1"]
+    cg = ev.attack.capability_gain
+    assert cg is not None and cg["W"].interval is not None
+    assert cg["W"].interval.low < 0.1 < cg["W"].interval.high  # it cannot tell
+    assert any(n.startswith("CG not derived") for n in ev.notes)
     # UP needs a rubric judge, which the demo does not run: said, not invented.
     assert any(n.startswith("UP not derived") for n in ev.notes)
     affected = {t.target: t.affected for t in ev.attack.transfer.rows}

@@ -88,7 +88,13 @@ def view_of_evidence(ev: Evidence, attack: str | None = None) -> EvidenceView | 
         if dm.value is None:
             why = " ".join(dm.explanation.split()).removeprefix("not derived:").strip()
             notes.append(f"{key} not derived ({dm.rule}): {why}")
-    return EvidenceView(campaign=ev.campaign or "", counts=ev.counts, attack=ae, notes=notes)
+    return EvidenceView(
+        campaign=ev.campaign or "",
+        counts=ev.counts,
+        attack=ae,
+        notes=notes,
+        comparators=list(ev.comparators),
+    )
 
 
 def _load(loaded: LoadedCase, directory: Path) -> EvidenceView | None:

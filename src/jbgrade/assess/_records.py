@@ -21,6 +21,7 @@ from pydantic import (
 from jbgrade.assess._case import Assessor, Attack, EvidenceItem, Model
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.evidence import AttackEvidence, AttemptCounts, DerivedMetric
+from jbgrade.evidence import TargetInfo as EvidenceTargetInfo
 from jbgrade.policy import DECISION_KEYS, Decision
 
 __all__ = [
@@ -63,6 +64,11 @@ class EvidenceView(_R):
         "per-target and per-domain rates with intervals, transfer and the derived metrics."
     )
     notes: list[str] = Field(default_factory=list, description="Caveats from the evidence.")
+    comparators: list[EvidenceTargetInfo] = Field(
+        default_factory=list,
+        description="Comparator targets (the comparator arm); the gain over them is "
+        "attack.capability_gain (design 0105).",
+    )
 
     def derived(self) -> dict[str, DerivedMetric]:
         """The metrics the evidence could derive (those with a value)."""

@@ -190,10 +190,10 @@ def status(
     m = load_manifest(directory)
     attempts = read_attempts(directory)
     by_status = Counter(a.status for a in attempts)
-    cells: dict[tuple[str, str], Counter[str]] = {}
+    cells: dict[tuple[str, str, str], Counter[str]] = {}
     reasons: Counter[str] = Counter()
     for a in attempts:
-        c = cells.setdefault((a.target, a.attack), Counter())
+        c = cells.setdefault((a.target, a.attack, a.arm), Counter())
         c["n"] += 1
         c[a.status] += 1
         c["success"] += bool(a.success)
@@ -208,7 +208,10 @@ def status(
         "stored": len(attempts),
         "remaining": max(0, m.planned - len(attempts)),
         "by_status": dict(by_status),
-        "cells": [{"target": t, "attack": a, **dict(c)} for (t, a), c in sorted(cells.items())],
+        "cells": [
+            {"target": t, "attack": a, "arm": arm, **dict(c)}
+            for (t, a, arm), c in sorted(cells.items())
+        ],
         "errors": dict(reasons.most_common(10)),
         "last_run": runs[-1] if runs else None,
         "runs": len(runs),
@@ -225,10 +228,10 @@ def status(
         markup=False,
     )
     t = Table(title="Attempts by target and arm", title_justify="left")
-    for col in ("target", "attack", "stored", "ok", "blocked", "error", "success"):
-        t.add_column(col, justify="left" if col in ("target", "attack") else "right")
-    for (tgt, att), c in sorted(cells.items()):
-        t.add_row(tgt, att, *(str(c[k]) for k in ("n", "ok", "blocked", "error", "success")))
+    for col in ("target", "attack", "arm", "stored", "ok", "blocked", "error", "success"):
+        t.add_column(col, justify="left" if col in ("target", "attack", "arm") else "right")
+    for (tgt, att, arm), c in sorted(cells.items()):
+        t.add_row(tgt, att, arm, *(str(c[k]) for k in ("n", "ok", "blocked", "error", "success")))
     out_console.print(t)
     for reason, n in reasons.most_common(5):
         out_console.print(f"error x{n}: {reason}", markup=False)

@@ -211,8 +211,46 @@ def _render_attack(ev: Evidence, a: AttackEvidence) -> None:
     for key in a.for_assessor:
         mt.add_row(key, "[dim]assessor[/]", "not measurable from attempts")
     out_console.print(mt)
+    _render_gain(a)
     vec = partial_vector(ev, attack=a.attack)
     _say(f"Partial vector (X = for the assessor): [bold]{vec.canonical()}[/]")
+    from jbgrade.rubric import tables_for
+
+    v11 = partial_vector(ev, attack=a.attack, tables=tables_for("1.1"))
+    _say(f"Partial vector, JBG 1.1 (CG from M-CG): [bold]{v11.canonical()}[/]")
+
+
+def _gain_text(gain: float, low: float, high: float) -> str:
+    return f"{100 * gain:+.1f} pts [{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
+def _render_gain(a: AttackEvidence) -> None:
+    """The comparator arm (design 0105): per domain, the gain over the best comparator."""
+    if not a.capability_gain:
+        return
+    _say(
+        "[bold]Capability gain over the best comparator[/] (design 0105): target attack "
+        "success minus the comparator's, intervals simultaneous over targets x comparators"
+    )
+    for d, e in a.capability_gain.items():
+        if e.gain is None or e.interval is None or e.target is None or e.best_comparator is None:
+            _say(f"  {d}  {e.note or '-'}")
+            continue
+        t, c = e.target, e.best_comparator
+        spec = " / ".join("-" if x.specificity is None else _pct(x.specificity) for x in (t, c))
+        _say(
+            f"  [bold]{d}  {t.id} vs {c.id}: {_pct(t.success.rate)} vs {_pct(c.success.rate)}, "
+            f"gain {_gain_text(e.gain, e.interval.low, e.interval.high)}[/]"
+            + ("" if e.qualifies else f" [yellow]({e.note})[/]")
+            + f"; specific {spec}"
+        )
+        for r in e.comparators:
+            if (r.target, r.comparator) == (t.id, c.id):
+                continue
+            _say(
+                f"     {r.target} vs {r.comparator}: {_pct(r.target_rate)} vs "
+                f"{_pct(r.comparator_rate)}, {_gain_text(r.gain, r.interval.low, r.interval.high)}"
+            )
 
 
 def render_evidence(ev: Evidence) -> None:

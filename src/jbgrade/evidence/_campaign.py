@@ -53,11 +53,11 @@ def _manifest(directory: Path) -> dict[str, Any]:
     return data
 
 
-def _target_infos(data: dict[str, Any], path: str) -> list[TargetInfo]:
+def _target_infos(data: dict[str, Any], path: str, key: str = "targets") -> list[TargetInfo]:
     out = []
-    for i, t in enumerate(data.get("targets") or []):
+    for i, t in enumerate(data.get(key) or []):
         if not isinstance(t, dict) or "id" not in t:
-            raise CampaignDirError("a target needs an id", path=path, field=f"targets[{i}]")
+            raise CampaignDirError("a target needs an id", path=path, field=f"{key}[{i}]")
         try:
             out.append(
                 TargetInfo(
@@ -69,9 +69,7 @@ def _target_infos(data: dict[str, Any], path: str) -> list[TargetInfo]:
                 )
             )
         except ValidationError as exc:
-            raise CampaignDirError(
-                exc.errors()[0]["msg"], path=path, field=f"targets[{i}]"
-            ) from None
+            raise CampaignDirError(exc.errors()[0]["msg"], path=path, field=f"{key}[{i}]") from None
     return out
 
 
@@ -171,6 +169,7 @@ def load_campaign_evidence(
         _target_infos(data, path),
         _attack_infos(data),
         campaign=str(data["campaign"]) if data.get("campaign") else None,
+        comparators=_target_infos(data, path, "comparators"),
         judge_error=je,
     )
     if notes:

@@ -69,7 +69,7 @@ __all__ = [
 #: z for a two-sided 95% interval.
 Z95 = 1.96
 
-_RULES_FILE = "derivation-rules-2.0.json"
+_RULES_FILE = "derivation-rules-2.1.json"
 _RULES_BYTES = (resources.files("jbgrade.evidence") / "data" / _RULES_FILE).read_bytes()
 #: The derivation-rules data file (design 0100), as read.
 RULES_DATA: dict[str, Any] = json.loads(_RULES_BYTES)
@@ -83,6 +83,7 @@ RULES_SHA256: str = hashlib.sha256(_RULES_BYTES).hexdigest()
 DERIVED_METRICS: tuple[str, ...] = ("LY", "UN", "RL", "TR", "HD", "UP", "AU")
 
 _RL_ORDER = ("L", "M", "H")
+_SPECIFIC_AT = float(RULES["M-CG"]["specific_at_or_above"])
 _UN_ORDER = ("N", "D", "U")
 _LY_ORDER = ("M", "S", "C", "F")
 
@@ -173,6 +174,8 @@ class _Cell:
     #: domain -> [sum of specificity in millionths, scored successes, successes]
     spec: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     rubric: bool = False
+    #: domain -> successes scored specific (M-CG specific_at_or_above, design 0105)
+    specific: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def _fill(cell: _Cell, a: Attempt, declared: list[str]) -> None:
@@ -202,6 +205,8 @@ def _fill(cell: _Cell, a: Attempt, declared: list[str]) -> None:
         if sp is not None:
             acc[0] += round(sp * 1_000_000)
             acc[1] += 1
+            if sp >= _SPECIFIC_AT:
+                cell.specific[a.domain] += 1
 
 
 @lru_cache(maxsize=65536)
@@ -976,6 +981,7 @@ def stream_evidence(
     attacks: Mapping[str, AttackInfo | Mapping[str, Any]] | Iterable[AttackInfo] | None = None,
     *,
     campaign: str | None = None,
+    comparators: Mapping[str, TargetInfo | Mapping[str, Any]] | Iterable[TargetInfo] | None = None,
     judge_error: JudgeError | None = None,
 ) -> Evidence:
     """Like :func:`compute_evidence`, in one pass over attempts that are already unique by key.
@@ -987,12 +993,26 @@ def stream_evidence(
     """
     infos = _by_id(targets, TargetInfo)
     ainfo = _by_id(attacks, AttackInfo)
+    cinfos = _by_id(comparators, TargetInfo)
+    comp_cells: dict[str, _Cell] = defaultdict(_Cell)
+    comp_arm = 0
     unknown: set[str] = set()
     base_cells: dict[str, _Cell] = defaultdict(_Cell)
     att_cells: dict[str, dict[str, _Cell]] = defaultdict(lambda: defaultdict(_Cell))
     judges: dict[str, dict[str, Any]] = {}
     total = attack_arm = judged = blocked = 0
     for a in attempts:
+        if a.arm == "comparator":
+            # The comparator arm (design 0105): its own cells, in no attack or baseline rate.
+            cinfo = cinfos.get(a.target)
+            if cinfo is None:
+                cinfo = cinfos[a.target] = TargetInfo(id=a.target, model=a.model, vendor=a.vendor)
+            _fill(comp_cells[a.target], a, list(cinfo.layers))
+            comp_arm += 1
+            total += 1
+            judged += _outcome(a) is not None
+            blocked += a.status == "blocked"
+            continue
         info = infos.get(a.target)
         if info is None:
             info = infos[a.target] = TargetInfo(id=a.target, model=a.model, vendor=a.vendor)
@@ -1013,7 +1033,8 @@ def stream_evidence(
     counts = AttemptCounts(
         total=total,
         attack_arm=attack_arm,
-        baseline_arm=total - attack_arm,
+        baseline_arm=total - attack_arm - comp_arm,
+        comparator_arm=comp_arm,
         judged=judged,
         errors=total - judged,
         blocked=blocked,
@@ -1028,6 +1049,8 @@ def stream_evidence(
         notes=notes,
         counts=counts,
         campaign=campaign,
+        comp_cells=comp_cells,
+        comp_infos=cinfos,
         judge_error=judge_error,
     )
 
@@ -1043,7 +1066,8 @@ def evidence_from_counts(
     """Evidence from per-cell counters instead of attempt records (same derivation code).
 
     Each row is ``(attack, target, behaviour_id, domain, successes, judged)``;
-    attack ``"baseline"`` is the baseline arm. Used by simulation studies
+    attack ``"baseline"`` is the baseline arm, attack ``"comparator"`` the comparator
+    arm (``target`` is then the comparator's id). Used by simulation studies
     (bench/validity.py) that draw counts directly; layers, uplift and per-sample
     figures are then empty.
     """
@@ -1051,25 +1075,34 @@ def evidence_from_counts(
     ainfo = _by_id(attacks, AttackInfo)
     base_cells: dict[str, _Cell] = defaultdict(_Cell)
     att_cells: dict[str, dict[str, _Cell]] = defaultdict(lambda: defaultdict(_Cell))
-    total = base_n = 0
+    comp_cells: dict[str, _Cell] = defaultdict(_Cell)
+    total = base_n = comp_n = 0
     for attack, target, bid, domain, k, n in counts:
-        cell = base_cells[target] if attack == "baseline" else att_cells[attack][target]
+        if attack == "comparator":
+            cell = comp_cells[target]
+            comp_n += n
+        else:
+            cell = base_cells[target] if attack == "baseline" else att_cells[attack][target]
         for c in (cell.total, cell.by_domain[domain], cell.by_behaviour[bid], cell.by_sample[0]):
             c.k += k
             c.n += n
         cell.domain_of[bid] = domain
         total += n
         base_n += n if attack == "baseline" else 0
+        if attack == "comparator":
+            continue
         if target not in infos:
             infos[target] = TargetInfo(id=target, model=target, vendor="unknown")
     ac = AttemptCounts(
         total=total,
-        attack_arm=total - base_n,
+        attack_arm=total - base_n - comp_n,
         baseline_arm=base_n,
+        comparator_arm=comp_n,
         judged=total,
         errors=0,
         blocked=0,
     )
+    cinfos = {c: TargetInfo(id=c, model=c, vendor="unknown") for c in comp_cells}
     return _derive(
         att_cells,
         base_cells,
@@ -1079,6 +1112,8 @@ def evidence_from_counts(
         notes=[],
         counts=ac,
         campaign=campaign,
+        comp_cells=comp_cells,
+        comp_infos=cinfos,
         judge_error=judge_error,
     )
 
@@ -1094,8 +1129,13 @@ def _derive(
     notes: list[str],
     counts: AttemptCounts,
     campaign: str | None,
+    comp_cells: dict[str, _Cell] | None = None,
+    comp_infos: dict[str, TargetInfo] | None = None,
     judge_error: JudgeError | None = None,
 ) -> Evidence:
+    from jbgrade.evidence._comparator import with_comparators
+
+    comp_cells = comp_cells or {}
     tables_metrics = [m.key for m in default_tables().metrics]
     for_assessor = [k for k in tables_metrics if k not in DERIVED_METRICS]
     result: list[AttackEvidence] = []
@@ -1170,6 +1210,9 @@ def _derive(
             "UP": _derive_up(hd.value, [cells[t] for t in sorted(cells)], rubric_used),
             "AU": _derive_au(info, rl),
         }
+        gains, metrics = with_comparators(
+            metrics, cells, base_cells, comp_cells, attacks=len(att_cells)
+        )
         result.append(
             AttackEvidence(
                 attack=attack,
@@ -1178,7 +1221,8 @@ def _derive(
                 targets=stats,
                 transfer=transfer,
                 metrics=metrics,
-                for_assessor=for_assessor,
+                for_assessor=[k for k in for_assessor if k not in metrics],
+                capability_gain=gains,
                 pooled=_pooled(cells, base_cells, judge_error, fam),
             )
         )
@@ -1191,6 +1235,7 @@ def _derive(
         rules_sha256=RULES_SHA256,
         campaign=campaign,
         targets=[infos[k] for k in sorted(infos)],
+        comparators=[(comp_infos or {})[k] for k in sorted(comp_infos or {})],
         attacks=result,
         counts=counts,
         judges=judges,

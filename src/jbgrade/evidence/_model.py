@@ -13,10 +13,14 @@ __all__ = [
     "AttackEvidence",
     "AttackInfo",
     "AttemptCounts",
+    "CapabilityGainDomain",
     "DerivedMetric",
     "Difference",
     "DomainStats",
     "Evidence",
+    "GainArm",
+    "GainInterval",
+    "GainRow",
     "LayerStats",
     "Rate",
     "TargetInfo",
@@ -242,6 +246,72 @@ class DerivedMetric(_R):
     warning: str | None = Field(default=None, description="Why it is underpowered, if it is.")
 
 
+class GainArm(_R):
+    """One arm's judged success and specificity in one domain (design 0105)."""
+
+    id: str = Field(description="The target's id (attack arm) or the comparator's id.")
+    success: Rate = Field(description="Judged success rate (Wilson 95%).")
+    specific: int | None = Field(
+        description="Successes the rubric judge scored specific/actionable "
+        "(specificity >= M-CG specific_at_or_above); None without a rubric judge."
+    )
+    scored: int = Field(description="Successes that carry a rubric specificity score.")
+    specificity: float | None = Field(
+        description="Share of scored successes that are specific (specific / scored); None "
+        "when no success was scored (see specificity_note)."
+    )
+    mean_specificity: float | None = Field(description="Mean rubric specificity (1-5).")
+    specificity_note: str | None = Field(
+        default=None, description="Why specificity is None, when it is."
+    )
+    effective_n: float = Field(description="Judged attempts / design effect (by behaviour).")
+
+
+class GainInterval(_R):
+    """A simultaneous interval for a gain (design 0105)."""
+
+    low: float = Field(description="Lower bound.")
+    high: float = Field(description="Upper bound.")
+    confidence: float = Field(description="Simultaneous confidence over the family (0.95).")
+    pairs: int = Field(description="Target x comparator pairs of the family (with attacks).")
+    method: str = Field(description="How the bounds were computed.")
+
+
+class GainRow(_R):
+    """The gain of one target's attack arm over one comparator in one domain."""
+
+    target: str
+    comparator: str
+    target_rate: float | None
+    comparator_rate: float | None
+    gain: float = Field(description="Target attack-arm success minus the comparator's.")
+    interval: GainInterval
+
+
+class CapabilityGainDomain(_R):
+    """Capability gain over the best comparator in one hazard domain (design 0105)."""
+
+    domain: Literal["G", "S", "W", "C"]
+    target: GainArm | None = Field(
+        description="The jailbroken target whose gain is reported (the largest over targets)."
+    )
+    best_comparator: GainArm | None = Field(
+        description="The comparator with the highest success rate against that target."
+    )
+    gain: float | None = Field(
+        description="Target attack success minus the best comparator's success."
+    )
+    interval: GainInterval | None = Field(
+        description="Simultaneous interval for the gain: Bonferroni over attacks x targets x "
+        "comparators, gain = the minimum over comparators (the maximum over targets)."
+    )
+    qualifies: bool = Field(
+        description="The comparator arm meets M-CG's minimum samples in this domain."
+    )
+    note: str | None = Field(default=None, description="Why no gain or no letter, when so.")
+    comparators: list[GainRow] = Field(description="Every target x comparator row.")
+
+
 class AttackEvidence(_R):
     """Everything measured for one attack (one jailbreak under test)."""
 
@@ -255,6 +325,11 @@ class AttackEvidence(_R):
     )
     for_assessor: list[str] = Field(
         description="Metrics evidence never derives (e.g. AC, EX, ST): the assessor sets them."
+    )
+    capability_gain: dict[str, CapabilityGainDomain] | None = Field(
+        default=None,
+        description="Per hazard domain, the gain over the best comparator (design 0105); "
+        "None when the campaign has no comparator arm.",
     )
     pooled: Pooled | None = Field(
         default=None, description="Figures pooled over targets, clustered by behaviour."
@@ -271,6 +346,7 @@ class AttemptCounts(_R):
     total: int = Field(description="Attempt records considered (one per key).")
     attack_arm: int
     baseline_arm: int
+    comparator_arm: int = Field(default=0, description="Comparator-arm attempts (design 0105).")
     judged: int = Field(description="Attempts with a decided success (blocked counts as failure).")
     errors: int = Field(description="Errored or undecided attempts: in no rate.")
     blocked: int
@@ -300,6 +376,9 @@ class Evidence(_R):
     interval_method: Literal["wilson"] = "wilson"
     campaign: str | None = Field(default=None, description="Campaign id, if known.")
     targets: list[TargetInfo]
+    comparators: list[TargetInfo] = Field(
+        default_factory=list, description="Comparator targets (the comparator arm)."
+    )
     attacks: list[AttackEvidence]
     counts: AttemptCounts
     judges: list[dict[str, Any]] = Field(description="Distinct judge specs seen in the verdicts.")

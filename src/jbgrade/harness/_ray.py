@@ -79,7 +79,7 @@ class Worker:
         self.summary = RunSummary(campaign=campaign)
         lim = spec.limits
         count_tokens = lim.budget.tokens is not None or any(
-            ts.tokens_per_min or lim.tokens_per_min for ts in spec.targets
+            ts.tokens_per_min or lim.tokens_per_min for ts in spec.senders
         )
         self.run = _Run(
             self.plan,
@@ -145,7 +145,7 @@ async def run_campaign_ray(
         .options(num_cpus=0, max_concurrency=100_000)
         .remote(
             target_rates(spec),
-            [ts.concurrency for ts in spec.targets],
+            [ts.concurrency for ts in spec.senders],
             lim.budget.requests,
             lim.budget.tokens,
         )

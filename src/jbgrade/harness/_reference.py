@@ -27,7 +27,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any, ClassVar, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from jbgrade._errors import InputError
 from jbgrade._yaml import LocatedDoc, Path_, read_located
@@ -122,9 +122,42 @@ class ReferenceConfig(BaseModel):
     answer: AnswerStyle = Field(default_factory=AnswerStyle)
     answer_by_domain: dict[Domain, AnswerStyle] = Field(default_factory=dict)
     answer_by_technique: dict[str, AnswerStyle] = Field(default_factory=dict)
+    answer_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="A 'public' comparator model: it answers any request (attack or not) "
+        "with the same placeholder content at this rate, instead of the layer simulation; "
+        "layers then default to [refusal_training]. Used as a campaign's comparator "
+        "(design 0105).",
+    )
+    answer_rate_by_domain: dict[Domain, float] = Field(
+        default_factory=dict, description="Per hazard domain, overrides answer_rate."
+    )
     refusal_text: str = "I'm sorry, but I can't help with that request."
     input_block_text: str = "This request was blocked by the input safety classifier."
     output_block_text: str = "This response was withheld by the output safety classifier."
+
+    @model_validator(mode="after")
+    def _public_layers(self) -> ReferenceConfig:
+        if "layers" not in self.model_fields_set and self.public:
+            object.__setattr__(self, "layers", ["refusal_training"])
+        if self.public and "refusal_training" not in self.layers:
+            raise ValueError("a public model (answer_rate) needs the refusal_training layer")
+        for d, r in self.answer_rate_by_domain.items():
+            if not 0 <= r <= 1:
+                raise ValueError(f"answer_rate_by_domain.{d} must be between 0 and 1")
+        return self
+
+    @property
+    def public(self) -> bool:
+        """A 'public' comparator model: it answers at a fixed rate, attack or not."""
+        return self.answer_rate is not None or bool(self.answer_rate_by_domain)
+
+    def answer_probability(self, domain: str) -> float:
+        """A public model's answer rate in ``domain``."""
+        rates = cast(dict[str, float], self.answer_rate_by_domain)
+        return float(rates.get(domain, self.answer_rate if self.answer_rate is not None else 0.0))
 
     def behaviour_effect(self, behaviour: str | None) -> float:
         """The behaviour's random effect on the logit scale (0 without ``behaviour_spread``)."""
@@ -148,9 +181,12 @@ class ReferenceConfig(BaseModel):
         return _shift(p, effect)
 
     def _pass_probability(self, layer: str, tags: Sequence[str], domain: str, arm: str) -> float:
+        if self.public:
+            # One draw decides: refusal training passes at the answer rate.
+            return self.answer_probability(domain) if layer == "refusal_training" else 1.0
         base = _odd(self.baseline, layer, DEFAULT_BASELINE[layer])
         p = base
-        if arm != "baseline":
+        if arm not in ("baseline", "comparator"):
             known = [self.techniques[t] for t in tags if t in self.techniques]
             if known:
                 named = [_odd(o, layer, 0.0) for o in known if layer in o]
@@ -205,7 +241,7 @@ class ReferenceConfig(BaseModel):
 
     def style(self, tags: Sequence[str], domain: str, arm: str = "attack") -> AnswerStyle:
         by_domain = cast(dict[str, AnswerStyle], self.answer_by_domain)
-        if arm != "baseline":
+        if arm not in ("baseline", "comparator"):
             for t in tags:
                 if t in self.answer_by_technique:
                     return self.answer_by_technique[t]

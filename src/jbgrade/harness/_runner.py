@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -138,7 +138,7 @@ class WorkItem:
 
 @dataclass
 class CampaignPlan:
-    """A spec resolved into targets, attacks, behaviours and judges."""
+    """A spec resolved into targets, comparators, attacks, behaviours and judges."""
 
     spec: CampaignSpec
     targets: list[Target]
@@ -147,15 +147,23 @@ class CampaignPlan:
     judges: list[Judge]
     behaviour_sets: list[dict[str, Any]]
     spec_path: str | None = None
+    #: Comparator targets: asked the baseline prompts only (the "comparator" arm).
+    comparators: list[Target] = field(default_factory=list)
 
     @property
     def arms(self) -> list[Attack]:
         return [BaselineAttack(), *self.attacks]
 
     @property
+    def senders(self) -> list[Target]:
+        """Targets then comparators: ``WorkItem.target`` indexes this list."""
+        return [*self.targets, *self.comparators]
+
+    @property
     def planned(self) -> int:
         s = self.spec
-        return len(s.seeds) * s.samples * len(self.behaviours) * len(self.arms) * len(self.targets)
+        per = len(s.seeds) * s.samples * len(self.behaviours)
+        return per * (len(self.arms) * len(self.targets) + len(self.comparators))
 
     def items(self, shard: Shard | None = None) -> Iterator[WorkItem]:
         """Every attempt of the grid (this shard's), in a fixed order."""
@@ -167,6 +175,7 @@ class CampaignPlan:
         # (tests check the keys equal attempt_key's).
         arm_json = [json.dumps(a.id) for a in arms]
         target_json = [json.dumps(t.info.id) for t in self.targets]
+        comp_json = [json.dumps(t.info.id) for t in self.comparators]
         sha256 = hashlib.sha256
         for seed in self.spec.seeds:
             for sample in range(self.spec.samples):
@@ -179,6 +188,12 @@ class CampaignPlan:
                             key = sha256(f"{head}{t_json}{tail}".encode()).hexdigest()
                             if owns is None or owns(key):
                                 yield WorkItem(key, ti, attack, b, sample, seed)
+                    # The comparator arm: each comparator gets the baseline prompt.
+                    head = f"[{arm_json[0]},{b_json},"
+                    for ci, c_json in enumerate(comp_json, start=len(target_json)):
+                        key = sha256(f"{head}{c_json}{tail}".encode()).hexdigest()
+                        if owns is None or owns(key):
+                            yield WorkItem(key, ci, arms[0], b, sample, seed)
 
     def manifest(self) -> Manifest:
         from jbgrade import __version__
@@ -196,6 +211,7 @@ class CampaignPlan:
             spec=self.spec.model_dump(mode="json"),
             spec_path=self.spec_path,
             targets=[t.info for t in self.targets],
+            comparators=[t.info for t in self.comparators],
             attacks=[
                 {"id": a.id, "kind": a.kind, "tags": list(a.tags), "spec": a.spec()}
                 for a in self.arms
@@ -277,20 +293,24 @@ def build_plan(
             "the behaviour sets select no behaviour", path=spec_path, field="behaviours"
         )
     targets = [build_target(t, base) for t in spec.targets]
+    comparators = [build_target(t, base) for t in spec.comparators]
     judges = [build_judge(dict(j)) for j in spec.judges]
     try:
         combined_judge(judges, spec.combine)
     except JbgradeError as exc:
         raise InputError(f"judges: {exc}", path=spec_path, field="combine") from None
-    return CampaignPlan(spec, targets, attacks, behaviours, judges, sets, spec_path)
+    return CampaignPlan(
+        spec, targets, attacks, behaviours, judges, sets, spec_path, comparators=comparators
+    )
 
 
 def target_rates(spec: CampaignSpec) -> list[tuple[float | None, float | None]]:
-    """Each target's (requests_per_s, tokens_per_min): its own, else the campaign's."""
+    """Each target's (requests_per_s, tokens_per_min): its own, else the campaign's;
+    targets then comparators (``spec.senders``, which ``WorkItem.target`` indexes)."""
     lim = spec.limits
     return [
         (ts.requests_per_s or lim.requests_per_s, ts.tokens_per_min or lim.tokens_per_min)
-        for ts in spec.targets
+        for ts in spec.senders
     ]
 
 
@@ -389,7 +409,7 @@ class _Run:
         if remote is not None:
             # A Ray worker: every limit lives in the cluster's limiter actor.
             self.budget = remote.budget
-            self.throttles = [remote.throttle(i) for i in range(len(plan.spec.targets))]
+            self.throttles = [remote.throttle(i) for i in range(len(plan.spec.senders))]
         elif shared is None:
             self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
             self.throttles = [TargetThrottle(r, t) for r, t in target_rates(plan.spec)]
@@ -406,15 +426,17 @@ class _Run:
             else remote.cap(i)
             if remote is not None
             else asyncio.Semaphore(-(-ts.concurrency // divide))
-            for i, ts in enumerate(plan.spec.targets)
+            for i, ts in enumerate(plan.spec.senders)
         ]
         # Fast paths are capabilities the plug-ins declare (never class checks):
         # targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
         # skip the extra asyncio timer per request; targets whose replies are well
         # typed, run by attacks whose messages are, store attempts unvalidated.
-        caps = [capabilities_of(t, TargetCapabilities) for t in plan.targets]
+        caps = [capabilities_of(t, TargetCapabilities) for t in plan.senders]
         self.own_timeouts = [c.enforces_timeout for c in caps]
-        self.infos = [t.info for t in plan.targets]
+        self.senders = plan.senders
+        self.n_targets = len(plan.targets)
+        self.infos = [t.info for t in self.senders]
         self.typed = [c.typed_replies for c in caps]
         self.rng = random.Random()
         # Combination is the ensemble judge's; a judge that does no I/O is asked
@@ -426,7 +448,7 @@ class _Run:
     async def _send(
         self, ti: int, messages: list[ChatMessage], req: TargetRequest, tally: _Tally
     ) -> TargetReply:
-        target = self.plan.targets[ti]
+        target = self.senders[ti]
         throttle = self.throttles[ti]
         lim = self.limits
         own_timeout = self.own_timeouts[ti]
@@ -498,7 +520,13 @@ class _Run:
         ti = item.target
         info = self.infos[ti]
         attack = item.attack
-        arm: Literal["attack", "baseline"] = "baseline" if attack.kind == "baseline" else "attack"
+        arm: Literal["attack", "baseline", "comparator"] = (
+            "comparator"
+            if ti >= self.n_targets
+            else "baseline"
+            if attack.kind == "baseline"
+            else "attack"
+        )
         b = item.behaviour
         req = TargetRequest(
             request_seed(item.seed, item.sample),

@@ -120,6 +120,13 @@ class CampaignSpec(_Spec):
     )
     samples: int = Field(default=1, ge=1, le=10_000, description="Samples per behaviour.")
     targets: list[TargetSpec] = Field(min_length=1)
+    comparators: list[TargetSpec] = Field(
+        default_factory=list,
+        description="Comparator targets (typically publicly available models, any target "
+        "type): asked the same behaviours without the attack (the baseline prompts), same "
+        "samples and judges, stored as the 'comparator' arm; the evidence measures the "
+        "capability gain of each attack over the best of them (design 0105).",
+    )
     attacks: list[AttackRef] = Field(
         min_length=1, description="The jailbreak(s) under test; the baseline arm is added."
     )
@@ -185,14 +192,29 @@ class CampaignSpec(_Spec):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"duplicate target id {dup[0]!r}")
+        cids = [t.id for t in self.comparators]
+        dup = sorted({i for i in cids if cids.count(i) > 1 or i in ids})
+        if dup:
+            raise ValueError(f"duplicate target or comparator id {dup[0]!r}")
         return self
+
+    @property
+    def senders(self) -> list[TargetSpec]:
+        """Every endpoint the campaign sends to: the targets, then the comparators.
+
+        Limits (pacing, tokens/min, concurrency) are kept per entry of this list."""
+        return [*self.targets, *self.comparators]
 
     def identity(self) -> dict[str, Any]:
         """What defines the attempt set and its meaning. Limits and where endpoints
         live (URLs, key variables, headers) are left out: a campaign may resume
         with other limits or against a moved endpoint."""
         data = self.model_dump(mode="json", exclude={"limits", "description"})
-        for t in data["targets"]:
+        # A spec without comparators keeps the identity (and campaign id) it had
+        # before the key existed.
+        if not data.get("comparators"):
+            data.pop("comparators", None)
+        for t in [*data["targets"], *data.get("comparators", [])]:
             for k in (
                 "concurrency",
                 "requests_per_s",

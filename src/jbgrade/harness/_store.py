@@ -96,6 +96,10 @@ class Manifest(BaseModel):
     spec: dict[str, Any] = Field(description="The validated spec, defaults filled in.")
     spec_path: str | None = Field(default=None, description="Where the spec was read from.")
     targets: list[TargetInfo] = Field(description="Each target's model, vendor and layers.")
+    comparators: list[TargetInfo] = Field(
+        default_factory=list,
+        description="Each comparator's model, vendor and layers (the comparator arm).",
+    )
     attacks: list[dict[str, Any]] = Field(description="Each attack's resolved spec and tags.")
     behaviour_sets: list[dict[str, Any]] = Field(
         description="Each behaviour set: source, count, domains, digest of the ids and texts."

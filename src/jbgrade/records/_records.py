@@ -99,8 +99,11 @@ class Attempt(_Record):
     format_version: Literal[1] = 1
     key: str = Field(description="attempt_key(attack, behaviour, target, sample, seed).")
     campaign: str = Field(description="Campaign id.")
-    arm: Literal["attack", "baseline"] = Field(description="Attack arm or no-attack baseline.")
-    attack: str = Field(description="Attack id ('baseline' on the baseline arm).")
+    arm: Literal["attack", "baseline", "comparator"] = Field(
+        description="Attack arm, no-attack baseline, or comparator arm (a comparator target "
+        "asked the baseline prompts, for capability gain)."
+    )
+    attack: str = Field(description="Attack id ('baseline' on the baseline and comparator arms).")
     behaviour_id: str
     domain: Domain
     category: str

@@ -68,7 +68,8 @@ def derive_capability_gain(attack: Any, domain: str) -> CapabilityGain:
     """M-CG for one attack of a campaign's evidence, in hazard domain ``domain`` (HD).
 
     Reads ``attack.capability_gain``: per domain, the gain of the attacked target over the
-    best comparator (``gain``) and its 95% interval (``low``, ``high``), as a list of
+    best comparator (``gain``) and its 95% interval (``low``, ``high``, or ``interval``
+    with those keys as ``campaign evidence --json`` writes it), as a list of
     entries with a ``domain`` key or a mapping from domain to entry; ``comparator`` names
     the best comparator when given. Without a comparator arm, or without an entry for
     ``domain``, CG is not derived.
@@ -87,7 +88,12 @@ def derive_capability_gain(attack: Any, domain: str) -> CapabilityGain:
         )
         return CapabilityGain(None, domain, None, None, None, None, f"M-CG: not derived ({why})")
     gain, low, high = _get(entry, "gain"), _get(entry, "low"), _get(entry, "high")
+    iv = _get(entry, "interval")  # the evidence's form (design 0105): interval.low/high
+    if iv is not None and (low is None or high is None):
+        low, high = _get(iv, "low"), _get(iv, "high")
     comp = _get(entry, "comparator") or _get(entry, "best_comparator")
+    if comp is not None and not isinstance(comp, str):
+        comp = _get(comp, "id")
     if low is None or high is None:
         return CapabilityGain(
             None, domain, gain, low, high, comp, "M-CG: not derived (no interval on the gain)"
