@@ -17,6 +17,8 @@ __all__ = [
     "one_line",
     "out_console",
     "print_json",
+    "warn",
+    "warn_skipped",
 ]
 
 out_console = Console(highlight=False, soft_wrap=True)
@@ -53,3 +55,16 @@ def gate(expr: Any, facts: dict[str, Any]) -> None:
     if why is not None:
         print(f"jbgrade: {why}", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def warn(message: str) -> None:
+    """Print ``jbgrade: warning: MESSAGE`` (one line) on stderr."""
+    print(f"jbgrade: warning: {one_line(message)}", file=sys.stderr)
+
+
+def warn_skipped(skipped: Any, suffix: str = "their attempts count in no figure") -> None:
+    """Warn once about corrupt attempt lines a reader skipped (``SkippedLine`` list)."""
+    if skipped:
+        from jbgrade.evidence import describe_skipped
+
+        warn(f"{describe_skipped(skipped)}: {suffix}")

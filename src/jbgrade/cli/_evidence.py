@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from jbgrade.cli._common import FAIL_ON_HELP, gate, out_console, print_json
+from jbgrade.cli._common import FAIL_ON_HELP, gate, out_console, print_json, warn_skipped
 
 if TYPE_CHECKING:
     from jbgrade.evidence import AttackEvidence, Evidence, Rate
@@ -156,12 +156,15 @@ def evidence(
     fail_on: Annotated[str | None, typer.Option("--fail-on", help=FAIL_ON_HELP)] = None,
 ) -> None:
     """Statistics and derived JBG metrics (with provenance) of a campaign."""
-    from jbgrade.evidence import load_campaign_evidence
+    from jbgrade.evidence import SkippedLine, load_campaign_evidence
     from jbgrade.interop import parse_fail_on
 
     expr = parse_fail_on(fail_on, ("rate", "adjusted")) if fail_on is not None else None
-    ev = load_campaign_evidence(directory)
+    skipped: list[SkippedLine] = []
+    ev = load_campaign_evidence(directory, skipped)
     if as_json:
+        # The text view prints the evidence's note; JSON readers get it on stderr too.
+        warn_skipped(skipped, "they count in no figure")
         print_json(ev.model_dump(mode="json"))
     else:
         render_evidence(ev)
