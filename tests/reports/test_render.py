@@ -47,7 +47,7 @@ def test_html_leads_with_the_answer_and_is_self_contained(demo: Demo, tmp_path: 
         assert d.decision is not None
         assert d.profile in answer
         assert d.decision.obligations[0].due.isoformat() in answer
-    assert "restrict export" in answer.lower()
+    assert "restrict_export" in answer  # the action id: one spelling everywhere
     assert html.count("<svg") == 3  # criterion levels, success per domain, transfer
     payload = (demo.cases / "payload.txt").read_text().splitlines()[0]
     assert payload not in html
@@ -105,3 +105,50 @@ def test_evidence_charts_from_a_stored_evidence_record(demo: Demo) -> None:
     charts = evidence_charts(stored)
     assert [c.id for c in charts] == ["success", "transfer"]
     assert all(c.svg.startswith("<svg") and "fable-5" in c.alt for c in charts)
+
+
+def test_overdue_and_due_soon_obligations_are_flagged(demo: Demo, tmp_path: Path) -> None:
+    """Issue 14: a report made after a deadline says OVERDUE (HTML, PDF source, JSON)."""
+    from datetime import timedelta
+
+    from jbgrade.assess import deadlines_of, read_report, seal_report, verify_report
+
+    r = demo.regulator_report
+    dues = sorted(o.due for d in r.decisions if d.decision for o in d.decision.obligations)
+    assert len(set(dues)) >= 2
+    # Made the day after the first deadline: that one is overdue, later ones are not.
+    day = dues[0] + timedelta(days=1)
+    at = r.generated_at.replace(year=day.year, month=day.month, day=day.day)
+    late = r.model_copy(update={"generated_at": at, "deadlines": deadlines_of(r.decisions, day)})
+    late = seal_report(late)
+    assert {x.status for x in late.deadlines if x.due == dues[0]} == {"overdue"}
+    assert all(x.days_left == (x.due - day).days for x in late.deadlines)
+    assert all(x.status != "overdue" for x in late.deadlines if x.due >= day)
+    w = write_assessment_reports(late, tmp_path, pdf=False)
+    html = w.paths["html"].read_text()
+    now = html[html.index("What must happen now") : html.index('id="reasons"')]
+    n = sum(x.status == "overdue" for x in late.deadlines)
+    assert f'<span class="overdue">OVERDUE</span> {n} obligation' in now
+    assert f'{dues[0].isoformat()}</span> <span class="overdue">OVERDUE</span>' in now
+    if any(x.status == "due_soon" for x in late.deadlines):
+        assert '<span class="due-soon">due soon</span>' in now
+    data = json.loads(w.paths["json"].read_text())
+    jsonschema.validate(data, load_schema("report"))
+    assert [d["status"] for d in data["deadlines"]] == [x.status for x in late.deadlines]
+    # Derived, so verified by recomputation; a report made before the field still verifies.
+    back = read_report(w.paths["json"])
+    verify_report(back)
+    verify_report(back.model_copy(update={"deadlines": []}))
+    forged = [x.model_copy(update={"status": "pending"}) for x in back.deadlines]
+    with pytest.raises(Exception, match="deadlines"):
+        verify_report(back.model_copy(update={"deadlines": forged}))
+    # On time: nothing is flagged.
+    d0 = dues[0]
+    early = r.model_copy(
+        update={
+            "generated_at": r.generated_at.replace(year=d0.year, month=d0.month, day=d0.day),
+            "deadlines": deadlines_of(r.decisions, d0),
+        }
+    )
+    html = write_assessment_reports(early, tmp_path / "e", pdf=False).paths["html"].read_text()
+    assert "OVERDUE" not in html
