@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 __all__ = [
     "FAIL_ON_HELP",
@@ -21,7 +22,21 @@ __all__ = [
     "warn_skipped",
 ]
 
-out_console = Console(highlight=False, soft_wrap=True)
+class _Console(Console):
+    """A console whose tables fold long words instead of cutting them with an ellipsis:
+    at 80 columns an id or a rule name must still be readable in full."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        for o in objects:
+            if isinstance(o, Table):
+                for col in o.columns:
+                    col.overflow = "fold"
+        super().print(*objects, **kwargs)
+
+
+# Text wraps at the terminal width (80 columns when piped and COLUMNS is unset): no
+# line of text output is wider than the terminal (tests/cli/test_80_columns.py).
+out_console = _Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
