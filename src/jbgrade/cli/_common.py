@@ -22,6 +22,7 @@ __all__ = [
     "warn_skipped",
 ]
 
+
 class _Console(Console):
     """A console whose tables fold long words instead of cutting them with an ellipsis:
     at 80 columns an id or a rule name must still be readable in full."""
