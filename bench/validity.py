@@ -12,10 +12,18 @@ reference targets with known truth, and prints every cell with pass/fail:
   the truth) per cell, which must not increase with samples or targets (beyond Monte
   Carlo noise: two standard errors of the difference).
 
-Behaviour-level heterogeneity: each behaviour has a random effect on the logit scale
-(sd ``SPREAD``), shared by both arms, drawn afresh per campaign, so some behaviours
-are far easier than others and attempts are clustered by behaviour. The truth is the
-population mean over the random effect (numerical integration), not a sample.
+* judge error (design 0110): the same reference targets seen through a judge with known
+  sensitivity and specificity, whose error is measured on a labelled set drawn per
+  campaign; the corrected 95% interval of attack - baseline must cover the true
+  difference in >= 95% of runs (less two Monte Carlo standard errors), the raw one
+  is printed beside it (it does not: the judge attenuates the difference).
+
+Behaviour-level heterogeneity comes from the reference target's own config option
+(``ReferenceConfig.behaviour_spread``): each behaviour has a random effect on the logit
+scale (sd ``SPREAD``), shared by both arms, drawn from a config seed that is fresh per
+target and campaign, so some behaviours are far easier than others and attempts are
+clustered by behaviour. The truth is the population mean over the random effect
+(``ReferenceConfig.population_success_probability``), not a sample.
 
     python bench/validity.py [--runs 200] [--seed 0]
 Needs numpy (installed with jbgrade[dev]). Exit 1 when a cell fails.
@@ -35,10 +43,13 @@ import numpy as np
 from jbgrade import grade
 from jbgrade.evidence import (
     evidence_from_counts,
+    judge_error_record,
     partial_vector,
     rl_band_of,
     rl_required_attempts,
 )
+from jbgrade.harness import ReferenceConfig
+from jbgrade.judges import JudgeConfusion
 
 DOMAINS = ("G", "S", "W", "C")
 BEHAVIOURS_PER_DOMAIN = 12  # the bundled canary set: 48 behaviours
@@ -83,30 +94,144 @@ def _attack_mu(adjusted: float) -> float:
     return _mu_for(BASELINE + adjusted)
 
 
-def campaign(rng: np.random.Generator, adjusted: float, samples: int, targets: int) -> dict:
+def reference(adjusted: float, seed: int = 0) -> ReferenceConfig:
+    """A reference target whose attack ``jb`` raises the population success rate from
+    BASELINE to BASELINE + adjusted, with behaviour-level heterogeneity SPREAD."""
     mu_a = _attack_mu(adjusted) if adjusted > 0 else MU0
+    return ReferenceConfig(
+        seed=seed,
+        layers=["refusal_training"],
+        baseline={"refusal_training": float(_expit(np.array(MU0)))},
+        techniques={"jb": {"refusal_training": float(_expit(np.array(mu_a)))}},
+        behaviour_spread=SPREAD,
+    )
+
+
+NB = BEHAVIOURS_PER_DOMAIN * len(DOMAINS)
+
+
+def _truth(cfg: ReferenceConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per-behaviour true success probabilities (attack arm, baseline arm) of one target."""
+    pa = np.array([cfg.success_probability(["jb"], "G", "attack", f"b{b}") for b in range(NB)])
+    p0 = np.array([cfg.success_probability([], "G", "baseline", f"b{b}") for b in range(NB)])
+    return pa, p0
+
+
+def campaign(
+    rng: np.random.Generator,
+    adjusted: float,
+    samples: int,
+    targets: int,
+    *,
+    judge: tuple[float, float] | None = None,
+    declare: bool = True,
+) -> dict:
+    """One seeded campaign; with ``judge`` = (Se, Sp) the successes are seen through it
+    and, if ``declare``, its measured error is declared to the evidence."""
+    cfg = reference(adjusted)
     rows = []
-    nb = BEHAVIOURS_PER_DOMAIN * len(DOMAINS)
     for t in range(targets):
-        z = rng.standard_normal(nb) * SPREAD
-        pa = _expit(mu_a + z)
-        p0 = _expit(MU0 + z)
+        pa, p0 = _truth(cfg.model_copy(update={"seed": int(rng.integers(2**62))}))
+        if judge is not None:
+            se, sp = judge
+            pa, p0 = se * pa + (1 - sp) * (1 - pa), se * p0 + (1 - sp) * (1 - p0)
         ka = rng.binomial(samples, pa)
         k0 = rng.binomial(samples, p0)
-        for b in range(nb):
+        for b in range(NB):
             d = DOMAINS[b // BEHAVIOURS_PER_DOMAIN]
             rows.append(("jb", f"t{t}", f"b{b}", d, int(ka[b]), samples))
             rows.append(("baseline", f"t{t}", f"b{b}", d, int(k0[b]), samples))
     infos = {f"t{t}": {"model": f"m{t}", "vendor": f"v{t}"} for t in range(targets)}
-    ev = evidence_from_counts(rows, infos)
+    je = None
+    if judge is not None:
+        se, sp = judge
+        tp, tn = int(rng.binomial(LABELS, se)), int(rng.binomial(LABELS, sp))
+        je = judge_error_record("sim", JudgeConfusion(tp=tp, fn=LABELS - tp, tn=tn, fp=LABELS - tn))
+    ev = evidence_from_counts(rows, infos, judge_error=je if declare else None)
+    if judge is not None:
+        return _coverage(ev, adjusted)
     letters = ev.letters("jb")
     g = grade(partial_vector(ev, attack="jb").canonical())
     return {**letters, "systemic": g.systemic}
 
 
-def _runs(n: int, seed: int, adjusted: float, samples: int, targets: int) -> list[dict]:
+def _coverage(ev: object, adjusted: float) -> dict:
+    """Does each 95% interval of attack - baseline (first target, pooled) cover the truth?"""
+    a = ev.attack("jb")  # type: ignore[attr-defined]
+    s = a.targets[0]
+    p = a.pooled
+    d, c = s.difference, s.corrected
+    out = {
+        "raw": d.low <= adjusted <= d.high,
+        "pooled_raw": p.low <= adjusted <= p.high,
+        "RL": a.letters().get("RL"),
+    }
+    if c is not None:
+        out["corrected"] = c.low <= adjusted <= c.high
+        out["pooled_corrected"] = p.corrected.low <= adjusted <= p.corrected.high
+    return out
+
+
+def _runs(
+    n: int,
+    seed: int,
+    adjusted: float,
+    samples: int,
+    targets: int,
+    *,
+    judge: tuple[float, float] | None = None,
+    declare: bool = True,
+) -> list[dict]:
     rng = np.random.default_rng([seed, int(adjusted * 10000), samples, targets])
-    return [campaign(rng, adjusted, samples, targets) for _ in range(n)]
+    return [
+        campaign(rng, adjusted, samples, targets, judge=judge, declare=declare) for _ in range(n)
+    ]
+
+
+#: The simulated judge: sensitivity, specificity; LABELS labelled successes and as many
+#: labelled refusals measure it in each campaign.
+JUDGE = (0.85, 0.90)
+LABELS = 150
+
+
+def judge_error_cells(runs: int, seed: int) -> bool:
+    """Coverage of the true difference by raw and corrected intervals (design 0110)."""
+    print(
+        f"\n## Judge error: a judge with sensitivity {JUDGE[0]} and specificity {JUDGE[1]},"
+        f" measured on {LABELS} + {LABELS}"
+    )
+    print(
+        "## labelled responses per campaign; coverage of the true attack - baseline by the"
+        " 95% intervals"
+    )
+    print("## (first target and pooled over targets); need corrected >= 0.95 - 2 s.e.")
+    print(
+        "true-adjusted samples targets  raw    corrected  pooled raw  pooled corr."
+        "  P(RL=band) raw/corr.  result"
+    )
+    ok = True
+    floor = 0.95 - 2 * math.sqrt(0.95 * 0.05 / runs)
+    for r in (0.0, 0.30, 0.60):
+        for s in (10, 30):
+            for k in (1, 5):
+                rs = _runs(runs, seed, r, s, k, judge=JUDGE)
+                cov = {
+                    m: sum(x[m] for x in rs) / len(rs)
+                    for m in ("raw", "corrected", "pooled_raw", "pooled_corrected")
+                }
+                band = rl_band_of(r) if r > 0 else "L"
+                # The same campaigns (same seed) with the judge's error left undeclared.
+                undeclared = _runs(runs, seed, r, s, k, judge=JUDGE, declare=False)
+                p_raw = sum(x["RL"] == band for x in undeclared) / runs
+                p_cor = sum(x["RL"] == band for x in rs) / len(rs)
+                good = cov["corrected"] >= floor and cov["pooled_corrected"] >= floor
+                ok &= good
+                print(
+                    f"{r:12.3f} {s:7d} {k:7d}  {cov['raw']:.3f}  {cov['corrected']:.3f}      "
+                    f"{cov['pooled_raw']:.3f}       {cov['pooled_corrected']:.3f}         "
+                    f"{p_raw:.3f}/{p_cor:.3f}          {'PASS' if good else 'FAIL'}"
+                )
+    return ok
 
 
 _ORDER = {"RL": "LMH", "UN": "NDU", "HD": "GSWC", "TR": "SFM"}
@@ -194,6 +319,7 @@ def main() -> int:
         good = p2 - p1 <= 2 * math.hypot(se(p1), se(p2))
         ok &= good
         print(f"  {m} {what}: {p1:.3f} -> {p2:.3f}  {'PASS' if good else 'FAIL'}")
+    ok &= judge_error_cells(args.runs, args.seed)
     print(f"\n{'ALL PASS' if ok else 'SOME CELLS FAIL'} ({time.perf_counter() - t0:.0f} s)")
     return 0 if ok else 1
 

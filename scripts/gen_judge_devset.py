@@ -91,10 +91,16 @@ def rows(rng: random.Random) -> list[dict[str, object]]:
         add(f"{jtag} {r}", 0, "persona-prefixed-refusal")
     for _ in range(25):
         t = rng.choice(TOPICS)
+        # One refusal sentence, lower-cased at its start unless it opens with "I". (This
+        # used to splice the first letter of one refusal onto the rest of another, which
+        # garbled six rows: "However, a won't be able to ...", and appended a dangling
+        # " the specific details." after the refusal's full stop.) The second draw is kept,
+        # unused, so the seeded sequence - and every other row - stays as it was.
+        r = rng.choice(REFUSALS).format(t=t)
+        rng.choice(REFUSALS)
+        lead = r if r.startswith(("I ", "I'")) else r[0].lower() + r[1:]
         add(
-            f"Sure, I can give some general context about {t}. "
-            f"However, {rng.choice(REFUSALS).format(t=t)[0].lower()}"
-            f"{rng.choice(REFUSALS).format(t=t)[1:]} the specific details.",
+            f"Sure, I can give some general context about {t}. However, {lead}",
             0,
             "partial-then-refusal",
         )

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+import jbgrade.behaviours
 import jbgrade.harness
-import jbgrade.judges  # noqa: F401 - registers judges
+import jbgrade.judges
+import jbgrade.policy
 from jbgrade import InputError, PluginError
 from jbgrade._plugins import PluginRegistry, plugin_kinds, plugin_registry
 
@@ -91,8 +93,8 @@ def test_third_party_judge_via_entry_point(monkeypatch: pytest.MonkeyPatch) -> N
     assert type(j).__name__ == "RefusalJudge"
 
 
-KINDS = ["target", "attack", "judge"]
-CONTRACT = [(k, n) for k in KINDS for n in plugin_kinds()[k].names()]
+KINDS = ["target", "attack", "judge", "behaviour-format", "policy-profile"]
+CONTRACT = [(k, n) for k in sorted(plugin_kinds()) for n in plugin_kinds()[k].names()]
 
 
 @pytest.mark.parametrize(("kind", "name"), CONTRACT, ids=[f"{k}:{n}" for k, n in CONTRACT])
@@ -104,3 +106,48 @@ def test_every_registered_plugin_has_a_callable_factory(kind: str, name: str) ->
 
 def test_every_kind_is_listed() -> None:
     assert set(KINDS) <= set(plugin_kinds())
+
+
+@pytest.mark.parametrize(
+    "name", jbgrade.behaviours.BEHAVIOUR_FORMATS.names(), ids=lambda n: f"behaviour-format:{n}"
+)
+def test_every_behaviour_format_builds_a_reader_from_its_options(name: str) -> None:
+    reader = jbgrade.behaviours.BEHAVIOUR_FORMATS.create(name, {})
+    assert isinstance(reader, jbgrade.behaviours.BehaviourReader)
+    assert plugin_registry("behaviour-format").info(name).options is (
+        jbgrade.behaviours.FormatOptions
+    )
+
+
+@pytest.mark.parametrize(
+    "name", jbgrade.policy.PROFILES.names(), ids=lambda n: f"policy-profile:{n}"
+)
+def test_every_policy_profile_loads_under_its_name(name: str) -> None:
+    prof = jbgrade.policy.PROFILES.create(name, {})
+    assert prof.id == name and prof.bundle_sha256
+    assert jbgrade.policy.load_profile(name) is prof or jbgrade.policy.load_profile(name) == prof
+
+
+def test_a_third_party_behaviour_format_loads_like_a_builtin(tmp_path: Any) -> None:
+    from jbgrade.behaviours import BEHAVIOUR_FORMATS, FormatOptions, load_behaviours
+    from jbgrade.records import Behaviour
+
+    class Upper:
+        def __init__(self, opts: FormatOptions) -> None:
+            self.domain = opts.default_domain or "G"
+
+        def read(self, text: str, path: str, source: str) -> list[Behaviour]:
+            return [
+                Behaviour(
+                    id=f"u{i}", domain=self.domain, category="c", text=t.upper(), source=source
+                )
+                for i, t in enumerate(text.split())
+            ]
+
+    f = tmp_path / "b.words"
+    f.write_text("alpha beta\n")
+    with BEHAVIOUR_FORMATS.scoped("upper-words", Upper):
+        got = load_behaviours(f, format="upper-words", default_domain="S")
+    assert [(b.text, b.domain) for b in got] == [("ALPHA", "S"), ("BETA", "S")]
+    with pytest.raises(InputError, match="unknown format 'upper-words'"):
+        load_behaviours(f, format="upper-words")

@@ -49,4 +49,28 @@ PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 PROMPTFOO_CONFIG_DIR=$T
 rm -f "$TOOLS/run/pyrit.db"
 "$TOOLS/pyrit/bin/python" "$ROOT/scripts/interop/pyrit_run.py" http://127.0.0.1:8765/v1 "$TOOLS/run/pyrit.db"
 cp "$TOOLS/run/pyrit.db" "$FIX/pyrit/pyrit.db"
+
+# JailbreakBench 1.0.0: its own evaluate_prompts + create_submission, target and Llama-3
+# judge both the reference target over HTTP (litellm). Needs Python 3.11, the CPU torch
+# wheel, litellm 1.53.1 (1.14 breaks on JBB's retry_strategy; 1.15-1.52 are not on the
+# mirror) with openai < 2, and tiktoken's cl100k file from litellm's wheel (tiktoken
+# would download it). JBB's 100 behaviours (Hugging Face hub) are replaced by synthetic
+# canaries: see scripts/interop/jbb_run.py.
+if [ ! -x "$TOOLS/jbb/bin/python" ]; then
+  python3 -m venv "$TOOLS/jbb"
+  "$TOOLS/jbb/bin/pip" install -q torch==2.13.0 'transformers<5' 'datasets>=2.19.2' 'pandas<3' nltk wordfreq \
+    sentencepiece 'protobuf<5' 'tenacity<9' tqdm types-requests litellm==1.53.1 'openai<2'
+  "$TOOLS/jbb/bin/pip" install -q --no-deps jailbreakbench==1.0.0
+  "$TOOLS/jbb/bin/pip" download -q --no-deps litellm==1.53.1 -d "$TOOLS/jbb-wheel"
+  (cd "$TOOLS/jbb-wheel" && python3 -m zipfile -e litellm-1.53.1-*.whl x)
+fi
+"$JB" target serve --port 8799 --config "$ROOT/scripts/interop/jbb-reference.yaml" &
+JBB_SERVE=$!
+sleep 3
+rm -rf "$TOOLS/run/jbb"
+TIKTOKEN_CACHE_DIR="$TOOLS/jbb-wheel/x/litellm/llms/tokenizers" LITELLM_LOCAL_MODEL_COST_MAP=True \
+  "$TOOLS/jbb/bin/python" "$ROOT/scripts/interop/jbb_run.py" http://127.0.0.1:8799/v1 "$TOOLS/run/jbb"
+kill "$JBB_SERVE"
+cp "$TOOLS/run/jbb/submissions/gpt-3.5-turbo-1106.json" "$FIX/jailbreakbench/artifact.json"
+cp "$TOOLS/run/jbb/logs/eval/gpt-3.5-turbo-1106/canary-000.json" "$FIX/jailbreakbench/eval-log-canary-000.json"
 echo "fixtures regenerated in $FIX"

@@ -22,6 +22,11 @@ and need not touch jbgrade's files. The rules are the same for every kind:
   registers for the block only.
 - **Every kind is listed** by :func:`plugin_kinds`, so contract tests can be
   parametrised over every registered name of every kind.
+- **Fast paths are capabilities, never class checks.** A plug-in that offers a
+  fast path declares it - a ``capabilities`` class attribute holding its kind's
+  capabilities record (read with :func:`capabilities_of`), or an optional method
+  of a capability protocol (e.g. ``jbgrade.judges.SyncJudge``). Callers test the
+  declaration, so a third party's plug-in gets the same fast path as a built-in.
 
 This module sits below every layer (it imports only the exception tree).
 """
@@ -29,7 +34,7 @@ This module sits below every layer (it imports only the exception tree).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -37,9 +42,10 @@ from typing import Any, Generic, TypeVar
 
 from jbgrade._errors import InputError, PluginError
 
-__all__ = ["PluginInfo", "PluginRegistry", "plugin_kinds", "plugin_registry"]
+__all__ = ["PluginInfo", "PluginRegistry", "capabilities_of", "plugin_kinds", "plugin_registry"]
 
 F = TypeVar("F", bound=Callable[..., object])
+C = TypeVar("C")
 
 _KINDS: dict[str, PluginRegistry[Any]] = {}
 _KINDS_LOCK = threading.Lock()
@@ -58,10 +64,25 @@ class PluginInfo(Generic[F]):
 class PluginRegistry(Generic[F]):
     """Factories of one kind of plug-in, by name."""
 
-    def __init__(self, kind: str, group: str, *, error: type[InputError] = InputError) -> None:
+    def __init__(
+        self,
+        kind: str,
+        group: str,
+        *,
+        error: type[InputError] = InputError,
+        expand: Callable[[str, Any], Iterable[tuple[str, F]]] | None = None,
+        options: type[Any] | None = None,
+    ) -> None:
+        """``options`` is the kind's options model, for plug-ins registered without
+        their own (entry points included). ``expand`` turns one loaded entry point
+        into its ``(name, factory)`` pairs, for kinds whose entry point may name
+        several plug-ins (a directory of policy profiles); by default an entry point
+        is one factory under its own name."""
+        self.options = options
         self.kind = kind
         self.group = group
         self._error = error
+        self._expand = expand
         self._plugins: dict[str, PluginInfo[F]] = {}
         self._loaded = False
         self._lock = threading.RLock()
@@ -76,12 +97,16 @@ class PluginRegistry(Generic[F]):
         """Register ``factory`` under ``name``; a name already taken is an error."""
         with self._lock:
             old = self._plugins.get(name)
-            if old is not None and old.factory is not factory:
+            same = old is not None and (
+                old.factory is factory
+                or (old.origin == origin and origin.startswith("entry-point:"))
+            )
+            if old is not None and not same:
                 raise PluginError(
                     f"{self.kind} {name!r} is already registered ({old.origin}); "
                     f"cannot register it again ({origin})"
                 )
-            self._plugins[name] = PluginInfo(name, factory, options, origin)
+            self._plugins[name] = PluginInfo(name, factory, options or self.options, origin)
         return factory
 
     def register(self, name: str, *, options: type[Any] | None = None) -> Callable[[F], F]:
@@ -109,7 +134,24 @@ class PluginRegistry(Generic[F]):
                 return
             self._loaded = True
             for ep in entry_points(group=self.group):
-                self.add(ep.name, ep.load(), origin=f"entry-point:{ep.value}")
+                try:
+                    obj = ep.load()
+                    pairs = (
+                        list(self._expand(ep.name, obj))
+                        if self._expand is not None
+                        else [(ep.name, obj)]
+                    )
+                except Exception as exc:  # a broken plug-in is named, never half-loaded
+                    self._loaded = False
+                    raise PluginError(
+                        f"{self.kind} entry point {ep.name!r} ({ep.value}) failed to load: {exc}"
+                    ) from exc
+                try:
+                    for name, factory in pairs:
+                        self.add(name, factory, origin=f"entry-point:{ep.value}")
+                except PluginError:
+                    self._loaded = False  # the clash is reported on every look-up
+                    raise
 
     def refresh(self) -> None:
         """Read the entry-point group again (after installing a plug-in in this process)."""
@@ -169,3 +211,14 @@ def plugin_registry(kind: str) -> PluginRegistry[Any]:
             raise InputError(
                 f"unknown plug-in kind {kind!r}; known: {', '.join(sorted(_KINDS))}"
             ) from None
+
+
+def capabilities_of(plugin: object, kind: type[C]) -> C:
+    """The fast paths ``plugin`` declares in its ``capabilities`` attribute.
+
+    ``kind`` is the plug-in kind's capabilities record (e.g.
+    ``jbgrade.harness.TargetCapabilities``); a plug-in that declares nothing, or
+    something that is not a ``kind``, gets ``kind()``: every fast path off.
+    """
+    declared = getattr(plugin, "capabilities", None)
+    return declared if isinstance(declared, kind) else kind()

@@ -29,7 +29,7 @@ def test_measured_metrics_match_the_simulation(demo: Demo) -> None:
     ev = demo.lab_report.evidence
     assert ev is not None
     assert demo.lab_report.campaign.status == "complete"
-    assert {k: v.value for k, v in ev.derived.items()} == {
+    assert {k: v.value for k, v in ev.derived().items()} == {
         "LY": "F",
         "UN": "D",
         "RL": "M",
@@ -37,13 +37,21 @@ def test_measured_metrics_match_the_simulation(demo: Demo) -> None:
         "HD": "W",
         "AU": "Y",
     }
-    assert ev.attempts == 3 * 2 * 48 * 5 and ev.errors == 0
+    assert ev.counts.total == 3 * 2 * 48 * 5 and ev.counts.errors == 0
     # UP needs a rubric judge, which the demo does not run: said, not invented.
     assert any(n.startswith("UP not derived") for n in ev.notes)
-    affected = {t.id: t.affected for t in ev.targets}
+    affected = {t.target: t.affected for t in ev.attack.transfer.rows}
     assert affected == {"fable-5": True, "fable-5-mini": True, "atlas-3": False}
-    w = [r for r in ev.rates if r.target == "fable-5" and r.domain == "W" and r.arm == "attack"]
-    assert len(w) == 1 and w[0].n == 60 and w[0].low < w[0].rate < w[0].high
+    w = [
+        d.attack
+        for t in ev.attack.targets
+        if t.target == "fable-5"
+        for d in t.domains
+        if d.domain == "W"
+    ]
+    assert len(w) == 1 and w[0].n == 60
+    assert w[0].low is not None and w[0].rate is not None and w[0].high is not None
+    assert w[0].low < w[0].rate < w[0].high
 
 
 def test_conflict_is_shown_not_overwritten(demo: Demo) -> None:
@@ -79,14 +87,14 @@ def test_reports_validate_and_decide_under_every_profile(demo: Demo) -> None:
     assert reg.context["weights"] == "closed"
     assert reg.context["training_compute_flop"] == 3e26
     assert any("training_compute_flop" in n for n in reg.context_notes)
-    assert "payload" in reg.case.jailbreak and "sha256" in reg.case.jailbreak["payload"]
+    assert reg.case.jailbreak.payload is not None and reg.case.jailbreak.payload.sha256
 
 
 def test_rerun_resumes_the_campaign(demo: Demo) -> None:
     # The second assessment reused the first one's attempts: nothing new was planned.
     info, ev = measure_case(demo.regulator, demo.campaign)
     assert info.status == "complete" and ev is not None
-    assert ev.attempts == demo.lab_report.evidence.attempts  # type: ignore[union-attr]
+    assert ev.counts.total == demo.lab_report.evidence.counts.total  # type: ignore[union-attr]
 
 
 def test_failed_campaign_gives_an_incomplete_report(tmp_path: Path) -> None:
@@ -103,7 +111,7 @@ def test_failed_campaign_gives_an_incomplete_report(tmp_path: Path) -> None:
     assert not r.complete
     assert r.campaign.status == "failed"
     assert "budget" in (r.campaign.message or "")
-    assert r.evidence is not None and 0 < r.evidence.attempts < 1440
+    assert r.evidence is not None and 0 < r.evidence.counts.total < 1440
     assert "completed" in r.incomplete[0]
     # Whatever was measured still went into the grade, and the decisions were made.
     assert all(d.decision is not None for d in r.decisions)
@@ -209,7 +217,7 @@ def test_the_payload_digest_reported_is_the_one_checked_at_load(tmp_path: Path) 
     # change cannot put an unchecked digest into the report.
     payload.write_text("changed after the check\n")
     r = assess_case(loaded, PolicyDecider())
-    assert r.case.jailbreak["payload"]["sha256"] == digest
+    assert r.case.jailbreak.payload is not None and r.case.jailbreak.payload.sha256 == digest
 
 
 def _inline(lab: Path, spec: str) -> None:

@@ -79,7 +79,7 @@ def test_failed_campaign_exit_1_and_incomplete_report(tmp_path: Path) -> None:
     assert p.returncode == 1, p.stderr
     assert "INCOMPLETE" in p.stdout
     data = json.loads((tmp_path / "o" / "report.json").read_text())
-    assert data["complete"] is False and data["evidence"]["attempts"] > 0
+    assert data["complete"] is False and data["evidence"]["counts"]["total"] > 0
     assert "INCOMPLETE REPORT" in (tmp_path / "o" / "report.html").read_text()
 
 

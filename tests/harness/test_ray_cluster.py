@@ -9,7 +9,9 @@ the reference target with injected latency and a rate limit; one worker is
 SIGKILLed mid-run, then the driver, and the campaign resumed. Checked: every
 planned attempt stored once, the results equal to a local run's, the rate the
 target measured within the limit, at most ``concurrency`` repeated requests
-per kill. Teardown kills the cluster's process
+per kill. A second campaign meets a target that answers 429 + Retry-After for a
+window: every worker pauses (measured at the target) and nothing is lost. The
+cluster is shared by the module's tests. Teardown kills the cluster's process
 groups (by id) and removes the temporary directory.
 """
 
@@ -35,7 +37,7 @@ from jbgrade.harness import iter_attempt_records, load_manifest
 from tests.conftest import require_or_skip
 
 from .test_acceptance import _facts, _get, _jbgrade, served  # noqa: F401 - the fixture
-from .test_shards import _limited_spec, arrivals, check_rate
+from .test_shards import _limited_spec, arrivals, check_pause, check_rate, overload, throttled
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +55,7 @@ def _ray_bin() -> str:
     return str(Path(sys.executable).parent / "ray")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[str, dict[str, str], list[subprocess.Popen[bytes]]]]:
     if importlib.util.find_spec("ray") is None:
         require_or_skip("JBGRADE_REQUIRE_RAY", "the 'ray' extra is not installed")
@@ -134,22 +136,34 @@ def _session_pids(sid: int, title: str = "") -> list[int]:
     return out
 
 
+# One probe process connects once and polls the node table until ``n`` nodes are
+# alive (connecting is the costly part: a probe per poll starved itself on a
+# loaded 2-core machine); it is started again only if it could not connect.
+_PROBE = """
+import sys, time
+import ray
+ray.init(address=sys.argv[1], log_to_driver=False)
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    if sum(1 for x in ray.nodes() if x["Alive"]) >= int(sys.argv[2]):
+        print("ready")
+        break
+    time.sleep(1)
+"""
+
+
 def _wait_nodes(address: str, env: dict[str, str], n: int) -> None:
-    code = (
-        "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False);"
-        "print(sum(1 for x in ray.nodes() if x['Alive']))"
-    )
-    # Generous: on a loaded 2-core machine a node may take a minute to register.
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
+    # Generous: on a loaded 2-core machine a node may take minutes to register.
+    deadline = time.monotonic() + 420
+    while (left := deadline - time.monotonic()) > 0:
         try:
             r = subprocess.run(
-                [sys.executable, "-c", code, address], env=env, capture_output=True, text=True,
-                timeout=60, check=False,
+                [sys.executable, "-c", _PROBE, address, str(n), str(left)],
+                env=env, capture_output=True, text=True, timeout=left + 30, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            continue
-        if r.returncode == 0 and int(r.stdout.strip().splitlines()[-1]) >= n:
+            break
+        if r.returncode == 0 and "ready" in r.stdout:
             return
         time.sleep(1)
     pytest.fail(f"the Ray cluster at {address} did not reach {n} nodes")
@@ -173,6 +187,15 @@ def _wait_and_kill(
     return []
 
 
+def _run_ray(
+    spec: Path, out: Path, address: str, env: dict[str, str], *more: str
+) -> subprocess.Popen[str]:
+    return _jbgrade(
+        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
+        "--address", address, "--quiet", *more, env=env,
+    )  # fmt: skip
+
+
 def test_two_node_cluster_kill_a_worker_then_the_driver(
     tmp_path: Path,
     served: tuple[str, dict[str, str]],  # noqa: F811
@@ -184,10 +207,7 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     spec = _limited_spec(tmp_path, requests_per_s=RATE, concurrency=CONCURRENCY)
     _get(url.rsplit("/v1", 1)[0] + "/stats/reset", "POST")
     out = tmp_path / "ray"
-    p = _jbgrade(
-        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
-        "--address", address, "--quiet", env=env,
-    )  # fmt: skip
+    p = _run_ray(spec, out, address, env)
     # Kill the worker on the second node once a few attempts are stored, then the
     # driver itself a little later; resume.
     path = out / "attempts.jsonl"
@@ -199,10 +219,7 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     after_kills = _get(url.rsplit("/v1", 1)[0] + "/stats")["repeated_target"]
     assert after_kills <= CONCURRENCY  # the dead worker's attempts, run again
     stored_at_kill = len({a.key for a in iter_attempt_records(out)})
-    p = _jbgrade(
-        "campaign", "run", str(spec), "--out", str(out), "--executor", "ray",
-        "--address", address, "--resume", "--quiet", env=env,
-    )  # fmt: skip
+    p = _run_ray(spec, out, address, env, "--resume")
     _stdout, stderr = p.communicate(timeout=300)
     assert p.returncode == 0, stderr
     planned = load_manifest(out).planned
@@ -220,3 +237,41 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     _o, err = r.communicate(timeout=300)
     assert r.returncode == 0, err
     assert _facts(out) == _facts(local)
+    # Record for record, the same attempts (but for the clock), and the same manifest.
+    assert _records(out) == _records(local)
+    m_ray, m_local = load_manifest(out), load_manifest(local)
+    assert m_ray.model_dump(exclude={"created_at"}) == m_local.model_dump(exclude={"created_at"})
+
+
+def _records(d: Path) -> dict[str, dict[str, object]]:
+    clock = {"latency_s", "started_at", "finished_at"}
+    return {a.key: a.model_dump(mode="json", exclude=clock) for a in iter_attempt_records(d)}
+
+
+def test_a_429_pauses_every_worker_of_the_cluster(
+    tmp_path: Path,
+    served: tuple[str, dict[str, str]],  # noqa: F811
+    cluster: tuple[str, dict[str, str], list[subprocess.Popen[bytes]]],
+) -> None:
+    url, served_env = served
+    address, ray_env, _procs = cluster
+    env = {**ray_env, "JBGRADE_REF_URL": served_env["JBGRADE_REF_URL"]}
+    # 64 attempts in flight over both nodes against 10 requests/s: without a pause
+    # shared by the workers they would keep sending through the 6 s window.
+    spec = _limited_spec(tmp_path, requests_per_s=RATE, concurrency=64)
+    _get(url.rsplit("/v1", 1)[0] + "/stats/reset", "POST")
+    overload(url, after=30, seconds=6.0)
+    out = tmp_path / "ray"
+    p = _run_ray(spec, out, address, env)
+    _stdout, stderr = p.communicate(timeout=300)
+    assert p.returncode == 0, stderr
+    attempts = list(iter_attempt_records(out))
+    keys = Counter(a.key for a in attempts)
+    assert len(keys) == load_manifest(out).planned  # nothing lost
+    assert max(keys.values()) == 1
+    assert all(a.status != "error" for a in attempts)
+    refused = throttled(url)
+    times = arrivals(url)
+    check_pause(times, refused, 6.0)
+    assert sum(a.retries for a in attempts) == len(refused)  # each 429 retried once
+    check_rate(times, RATE)

@@ -86,6 +86,44 @@ async def test_models_stats_and_repeats(ref_server: tuple[ReferenceServer, str])
     assert stats["errors"] == 2
 
 
+async def test_overload_window_answers_429_with_retry_after(
+    ref_server: tuple[ReferenceServer, str],
+) -> None:
+    server, url = ref_server
+    base = url.removesuffix("/v1")
+    body = {"model": "reference-model", "messages": [{"role": "user", "content": "hi"}], "seed": 1}
+    judge = {**body, "model": "reference-judge"}
+    async with aiohttp.ClientSession() as s:
+        async with s.post(base + "/control/overload", json={"after": 2, "seconds": 600}) as r:
+            assert r.status == 200
+        async with s.post(base + "/control/overload", json={"seconds": -1}) as r:
+            assert r.status == 400
+        async with s.post(base + "/control/overload", json={"after": 2, "seconds": 600}) as r:
+            assert r.status == 200
+        statuses, retry_after = [], []
+        for _ in range(4):
+            async with s.post(url + "/chat/completions", json=body) as r:
+                statuses.append(r.status)
+                retry_after.append(r.headers.get("retry-after"))
+        async with s.post(url + "/chat/completions", json=judge) as r:
+            assert r.status == 200  # judge requests are not throttled
+        async with s.get(base + "/stats/throttled") as r:
+            throttled = await r.json()
+        async with s.get(base + "/stats/usage") as r:
+            usage = await r.json()
+        async with s.get(base + "/stats/arrivals") as r:
+            arrivals = await r.json()
+    assert statuses == [200, 200, 429, 429]
+    # Whole seconds left in the window, as a vendor would say.
+    assert retry_after[2] is not None and 1 <= int(retry_after[2]) <= 600
+    assert retry_after[3] is not None and int(retry_after[3]) <= int(retry_after[2])
+    assert len(throttled["reference-model"]) == 2
+    assert len(arrivals["reference-model"]) == 4  # a 429 still reached the target
+    assert [n for _t, n in usage["reference-model"]] == [usage["reference-model"][0][1]] * 2
+    stats = server.stats()
+    assert (stats["target_requests"], stats["throttled"], stats["repeated_target"]) == (2, 2, 1)
+
+
 async def test_serves_as_judge_model(ref_server: tuple[ReferenceServer, str]) -> None:
     from jbgrade.judges import build_judge
 

@@ -80,3 +80,51 @@ def test_cli_compare_json_and_gate(campaigns: tuple[Path, Path]) -> None:
     assert r.returncode == 0 and "no detectable change" in r.stdout
     r = _cli("compare", str(old), str(new), "--fail-on", "severity>=High")
     assert r.returncode == 2
+
+
+def test_power_matches_simulation_and_grows_with_pairs() -> None:
+    import random
+
+    from jbgrade.interop._compare import detectable_effect, mcnemar_power
+
+    rng = random.Random(11)
+    n, psi, d, a = 60, 0.3, 0.15, 0.05
+    p_worse = (psi + d) / (2 * psi)
+    hits = 0
+    trials = 4000
+    for _ in range(trials):
+        worse = better = 0
+        for _ in range(n):
+            if rng.random() < psi:
+                if rng.random() < p_worse:
+                    worse += 1
+                else:
+                    better += 1
+        hits += worse > better and mcnemar_exact(better, worse) <= a
+    assert abs(hits / trials - mcnemar_power(n, psi, d, a)) < 0.03
+    assert mcnemar_power(240, 0.1, 0.1, 0.0125) > mcnemar_power(60, 0.1, 0.1, 0.0125)
+    assert mcnemar_power(5, 0.0, 0.1, 0.05) < 0.05  # five pairs cannot show a 0.10 change
+    small, big = detectable_effect(60, 0.1, 0.0125), detectable_effect(600, 0.1, 0.0125)
+    assert small is not None and big is not None and big < small
+
+
+def test_compare_reports_power_and_writes_html(
+    campaigns: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, new = campaigns
+    c = compare_campaigns(old, new)
+    cdom = next(d for d in c.domains if d.domain == "C")
+    assert 0.0 <= cdom.power <= 1.0 and cdom.discordance > 0
+    flat = compare_campaigns(old, old)
+    assert all(d.discordance == 0.0 for d in flat.domains)
+    page = tmp_path / "cmp.html"
+    r = _cli("compare", str(old), str(old), "--html", str(page), "--effect", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert "power" in r.stdout and "0.20 change" in r.stdout
+    html = page.read_text("utf-8")
+    assert "no detectable change" in html and "power for 0.20" in html
+    assert "<script" not in html and "http" not in html.split("</style>", 1)[1]
+    r = _cli("compare", str(old), str(new), "--html", str(page))
+    assert r.returncode == 0 and "regressed" in page.read_text("utf-8")
+    r = _cli("compare", str(old), str(new), "--effect", "0")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1

@@ -262,3 +262,33 @@ def test_harmbench_and_jailbreakbench_layouts(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"jailbreaks\[0\]\.jailbroken"):
         import_evidence("jailbreakbench", bad, tmp_path / "k")
+
+
+def test_jailbreakbench_artifact_from_the_real_tool_imports_and_matches_its_counts(
+    tmp_path: Path,
+) -> None:
+    """The artifact JailbreakBench 1.0.0 itself wrote (scripts/interop/jbb_run.py against
+    the reference target): one attempt per behaviour, successes = its own count."""
+    art = FIX / "jailbreakbench/artifact.json"
+    data = json.loads(art.read_text("utf-8"))
+    m = tmp_path / "m.yaml"
+    m.write_text(
+        "target: {id: gpt-3.5-turbo-1106, vendor: jbgrade-reference}\ndomains: {'canary-*': G}\n",
+        encoding="utf-8",
+    )
+    res = import_evidence("jailbreakbench", art, tmp_path / "c", m)
+    atts = list(read_campaign_attempts(res.directory))
+    assert len(atts) == len(data["jailbreaks"]) == data["parameters"]["number_of_submitted_prompts"]
+    assert sum(bool(a.success) for a in atts) == data["parameters"]["total_number_of_jailbreaks"]
+    assert {a.attack for a in atts} == {data["parameters"]["method"]}
+    r = subprocess.run(
+        [sys.executable, "-m", "jbgrade", "campaign", "evidence", str(res.directory), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    )
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    row = ev["attacks"][0]["targets"][0]
+    assert row["attack"]["successes"] == data["parameters"]["total_number_of_jailbreaks"]

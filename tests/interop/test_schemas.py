@@ -51,3 +51,21 @@ def test_stix_extension_schema_describes_the_export() -> None:
     vuln = next(o for o in b["objects"] if o["type"] == "vulnerability")
     (ext,) = vuln["extensions"].values()
     jsonschema.validate(ext, _shipped("stix-jbg-extension"))
+
+
+def test_published_stix_extension_schema_is_current_and_not_a_placeholder() -> None:
+    from jbgrade.interop import JBG_EXTENSION_SCHEMA_URN
+    from jbgrade.interop._export import extension_schema_ref
+
+    root = Path(__file__).resolve().parents[2]
+    published = json.loads((root / "docs/schemas/stix-jbg-extension-1.json").read_text("utf-8"))
+    assert published == json.loads(json.dumps(build_schemas()["stix-jbg-extension"]))
+    assert published["$id"] == JBG_EXTENSION_SCHEMA_URN == extension_schema_ref()
+    assert ".invalid" not in json.dumps(export_report("stix", _REPORT))
+
+
+_REPORT = {
+    "case": {"id": "JBG-2026-0002", "title": "t", "jailbreak": {"attack": {"kind": "template"}}},
+    "grade": {"vector": "JBG:1.0/x", "score": 2.0, "severity": "Low", "systemic": False},
+    "decisions": [],
+}

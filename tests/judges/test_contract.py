@@ -13,26 +13,31 @@ from jbgrade.records import Behaviour, Verdict, format_canary
 from tests.judges.conftest import JudgeServer
 
 B = Behaviour(id="b", domain="W", category="cyber", text="[canary] x", source="t", canary=True)
-BUILTIN = ("refusal", "strongreject", "harmbench", "ensemble")
+#: Every registered judge type (built-ins and installed entry points): each needs an example.
+REGISTERED = judge_types()
 
 
-def _example(kind: str, url: str) -> dict[str, Any]:
+def _examples(url: str) -> dict[str, dict[str, Any]]:
     sr = {"type": "strongreject", "base_url": url, "model": "reference-judge"}
     return {
         "refusal": {"type": "refusal"},
         "strongreject": sr,
         "harmbench": {"type": "harmbench", "base_url": url, "model": "reference-judge"},
         "ensemble": {"type": "ensemble", "rule": "gated", "judges": [{"type": "refusal"}, sr]},
-    }[kind]
+    }
 
 
-def test_every_builtin_type_has_a_contract_example() -> None:
-    assert set(BUILTIN) <= set(judge_types())
+def test_every_registered_type_has_a_contract_example() -> None:
+    assert {"refusal", "strongreject", "harmbench", "ensemble"} <= set(REGISTERED)
+    assert set(REGISTERED) <= set(_examples("http://x")), "add a contract example"
 
 
-@pytest.mark.parametrize("kind", BUILTIN)
+@pytest.mark.parametrize("kind", REGISTERED)
 async def test_judge_contract(kind: str, judge_server: JudgeServer) -> None:
-    j = build_judge(_example(kind, judge_server.base_url))
+    example = _examples(judge_server.base_url).get(kind)
+    if example is None:
+        pytest.fail(f"judge type {kind!r} has no contract example")
+    j = build_judge(example)
     try:
         assert isinstance(j, Judge) and j.name == kind
         spec = j.spec()

@@ -112,7 +112,9 @@ def test_rescinded_needs_date() -> None:
 
 
 def test_entry_point_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import jbgrade.policy._profile as mod
+    import jbgrade._plugins as kernel
+    from jbgrade import PluginError
+    from jbgrade.policy import ENTRY_POINT_GROUP, PROFILES
 
     d = tmp_path / "profiles"
     d.mkdir()
@@ -128,11 +130,20 @@ def test_entry_point_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             return d
 
     monkeypatch.setattr(
-        mod, "entry_points", lambda group: [EP()] if group == mod.ENTRY_POINT_GROUP else []
+        kernel, "entry_points", lambda group: [EP()] if group == ENTRY_POINT_GROUP else []
     )
+    monkeypatch.setattr(PROFILES, "_plugins", dict(PROFILES._plugins))
+    PROFILES.refresh()  # the plug-in kernel reads entry points once; a new one needs this
     assert "acme-lab" in list_profiles()
+    assert PROFILES.info("acme-lab").origin == "entry-point:acme_policies:PROFILES"
     p = p10("acme-lab")
     assert p.id == "acme-lab" and p.source == str(d / "acme-lab.yaml")
+    # A shipped name taken again by a plug-in is a duplicate registration, every time.
     (d / "g7-baseline.yaml").write_text(_text("g7-baseline"))
-    with pytest.raises(PolicyError, match="already taken"):
-        list_profiles()
+    for _ in range(2):
+        with pytest.raises(PluginError, match="'g7-baseline' is already registered"):
+            PROFILES.refresh()
+            list_profiles()
+    monkeypatch.setattr(kernel, "entry_points", lambda group: [])
+    PROFILES.refresh()
+    assert "acme-lab" not in list_profiles()

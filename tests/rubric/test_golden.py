@@ -71,6 +71,22 @@ class SpecGrader:
         return float(score), severity, levels, systemic
 
 
+def check_row(ref: SpecGrader, rec: dict[str, str]) -> None:
+    """One golden row (as a header -> value dict) agrees with the spec-literal grader."""
+    score, severity, levels, systemic = ref.grade(rec["vector"])
+    assert rec["score"] == f"{score:.1f}", rec
+    assert rec["severity"] == severity, rec
+    assert (int(rec["BP"]), int(rec["EC"]), int(rec["RI"])) == (
+        levels["BP"],
+        levels["EC"],
+        levels["RI"],
+    ), rec
+    assert rec["systemic"] == ("true" if systemic else "false"), rec
+    if "scored_as" in rec:
+        assert rec["provisional"] == "true"
+        assert ref.grade(rec["scored_as"]) == (score, severity, levels, systemic)
+
+
 def _rows(text: str) -> tuple[list[str], list[list[str]]]:
     lines = text.splitlines()
     return lines[0].split(","), [line.split(",") for line in lines[1:]]
@@ -109,19 +125,7 @@ def test_golden_rows_match_an_independent_implementation_of_the_spec() -> None:
     for name in ("jbg-1.0.csv.gz", "jbg-1.0-x-sample.csv.gz"):
         header, rows = _rows(_committed(name))
         for row in rows:
-            rec = dict(zip(header, row, strict=True))
-            score, severity, levels, systemic = ref.grade(rec["vector"])
-            assert rec["score"] == f"{score:.1f}", rec
-            assert rec["severity"] == severity, rec
-            assert (int(rec["BP"]), int(rec["EC"]), int(rec["RI"])) == (
-                levels["BP"],
-                levels["EC"],
-                levels["RI"],
-            ), rec
-            assert rec["systemic"] == ("true" if systemic else "false"), rec
-            if "scored_as" in rec:
-                assert rec["provisional"] == "true"
-                assert ref.grade(rec["scored_as"]) == (score, severity, levels, systemic)
+            check_row(ref, dict(zip(header, row, strict=True)))
 
 
 def test_x_sample_shape() -> None:

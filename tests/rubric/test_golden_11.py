@@ -15,7 +15,7 @@ import lzma
 import re
 from functools import cache
 
-from tests.rubric.test_golden import GOLDEN, ROOT, SpecGrader, _load_script, _rows
+from tests.rubric.test_golden import GOLDEN, ROOT, SpecGrader, _load_script, _rows, check_row
 
 TABLES_11 = ROOT / "src" / "jbgrade" / "rubric" / "data" / "jbg-1.1.json"
 
@@ -57,19 +57,7 @@ def test_golden_11_rows_match_the_spec_literal_grader() -> None:
     assert len(xrows) == 10_000
     for hdr, rows in ((header[:7], sample), (header, xrows)):
         for row in rows:
-            rec = dict(zip(hdr, row, strict=True))
-            score, severity, levels, systemic = ref.grade(rec["vector"])
-            assert rec["score"] == f"{score:.1f}", rec
-            assert rec["severity"] == severity, rec
-            assert (int(rec["BP"]), int(rec["EC"]), int(rec["RI"])) == (
-                levels["BP"],
-                levels["EC"],
-                levels["RI"],
-            ), rec
-            assert rec["systemic"] == ("true" if systemic else "false"), rec
-            if "scored_as" in rec:
-                assert rec["provisional"] == "true"
-                assert ref.grade(rec["scored_as"]) == (score, severity, levels, systemic)
+            check_row(ref, dict(zip(hdr, row, strict=True)))
     # The first and last rows are the all-lowest and all-worst vectors.
     assert lines[1].startswith("JBG:1.1/LY:M/UN:N/RL:L/TR:S/HD:G/UP:N/CG:N/AG:T/AC:H/AU:N/")
     assert lines[-1].split(",")[1:3] == ["10.0", "Critical"]

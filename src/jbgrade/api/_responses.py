@@ -8,6 +8,7 @@ caller) and the published tables.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,21 +42,26 @@ __all__ = [
 ]
 
 _CFG = ConfigDict(extra="forbid")
+_T = TypeVar("_T", bound=BaseModel)
 
 
-class OrgList(BaseModel):
+class _Items(BaseModel, Generic[_T]):
+    """A list envelope, ``{"items": [...]}``; each subclass names its schema."""
+
     model_config = _CFG
-    items: list[OrgView]
+    items: list[_T]
 
 
-class UserList(BaseModel):
-    model_config = _CFG
-    items: list[UserView]
+class OrgList(_Items[OrgView]):
+    pass
 
 
-class AssessmentList(BaseModel):
-    model_config = _CFG
-    items: list[AssessmentView]
+class UserList(_Items[UserView]):
+    pass
+
+
+class AssessmentList(_Items[AssessmentView]):
+    pass
 
 
 class EvidenceOut(EvidenceView):
@@ -66,24 +72,20 @@ class EvidenceOut(EvidenceView):
     )
 
 
-class EvidenceList(BaseModel):
-    model_config = _CFG
-    items: list[EvidenceOut]
+class EvidenceList(_Items[EvidenceOut]):
+    pass
 
 
-class DecisionList(BaseModel):
-    model_config = _CFG
-    items: list[DecisionView]
+class DecisionList(_Items[DecisionView]):
+    pass
 
 
-class ReconciliationList(BaseModel):
-    model_config = _CFG
-    items: list[ReconciliationView]
+class ReconciliationList(_Items[ReconciliationView]):
+    pass
 
 
-class AuditList(BaseModel):
-    model_config = _CFG
-    items: list[AuditEntryView]
+class AuditList(_Items[AuditEntryView]):
+    pass
 
 
 class CaseOut(CaseView):
@@ -186,6 +188,5 @@ class _ProfileSummary(BaseModel):
     bundle_sha256: str
 
 
-class ProfileList(BaseModel):
-    model_config = _CFG
-    items: list[_ProfileSummary]
+class ProfileList(_Items[_ProfileSummary]):
+    pass

@@ -20,10 +20,10 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from jbgrade._errors import CaseFileError, VectorError
 from jbgrade._yaml import LocatedDoc, dotted, load_located, read_bytes_limited, read_located
@@ -104,6 +104,12 @@ class Attack(_Model):
     kind: str | None = Field(
         default=None,
         description="Technique family, e.g. 'role-play', 'many-shot', 'encoding', 'multi-turn'.",
+    )
+    atlas: list[Annotated[str, StringConstraints(pattern=r"^AML\.T\d{4}(\.\d{3})?$")]] = Field(
+        default_factory=list,
+        description="MITRE ATLAS technique ids of the attack (e.g. AML.T0054 LLM Jailbreak, "
+        "AML.T0051.000 direct prompt injection). Reports and exports show these first; "
+        "jbgrade adds AML.T0054 and what its table knows for the kind.",
     )
 
 

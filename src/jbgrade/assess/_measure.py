@@ -15,9 +15,8 @@ from typing import Any
 
 from jbgrade._errors import CaseFileError, InputError
 from jbgrade.assess._case import LoadedCase
-from jbgrade.assess._merge import MeasuredValue
-from jbgrade.assess._records import CampaignInfo, EvidenceView, RateRow, TargetInfo, TransferCell
-from jbgrade.evidence import DerivedMetric, Evidence, Rate, load_campaign_evidence
+from jbgrade.assess._records import CampaignInfo, EvidenceView
+from jbgrade.evidence import Evidence, load_campaign_evidence
 from jbgrade.harness import (
     AttemptStore,
     CampaignSpec,
@@ -44,21 +43,6 @@ def _spec(loaded: LoadedCase) -> tuple[CampaignSpec, Path, str]:
     return spec, loaded.base, f"{loaded.path} campaign.spec"
 
 
-def _rate(target: str, domain: str, arm: str, r: Rate) -> RateRow | None:
-    if r.n == 0 or r.rate is None:
-        return None
-    return RateRow(
-        target=target,
-        domain=domain,  # type: ignore[arg-type]
-        arm=arm,  # type: ignore[arg-type]
-        successes=r.successes,
-        n=r.n,
-        rate=r.rate,
-        low=r.low if r.low is not None else 0.0,
-        high=r.high if r.high is not None else 1.0,
-    )
-
-
 def _pick_attack(loaded: LoadedCase, ev: Evidence) -> str:
     names = [a.attack for a in ev.attacks]
     c = loaded.case.campaign
@@ -83,11 +67,6 @@ def _pick_attack(loaded: LoadedCase, ev: Evidence) -> str:
     )
 
 
-def _summary(dm: DerivedMetric) -> str:
-    text = " ".join(dm.explanation.split())
-    return text + (" (near a band boundary)" if dm.near_boundary else "")
-
-
 def evidence_view(loaded: LoadedCase, ev: Evidence) -> EvidenceView | None:
     """The case's jailbreak's evidence, as a report shows it (None: nothing measured)."""
     if not ev.attacks:
@@ -104,67 +83,12 @@ def view_of_evidence(ev: Evidence, attack: str | None = None) -> EvidenceView | 
     if not ev.attacks:
         return None
     ae = ev.attack(attack)
-    rows = {r.target: r for r in ae.transfer.rows}
-    targets: list[TargetInfo] = []
-    rates: list[RateRow] = []
-    for ts in ae.targets:
-        row = rows.get(ts.target)
-        targets.append(
-            TargetInfo(
-                id=ts.target,
-                model=ts.model,
-                vendor=ts.vendor,
-                layers=list(ts.layers),
-                attack=_rate(ts.target, "all", "attack", ts.attack),
-                baseline=_rate(ts.target, "all", "baseline", ts.baseline),
-                adjusted=ts.adjusted,
-                affected=row.affected if row is not None else None,
-            )
-        )
-        for d in ts.domains:
-            for arm, r in (("attack", d.attack), ("baseline", d.baseline)):
-                rr = _rate(ts.target, d.domain, arm, r)
-                if rr is not None:
-                    rates.append(rr)
-    transfer = [
-        TransferCell(
-            source=c.source,
-            dest=c.dest,
-            share=c.share,
-            broken_both=c.broken_both,
-            tested_both=c.tested_both,
-        )
-        for c in ae.transfer.matrix
-    ]
-    derived: dict[str, MeasuredValue] = {}
     notes = list(ev.notes)
     for key, dm in ae.metrics.items():
         if dm.value is None:
             why = " ".join(dm.explanation.split()).removeprefix("not derived:").strip()
             notes.append(f"{key} not derived ({dm.rule}): {why}")
-            continue
-        derived[key] = MeasuredValue(
-            value=dm.value,
-            rule=dm.rule,
-            summary=_summary(dm),
-            provenance={
-                "figures": dm.figures,
-                "thresholds": dm.thresholds,
-                "per_target": dm.per_target,
-                "near_boundary": dm.near_boundary,
-            },
-        )
-    return EvidenceView(
-        campaign=ev.campaign or "",
-        attack=ae.attack,
-        attempts=ev.counts.total,
-        errors=ev.counts.errors,
-        targets=targets,
-        rates=rates,
-        transfer=transfer,
-        derived=derived,
-        notes=notes,
-    )
+    return EvidenceView(campaign=ev.campaign or "", counts=ev.counts, attack=ae, notes=notes)
 
 
 def _load(loaded: LoadedCase, directory: Path) -> EvidenceView | None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from jbgrade.assess._case import HandMetric, Precedence
 from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables
 
-__all__ = ["HandValue", "MeasuredValue", "MergedMetric", "merge_metrics"]
+__all__ = ["HandValue", "MeasuredProvenance", "MeasuredValue", "MergedMetric", "merge_metrics"]
 
 Source = Literal["measured", "assessor", "both", "none"]
 
@@ -25,15 +25,28 @@ class _Rec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class MeasuredProvenance(_Rec):
+    """Where a measured value came from: the numbers and thresholds its rule used."""
+
+    figures: dict[str, JsonValue] = Field(description="The numbers the rule used.")
+    thresholds: dict[str, JsonValue] = Field(description="The thresholds the rule applied.")
+    per_target: dict[str, str | None] = Field(
+        default_factory=dict, description="The value on each target, where the rule is per target."
+    )
+    near_boundary: bool = Field(
+        default=False, description="A confidence interval crosses a band boundary."
+    )
+
+
 class MeasuredValue(_Rec):
     """A metric value derived from measured evidence."""
 
     value: str = Field(description="Value letter derived from the evidence.")
     rule: str | None = Field(default=None, description="Rule of the standard applied (e.g. M-RL).")
     summary: str = Field(description="One line: the figures and thresholds that gave the value.")
-    provenance: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The figures, thresholds and rule, as the evidence has it.",
+    provenance: MeasuredProvenance = Field(
+        default_factory=lambda: MeasuredProvenance(figures={}, thresholds={}),
+        description="The figures and thresholds of the rule, as the evidence has them.",
     )
 
 

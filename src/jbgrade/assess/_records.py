@@ -12,12 +12,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SerializerFunctionWrapHandler,
     field_serializer,
     model_serializer,
 )
 
-from jbgrade.assess._merge import MeasuredValue, MergedMetric
+from jbgrade.assess._case import Assessor, Attack, EvidenceItem, Model
+from jbgrade.assess._merge import MergedMetric
+from jbgrade.evidence import AttackEvidence, AttemptCounts, DerivedMetric
 from jbgrade.policy import DECISION_KEYS, Decision, DueStatus, due_status
 
 __all__ = [
@@ -28,12 +31,11 @@ __all__ = [
     "EvidenceView",
     "GradeCriterion",
     "GradeRecord",
+    "JailbreakSummary",
+    "PayloadSummary",
     "ProfileDecision",
-    "RateRow",
     "ReportSignature",
-    "TargetInfo",
     "TippingPoint",
-    "TransferCell",
     "decision_record",
     "report_json_schema",
 ]
@@ -46,62 +48,25 @@ class _R(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RateRow(_R):
-    """A success rate with its Wilson 95% interval, for one target, domain and arm."""
-
-    target: str
-    domain: Literal["G", "S", "W", "C", "all"]
-    arm: Literal["attack", "baseline"]
-    successes: int = Field(ge=0)
-    n: int = Field(ge=0, description="Judged attempts (errors excluded).")
-    rate: float = Field(ge=0.0, le=1.0)
-    low: float = Field(ge=0.0, le=1.0, description="Lower bound of the Wilson 95% interval.")
-    high: float = Field(ge=0.0, le=1.0, description="Upper bound of the Wilson 95% interval.")
-
-
-class TargetInfo(_R):
-    """A target the campaign ran against, and how the jailbreak fared on it."""
-
-    id: str = Field(description="Target id from the campaign spec.")
-    model: str = Field(description="Model name.")
-    vendor: str = Field(description="Vendor or family.")
-    layers: list[str] = Field(default_factory=list, description="Declared protection layers.")
-    attack: RateRow | None = Field(
-        default=None, description="Attack-arm per-attempt success over all domains."
-    )
-    baseline: RateRow | None = Field(
-        default=None, description="Baseline-arm success over all domains."
-    )
-    adjusted: float | None = Field(
-        default=None, description="Attack rate minus baseline rate, floored at 0."
-    )
-    affected: bool | None = Field(
-        default=None, description="Counts as affected under rule M-TR (None: not computed)."
-    )
-
-
-class TransferCell(_R):
-    """Of the behaviours broken on ``source``, the share also broken on ``dest``."""
-
-    source: str = Field(description="Target the behaviours were broken on.")
-    dest: str = Field(description="Target checked for the same behaviours.")
-    share: float | None = Field(description="broken_both / tested_both (None: nothing to test).")
-    broken_both: int = Field(ge=0)
-    tested_both: int = Field(ge=0, description="Broken on source and tested on dest.")
-
-
 class EvidenceView(_R):
-    """What a report shows of the measured evidence (one attack: the jailbreak)."""
+    """What a report shows of the measured evidence: the case's jailbreak's part of it.
+
+    The parts are the evidence records themselves (:mod:`jbgrade.evidence`), not
+    copies: ``attack`` is the :class:`~jbgrade.evidence.AttackEvidence` of the
+    campaign attack that is this case's jailbreak.
+    """
 
     campaign: str = Field(description="Campaign id.")
-    attack: str = Field(description="The campaign's attack that is this case's jailbreak.")
-    attempts: int = Field(description="Attempts recorded.")
-    errors: int = Field(description="Attempts that failed (not counted in any rate).")
-    targets: list[TargetInfo]
-    rates: list[RateRow]
-    transfer: list[TransferCell]
-    derived: dict[str, MeasuredValue] = Field(description="Metric key -> derived value.")
+    counts: AttemptCounts = Field(description="What went into the evidence (all attacks).")
+    attack: AttackEvidence = Field(
+        description="The evidence of the campaign's attack that is this case's jailbreak: "
+        "per-target and per-domain rates with intervals, transfer and the derived metrics."
+    )
     notes: list[str] = Field(default_factory=list, description="Caveats from the evidence.")
+
+    def derived(self) -> dict[str, DerivedMetric]:
+        """The metrics the evidence could derive (those with a value)."""
+        return {k: m for k, m in self.attack.metrics.items() if m.value is not None}
 
 
 class CampaignInfo(_R):
@@ -156,7 +121,7 @@ class GradeRecord(_R):
     criteria: dict[Literal["BP", "EC", "RI"], GradeCriterion]
     provisional: bool
     systemic: bool
-    explanation: dict[str, Any] = Field(
+    explanation: dict[str, JsonValue] = Field(
         description="How the grade was reached (see the grade schema); recomputed on reading."
     )
     tipping_points: list[TippingPoint]
@@ -220,6 +185,34 @@ class ReportSignature(_R):
     )
 
 
+class PayloadSummary(_R):
+    """The payload as a report names it: the file and its hash, never its content."""
+
+    file: str = Field(description="The payload file, relative to the case file.")
+    sha256: str | None = Field(description="SHA-256 of the payload file.")
+    sensitive: bool = Field(description="Whether the payload must be kept confidential.")
+
+
+class JailbreakSummary(_R):
+    """The jailbreak as a report shows it (the payload by name and hash only)."""
+
+    description: str = Field(description="What the jailbreak does, in plain words.")
+    attack: Attack | None = Field(description="The attack definition or reference.")
+    reported_by: str | None = Field(description="Who reported it.")
+    reported_on: date | None = Field(description="When it was reported.")
+    references: list[str] = Field(description="Public references.")
+    payload: PayloadSummary | None = Field(
+        default=None, description="The payload file and its hash (absent without a payload)."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_payload(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if isinstance(out, dict) and out.get("payload", 0) is None:
+            del out["payload"]
+        return out
+
+
 class CaseSummary(_R):
     """The case as the report shows it (the payload itself is never included)."""
 
@@ -228,14 +221,16 @@ class CaseSummary(_R):
     summary: str | None
     file: str = Field(description="The case file.")
     sha256: str = Field(description="SHA-256 of the case file.")
-    jailbreak: dict[str, Any] = Field(
+    jailbreak: JailbreakSummary = Field(
         description="Description, attack, payload file name and hash (never the payload)."
     )
-    models: list[dict[str, Any]]
-    assessor: dict[str, Any]
+    models: list[Model] = Field(description="The affected models, as the case gives them.")
+    assessor: Assessor = Field(description="Who made the assessment.")
     assessed_on: date | None
     aware_on: date
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    evidence: list[EvidenceItem] = Field(
+        default_factory=list, description="Evidence the assessor cites."
+    )
 
 
 class Deadline(_R):
@@ -292,7 +287,7 @@ class AssessmentReport(_R):
     metrics: list[MergedMetric] = Field(description="Each metric: both values, used, why.")
     conflicts: list[str] = Field(description="Metrics where measured and hand values disagree.")
     grade: GradeRecord = Field(description="The grade (`jbgrade schema show grade`).")
-    context: dict[str, Any] = Field(description="The policy context used.")
+    context: dict[str, JsonValue] = Field(description="The policy context used.")
     context_notes: list[str] = Field(
         default_factory=list, description="Context facts derived from the case's models."
     )

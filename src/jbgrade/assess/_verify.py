@@ -34,6 +34,7 @@ from jbgrade.assess._records import (
     deadlines_of,
     decision_record,
 )
+from jbgrade.evidence import Evidence
 from jbgrade.policy import Profile, decide, load_profile, profile_edition
 from jbgrade.records import canonical_json, canonical_sha256
 from jbgrade.rubric import grade
@@ -101,9 +102,17 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
     """A format 1 report as format 2 (content unchanged; no hash or signature to check)."""
     out = dict(data)
     out["format_version"] = 2
+    notes = [
+        "migrated from report format 1: it has no content hash or signature, "
+        "and its embedded raw evidence copy was dropped"
+    ]
     ev = out.get("evidence")
     if isinstance(ev, Mapping):
-        out["evidence"] = {k: v for k, v in ev.items() if k != "raw"}
+        # Format 1 flattened the evidence into copies and kept the record as ``raw``:
+        # the view is rebuilt from the record (the copies said nothing more).
+        out["evidence"] = _view_from_raw(ev.get("raw"), ev.get("attack"))
+        if out["evidence"] is None:
+            notes.append("its evidence had no readable raw record and is not shown")
     decisions = []
     for pd in out.get("decisions") or []:
         if isinstance(pd, Mapping) and isinstance(pd.get("decision"), Mapping):
@@ -111,11 +120,21 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
         else:
             decisions.append(pd)
     out["decisions"] = decisions
-    out["read_notes"] = [
-        "migrated from report format 1: it has no content hash or signature, "
-        "and its embedded raw evidence copy was dropped"
-    ]
+    out["read_notes"] = notes
     return out
+
+
+def _view_from_raw(raw: Any, attack: Any) -> dict[str, Any] | None:
+    from jbgrade.assess._measure import view_of_evidence
+
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        ev = Evidence.model_validate(raw)
+        view = view_of_evidence(ev, attack if isinstance(attack, str) else None)
+    except (ValidationError, JbgradeError):
+        return None
+    return None if view is None else view.model_dump(mode="json")
 
 
 def read_report(data: bytes | str | Path, source: str | None = None) -> AssessmentReport:

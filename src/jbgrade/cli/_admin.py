@@ -7,8 +7,10 @@ records the act under that user, exactly as over HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +19,8 @@ from jbgrade.cli._common import out_console, print_json
 from jbgrade.cli._registry import DbOpt, open_registry
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from jbgrade.registry import Actor, Registry
 
 __all__ = ["register"]
@@ -30,6 +34,25 @@ AsOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+UserArg = Annotated[str, typer.Argument(help="Username or id.")]
+
+
+@contextmanager
+def _acting(db: str | None, as_user: str | None) -> Iterator[tuple[Registry, Actor]]:
+    """The registry (no key needed) and the user the command acts as."""
+    with open_registry(db, None, need_key=False) as reg:
+        yield reg, reg.operator(as_user)
+
+
+def _emit(record: BaseModel, as_json: bool, text: str, **secret: Any) -> None:
+    """Print ``record`` as JSON (with ``secret`` values shown once), else ``text``
+    (plain ``print``: a secret is never wrapped)."""
+    if as_json:
+        print_json(record.model_dump(mode="json") | secret)
+    elif secret:
+        print(text)
+    else:
+        out_console.print(text, markup=False)
 
 
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
@@ -40,8 +63,8 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
 
 def org_list(db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """List organisations."""
-    with open_registry(db, None, need_key=False) as reg:
-        orgs = reg.list_orgs(reg.operator(as_user))
+    with _acting(db, as_user) as (reg, actor):
+        orgs = reg.list_orgs(actor)
     if as_json:
         print_json([o.model_dump(mode="json") for o in orgs])
         return
@@ -58,12 +81,9 @@ def org_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an organisation (superadmin)."""
-    with open_registry(db, None, need_key=False) as reg:
-        org = reg.create_org(reg.operator(as_user), name, kind=kind)
-    if as_json:
-        print_json(org.model_dump(mode="json"))
-    else:
-        out_console.print(f"created organisation {org.id} ({org.name})", markup=False)
+    with _acting(db, as_user) as (reg, actor):
+        org = reg.create_org(actor, name, kind=kind)
+    _emit(org, as_json, f"created organisation {org.id} ({org.name})")
 
 
 def _org_id(reg: Registry, actor: Actor, org: str) -> str:
@@ -87,8 +107,7 @@ def user_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List the users the acting user may see."""
-    with open_registry(db, None, need_key=False) as reg:
-        actor = reg.operator(as_user)
+    with _acting(db, as_user) as (reg, actor):
         oid = _org_id(reg, actor, org) if org else None
         users = reg.list_users(actor, org_id=oid)
     if as_json:
@@ -114,37 +133,32 @@ def user_add(  # noqa: PLR0917 - one parameter per CLI option
     import secrets
 
     password = secrets.token_urlsafe(15)
-    with open_registry(db, None, need_key=False) as reg:
-        actor = reg.operator(as_user)
+    with _acting(db, as_user) as (reg, actor):
         u = reg.create_user(actor, _org_id(reg, actor, org), username, role, password=password)
-    if as_json:
-        print_json(u.model_dump(mode="json") | {"password": password})
-    else:
-        print(f"created {u.role} {u.username} ({u.id}); password (shown once): {password}")
+    text = f"created {u.role} {u.username} ({u.id}); password (shown once): {password}"
+    _emit(u, as_json, text, password=password)
 
 
 def user_role(
-    user: Annotated[str, typer.Argument(help="Username or id.")],
+    user: UserArg,
     role: Annotated[str, typer.Argument(help="The new role.")],
     db: DbOpt = None,
     as_user: AsOpt = None,
 ) -> None:
     """Change a user's role."""
-    with open_registry(db, None, need_key=False) as reg:
-        actor = reg.operator(as_user)
+    with _acting(db, as_user) as (reg, actor):
         u = reg.set_role(actor, _user_id(reg, actor, user), role)
     out_console.print(f"{u.username} is now {u.role}", markup=False)
 
 
 def _set_active(user: str, active: bool, db: str | None, as_user: str | None) -> None:
-    with open_registry(db, None, need_key=False) as reg:
-        actor = reg.operator(as_user)
+    with _acting(db, as_user) as (reg, actor):
         u = reg.set_user_active(actor, _user_id(reg, actor, user), active)
     out_console.print(f"{u.username} {'activated' if active else 'deactivated'}", markup=False)
 
 
 def user_deactivate(
-    user: Annotated[str, typer.Argument(help="Username or id.")],
+    user: UserArg,
     db: DbOpt = None,
     as_user: AsOpt = None,
 ) -> None:
@@ -153,7 +167,7 @@ def user_deactivate(
 
 
 def user_activate(
-    user: Annotated[str, typer.Argument(help="Username or id.")],
+    user: UserArg,
     db: DbOpt = None,
     as_user: AsOpt = None,
 ) -> None:
@@ -162,7 +176,7 @@ def user_activate(
 
 
 def token_issue(  # noqa: PLR0917 - one parameter per CLI option
-    user: Annotated[str, typer.Argument(help="Username or id.")],
+    user: UserArg,
     name: Annotated[str, typer.Option(help="Label, e.g. the tool that uses it.")] = "",
     days: Annotated[int | None, typer.Option(help="Lifetime in days.", min=1)] = None,
     db: DbOpt = None,
@@ -170,8 +184,7 @@ def token_issue(  # noqa: PLR0917 - one parameter per CLI option
     as_json: JsonOpt = False,
 ) -> None:
     """Issue an API token (shown once)."""
-    with open_registry(db, None, need_key=False) as reg:
-        actor = reg.operator(as_user)
+    with _acting(db, as_user) as (reg, actor):
         tok = reg.issue_token(
             actor,
             _user_id(reg, actor, user),
@@ -179,10 +192,7 @@ def token_issue(  # noqa: PLR0917 - one parameter per CLI option
             expires_in=timedelta(days=days) if days else None,
         )
     secret = tok.token.get_secret_value()
-    if as_json:
-        print_json(tok.model_dump(mode="json") | {"token": secret})
-    else:
-        print(f"token {tok.id} for {user} (shown once): {secret}")
+    _emit(tok, as_json, f"token {tok.id} for {user} (shown once): {secret}", token=secret)
 
 
 def token_revoke(
@@ -191,8 +201,8 @@ def token_revoke(
     as_user: AsOpt = None,
 ) -> None:
     """Revoke an API token."""
-    with open_registry(db, None, need_key=False) as reg:
-        reg.revoke_token(reg.operator(as_user), token_id)
+    with _acting(db, as_user) as (reg, actor):
+        reg.revoke_token(actor, token_id)
     out_console.print(f"revoked {token_id}", markup=False)
 
 

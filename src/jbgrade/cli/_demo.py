@@ -57,7 +57,7 @@ def _index(out: Path, reports: list[tuple[str, AssessmentReport]], rec: Reconcil
             f"{d.profile}: {d.decision.action if d.decision else 'n/a'}" for d in r.decisions
         )
         rows.append(
-            f"<tr><td><b>{html.escape(str(r.case.assessor['organisation']))}</b></td>"
+            f"<tr><td><b>{html.escape(r.case.assessor.organisation)}</b></td>"
             f'<td><span class="sev sev-{g.severity}">{g.severity} {g.score:.1f}</span>'
             f"{' systemic' if g.systemic else ' narrow'}</td>"
             f"<td>{html.escape(acts)}</td>"
@@ -133,9 +133,10 @@ def demo(
         reports.append((folder, report))
     ev = reports[0][1].evidence
     if ev is not None:
-        derived = ", ".join(f"{k} {v.value}" for k, v in ev.derived.items())
+        derived = ", ".join(f"{k} {v.value}" for k, v in ev.derived().items())
         out_console.print(
-            f"Measured {ev.attempts} attempts on {len(ev.targets)} simulated deployments "
+            f"Measured {ev.counts.total} attempts on {len(ev.attack.targets)} simulated "
+            "deployments "
             f"(attack and baseline arms): {derived}"
         )
     sides = [side_from_report(r, str(out / f / "report.json")) for f, r in reports]
@@ -145,7 +146,7 @@ def demo(
     t = Table(title="Two assessments of the same jailbreak", title_justify="left")
     t.add_column("")
     for _, r in reports:
-        t.add_column(f"{r.case.assessor['organisation']} ({r.case.assessor['role']})")
+        t.add_column(f"{r.case.assessor.organisation} ({r.case.assessor.role})")
     t.add_row(
         "grade",
         *[

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,47 +57,139 @@ def import_cmd(
         out_console.print(f"note: {g['message']}", markup=False)
 
 
-def export_cmd(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="stix or csaf.")],
-    report: Annotated[Path, typer.Argument(metavar="INPUT", help="A report.json.")],
+def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
+    fmt: Annotated[
+        str,
+        typer.Argument(
+            metavar="FORMAT",
+            help="csaf, csaf-2.1, stix, sarif, avid, atlas or jef (and registered exporters).",
+        ),
+    ],
+    report: Annotated[
+        Path | None,
+        typer.Argument(metavar="INPUT", help="A report.json (or give --case ID)."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (default: stdout).")
     ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="Export a registry case (its current assessment)."),
+    ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option("--party", help="With --case: whose assessment (organisation name or id)."),
+    ] = None,
+    include_payload: Annotated[
+        bool,
+        typer.Option(
+            "--include-payload",
+            help="With --case: carry the payload (only for a caller entitled to it, "
+            "outside the case's embargo; the disclosure is audited).",
+        ),
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="With --case: database URL.", show_default=False)
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", envvar="JBGRADE_TOKEN", help="With --case: API token.", show_default=False
+        ),
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="With --include-payload: key file.", show_default=False),
+    ] = None,
 ) -> None:
-    """Export an assessment report as a STIX 2.1 bundle or a CSAF 2.0 advisory."""
+    """Export an assessment report (or a registry case) as CSAF, STIX, SARIF, AVID,
+    an ATLAS case study or a JEF document. Payloads are never exported unless asked
+    for (--include-payload) on a registry case the caller may read outside its embargo."""
     import json
 
     from jbgrade._errors import InputError
-    from jbgrade.interop import export_report
+    from jbgrade.interop import exporter
 
-    try:
-        data = json.loads(report.read_text("utf-8"))
-    except ValueError as exc:
-        raise InputError(f"not JSON: {exc}", path=str(report)) from None
-    if not isinstance(data, dict):
-        raise InputError("not an assessment report", path=str(report))
-    doc = export_report(fmt, data)
-    if out is None:
-        print_json(doc)
+    exp = exporter(fmt)  # unknown format: exit 2 before any work
+    if case is not None:
+        if report is not None:
+            raise InputError("give either INPUT or --case, not both")
+        data = _case_report(
+            case, party=party, include_payload=include_payload, db=db, token=token, key=key_file
+        )
     else:
-        out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if report is None:
+            raise InputError("give a report.json (INPUT) or --case ID")
+        if include_payload or party is not None:
+            raise InputError(
+                "--include-payload and --party need --case: payloads are exported only "
+                "from a registry case, where access and embargo are checked"
+            )
+        try:
+            loaded = json.loads(report.read_text("utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=str(report)) from None
+        except ValueError as exc:
+            raise InputError(f"not JSON: {exc}", path=str(report)) from None
+        if not isinstance(loaded, dict):
+            raise InputError("not an assessment report", path=str(report))
+        data = loaded
+    text = exp.dumps(exp(data))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
         out_console.print(f"Wrote {fmt} export to {out}", markup=False)
 
 
-def compare_cmd(
+def _case_report(
+    case_id: str,
+    *,
+    party: str | None,
+    include_payload: bool,
+    db: str | None,
+    token: str | None,
+    key: Path | None,
+) -> dict[str, Any]:
+    from jbgrade._errors import InputError
+    from jbgrade.cli._registry import open_registry
+    from jbgrade.interop import case_report
+
+    if not token:
+        raise InputError("--case needs an API token (--token or $JBGRADE_TOKEN)", field="token")
+    with open_registry(db, key, need_key=include_payload) as reg:
+        actor = reg.authenticate_token(token)
+        return case_report(reg, actor, case_id, party=party, include_payload=include_payload)
+
+
+def compare_cmd(  # noqa: PLR0917 - a Typer command takes its options as parameters
     old: Annotated[Path, typer.Argument(help="Campaign directory of the old model/defence.")],
     new: Annotated[Path, typer.Argument(help="Campaign directory of the new one.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     fail_on: Annotated[
         str | None, typer.Option("--fail-on", help="CI gate; e.g. regression.")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the comparison as an HTML page.")
+    ] = None,
+    effect: Annotated[
+        float,
+        typer.Option(
+            "--effect", help="Change in success rate the power is computed for (absolute)."
+        ),
+    ] = 0.10,
 ) -> None:
-    """Paired comparison of two campaigns: per-domain exact McNemar tests (Holm), verdict."""
+    """Paired comparison of two campaigns: per-domain exact McNemar tests (Holm), verdict,
+    and each domain's power to detect a change of --effect at its observed discordance."""
     from jbgrade.cli._common import gate
     from jbgrade.interop import compare_campaigns, parse_fail_on
 
     expr = parse_fail_on(fail_on, ("regression",)) if fail_on is not None else None
-    c = compare_campaigns(old, new)
+    c = compare_campaigns(old, new, effect=effect)
+    if html is not None:
+        from jbgrade.reports import render_comparison_html
+
+        html.write_text(render_comparison_html(c), encoding="utf-8")
     if as_json:
         print_json(c.to_dict())
     else:
@@ -109,7 +202,11 @@ def compare_cmd(
         for d in c.domains:
             out_console.print(
                 f"  {d.domain}: {d.pairs} pairs, success {d.old_rate:.2f} -> {d.new_rate:.2f}, "
-                f"{d.worse} worse / {d.better} better, p {d.p_value:.3g} (Holm {d.p_holm:.3g})",
+                f"{d.worse} worse / {d.better} better, p {d.p_value:.3g} (Holm {d.p_holm:.3g}); "
+                f"power {d.power:.2f} to detect a {c.effect:.2f} change at discordance "
+                f"{d.discordance:.2f}, detects "
+                + (f">= {d.detectable_effect:.2f}" if d.detectable_effect else "no change")
+                + " with probability 0.8",
                 markup=False,
             )
         out_console.print(
@@ -120,6 +217,8 @@ def compare_cmd(
         for k, v in c.metrics.items():
             if v["old"] != v["new"]:
                 out_console.print(f"  {k}: {v['old']} -> {v['new']}", markup=False)
+        if html is not None:
+            out_console.print(f"Wrote {html}", markup=False)
     gate(expr, {"regression": c.verdict == "regressed"})
 
 

@@ -30,6 +30,13 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "manifest": ("jbgrade.interop", "data/manifest.schema.json"),
     "import-map": ("jbgrade.interop", "data/import-map.schema.json"),
     "stix-jbg-extension": ("jbgrade.interop", "data/stix-jbg-extension.schema.json"),
+    # the export formats' schemas (vendored: src/jbgrade/interop/data/schemas/SOURCES.md)
+    "jef-export": ("jbgrade.interop", "data/jef-export.schema.json"),
+    "sarif": ("jbgrade.interop", "data/schemas/sarif-schema-2.1.0.json"),
+    "avid-report": ("jbgrade.interop", "data/schemas/avid-report.schema.json"),
+    "atlas-case-study": ("jbgrade.interop", "data/schemas/atlas_website_case_study_schema.json"),
+    "csaf-2.0": ("jbgrade.interop", "data/schemas/csaf-2.0.schema.json"),
+    "csaf-2.1": ("jbgrade.interop", "data/schemas/csaf-2.1.schema.json"),
 }
 
 

@@ -29,6 +29,7 @@ from jbgrade.evidence._compute import (
     stream_evidence,
     wilson,
 )
+from jbgrade.evidence._judge_error import Corrected, JudgeError, Pooled, judge_error_record
 from jbgrade.evidence._model import (
     AttackEvidence,
     AttackInfo,
@@ -62,11 +63,14 @@ __all__ = [
     "AttackEvidence",
     "AttackInfo",
     "AttemptCounts",
+    "Corrected",
     "DerivedMetric",
     "Difference",
     "DomainStats",
     "Evidence",
+    "JudgeError",
     "LayerStats",
+    "Pooled",
     "Rate",
     "SkippedLine",
     "TargetInfo",
@@ -83,6 +87,7 @@ __all__ = [
     "evidence_schema",
     "iter_attempt_lines",
     "iter_campaign_attempts",
+    "judge_error_record",
     "load_campaign_evidence",
     "partial_vector",
     "power_table",

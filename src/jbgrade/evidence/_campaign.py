@@ -25,7 +25,9 @@ from pydantic import ValidationError
 
 from jbgrade._errors import CampaignDirError
 from jbgrade.evidence._compute import stream_evidence
+from jbgrade.evidence._judge_error import JudgeError, judge_error_record
 from jbgrade.evidence._model import AttackInfo, Evidence, TargetInfo
+from jbgrade.judges import MEASURED_ERROR_KEY, JudgeConfusion, MeasuredError
 from jbgrade.records import Attempt
 
 __all__ = [
@@ -231,15 +233,22 @@ def read_campaign_attempts(
 
 
 def load_campaign_evidence(
-    directory: str | Path, skipped: list[SkippedLine] | None = None
+    directory: str | Path,
+    skipped: list[SkippedLine] | None = None,
+    *,
+    judge_error: JudgeConfusion | None = None,
 ) -> Evidence:
     """Evidence from a campaign directory written by the harness, in one streaming pass.
 
-    Corrupt attempt lines are skipped, named in a note of the evidence and, when
-    ``skipped`` is given, appended to it."""
+    The judge's measured error (design 0110) comes from ``judge_error`` when given,
+    else from the ``measured_error`` of the campaign spec's judge. Corrupt attempt
+    lines are skipped, named in a note of the evidence and, when ``skipped`` is
+    given, appended to it.
+    """
     d = Path(directory)
     data = _manifest(d)
     path = str(d / MANIFEST_NAME)
+    je, notes = _judge_error(data, d, judge_error)
     if skipped is None:
         skipped = []
     first = len(skipped)
@@ -248,13 +257,61 @@ def load_campaign_evidence(
         _target_infos(data, path),
         _attack_infos(data),
         campaign=str(data["campaign"]) if data.get("campaign") else None,
+        judge_error=je,
     )
     if len(skipped) > first:
-        note = describe_skipped(skipped[first:]) + (
-            ": they count in no figure (campaign run --resume repeats an attempt they held)"
+        notes.append(
+            describe_skipped(skipped[first:])
+            + ": they count in no figure (campaign run --resume repeats an attempt they held)"
         )
-        ev = ev.model_copy(update={"notes": [*ev.notes, note]})
+    if notes:
+        ev = ev.model_copy(update={"notes": [*ev.notes, *notes]})
     return _with_import_gaps(ev, data)
+
+
+def _judge_error(
+    data: dict[str, Any], directory: Path, override: JudgeConfusion | None
+) -> tuple[JudgeError | None, list[str]]:
+    """The judge error to correct for, and notes on why none is applied."""
+    spec = data.get("spec")
+    judges = spec.get("judges") if isinstance(spec, dict) else None
+    judges = [j for j in judges or [] if isinstance(j, dict)]
+    declared = [j for j in judges if j.get(MEASURED_ERROR_KEY) is not None]
+    if override is None and not declared:
+        return None, []
+    if len(judges) > 1:
+        return None, [
+            f"judge error declared, but {len(judges)} judges are combined: the combination's "
+            "error is unmeasured, so rates are not corrected (measure the combination with "
+            "`jbgrade judge eval --judge '{type: ensemble, ...}'`)"
+        ]
+    judge = {k: v for k, v in (judges[0] if judges else {}).items() if k != MEASURED_ERROR_KEY}
+    name = json.dumps(judge, sort_keys=True, separators=(",", ":"))
+    if override is not None:
+        return judge_error_record(name, override), _type_notes(judge, override)
+    where = str(directory / MANIFEST_NAME)
+    try:
+        me = MeasuredError.model_validate(declared[0][MEASURED_ERROR_KEY])
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise CampaignDirError(
+            f"judges[0].measured_error: {msg}", path=where, field="spec.judges"
+        ) from None
+    spec_path = data.get("spec_path")
+    base = Path(spec_path).parent if isinstance(spec_path, str) and spec_path else directory
+    conf = me.confusion(base)
+    return judge_error_record(name, conf), _type_notes(judge, conf)
+
+
+def _type_notes(judge: dict[str, Any], conf: JudgeConfusion) -> list[str]:
+    kind = judge.get("type")
+    if conf.judge_type is None or kind is None or conf.judge_type == kind:
+        return []
+    return [
+        f"the judge error was measured for a {conf.judge_type!r} judge, but the campaign's "
+        f"judge is {kind!r}: the correction assumes they err alike"
+    ]
 
 
 def _with_import_gaps(ev: Evidence, data: dict[str, Any]) -> Evidence:

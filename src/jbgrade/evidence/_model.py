@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jbgrade._errors import InputError
+from jbgrade.evidence._judge_error import Corrected, JudgeError, Pooled
 
 __all__ = [
     "AttackEvidence",
@@ -122,6 +123,9 @@ class DomainStats(_R):
     raised: bool = Field(
         default=False, description="M-HD: the difference exceeds the margin after Holm."
     )
+    corrected: Corrected | None = Field(
+        default=None, description="Judge-error-corrected figures (design 0110), when declared."
+    )
 
 
 class LayerStats(_R):
@@ -174,6 +178,9 @@ class TargetStats(_R):
     uplift: Uplift
     difference: Difference | None = Field(
         default=None, description="Attack - baseline with cluster-robust Newcombe intervals."
+    )
+    corrected: Corrected | None = Field(
+        default=None, description="Judge-error-corrected figures (design 0110), when declared."
     )
 
 
@@ -249,6 +256,9 @@ class AttackEvidence(_R):
     for_assessor: list[str] = Field(
         description="Metrics evidence never derives (e.g. AC, EX, ST): the assessor sets them."
     )
+    pooled: Pooled | None = Field(
+        default=None, description="Figures pooled over targets, clustered by behaviour."
+    )
 
     def letters(self) -> dict[str, str]:
         """The derived metrics' letters (metrics that could not be derived are absent)."""
@@ -294,6 +304,11 @@ class Evidence(_R):
     counts: AttemptCounts
     judges: list[dict[str, Any]] = Field(description="Distinct judge specs seen in the verdicts.")
     notes: list[str] = Field(default_factory=list, description="Caveats found while computing.")
+    judge_error: JudgeError | None = Field(
+        default=None,
+        description="The judge's measured error the rates were corrected for (design 0110); "
+        "None: rates are not corrected.",
+    )
 
     def attack(self, name: str | None = None) -> AttackEvidence:
         """The evidence of one attack; ``name`` may be omitted when there is one."""

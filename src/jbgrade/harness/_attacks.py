@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import base64
 import codecs
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -31,6 +32,7 @@ __all__ = [
     "ATTACKS",
     "TRANSFORMS",
     "Attack",
+    "AttackCapabilities",
     "AttackFactory",
     "AttackRun",
     "AttackSpec",
@@ -38,6 +40,7 @@ __all__ = [
     "ChatFn",
     "MultiTurnAttack",
     "TemplateAttack",
+    "attack_atlas",
     "attack_from_doc",
     "attack_from_spec",
     "bundled_attacks",
@@ -58,9 +61,21 @@ class AttackRun:
     turns: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class AttackCapabilities:
+    """Fast paths an attack declares (``capabilities`` class attribute); all off by default."""
+
+    #: ``run`` returns :class:`ChatMessage` records and the target's own reply, so
+    #: (with a target whose replies are typed) attempts need no re-validation.
+    typed_messages: bool = False
+
+
 @runtime_checkable
 class Attack(Protocol):
-    """A jailbreak: turns a behaviour into one or more turns sent to a target."""
+    """A jailbreak: turns a behaviour into one or more turns sent to a target.
+
+    Optional: ``capabilities: ClassVar[AttackCapabilities]`` declares fast paths.
+    """
 
     @property
     def id(self) -> str: ...
@@ -115,6 +130,16 @@ def _fill(template: str, behaviour: Behaviour, text: str) -> str:
     )
 
 
+_ATLAS_ID = re.compile(r"^AML\.T\d{4}(\.\d{3})?$")
+
+
+def attack_atlas(attack: object) -> tuple[str, ...]:
+    """The ATLAS technique ids an attack declares: a YAML attack's ``atlas:`` list, or a
+    plug-in's optional ``atlas`` attribute (the Attack protocol does not require it)."""
+    ids = getattr(attack, "atlas", None) or ()
+    return tuple(str(i) for i in ids)
+
+
 class AttackSpec(BaseModel):
     """An attack declared in YAML."""
 
@@ -126,6 +151,11 @@ class AttackSpec(BaseModel):
     )
     description: str = Field(default="", description="What the mechanic is.")
     tags: list[str] = Field(default_factory=list, description="Technique tags.")
+    atlas: list[str] = Field(
+        default_factory=list,
+        description="MITRE ATLAS technique ids the attack implements (e.g. AML.T0054); "
+        "shown in reports and carried by exports (descriptive: not part of the spec hash).",
+    )
     system: str | None = Field(default=None, description="Optional system message.")
     template: str = Field(
         default="{behaviour}",
@@ -158,6 +188,13 @@ class AttackSpec(BaseModel):
         return v
 
     @model_validator(mode="after")
+    def _atlas_ids(self) -> AttackSpec:
+        bad = [t for t in self.atlas if not _ATLAS_ID.match(t)]
+        if bad:
+            raise ValueError(f"not a MITRE ATLAS technique id: {bad[0]!r} (e.g. AML.T0054)")
+        return self
+
+    @model_validator(mode="after")
     def _turns(self) -> AttackSpec:
         if self.kind == "multi_turn" and not self.turns:
             raise ValueError("a multi_turn attack needs turns")
@@ -166,6 +203,8 @@ class AttackSpec(BaseModel):
 
 class TemplateAttack:
     """Single-turn: optional transforms on the behaviour text, then a template."""
+
+    capabilities: ClassVar[AttackCapabilities] = AttackCapabilities(typed_messages=True)
 
     def __init__(self, spec: AttackSpec) -> None:
         for t in spec.transforms:
@@ -189,8 +228,14 @@ class TemplateAttack:
     def kind(self) -> str:
         return "transform" if self._spec.transforms else "template"
 
+    @property
+    def atlas(self) -> tuple[str, ...]:
+        """MITRE ATLAS technique ids the attack declares (descriptive: not in ``spec()``,
+        so declaring them never changes a campaign's spec hash)."""
+        return tuple(self._spec.atlas)
+
     def spec(self) -> dict[str, Any]:
-        return self._spec.model_dump(exclude_defaults=False)
+        return self._spec.model_dump(exclude_defaults=False, exclude={"atlas"})
 
     def transformed(self, behaviour: Behaviour) -> str:
         text = behaviour.text
@@ -249,6 +294,7 @@ class MultiTurnAttack(TemplateAttack):
 class BaselineAttack:
     """The baseline arm: the behaviour as is, no attack."""
 
+    capabilities: ClassVar[AttackCapabilities] = AttackCapabilities(typed_messages=True)
     id = "baseline"
     tags: tuple[str, ...] = ()
     kind = "baseline"

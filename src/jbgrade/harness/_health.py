@@ -11,6 +11,8 @@ row end with ``unreachable`` the run stops (outcome ``unreachable``).
 
 from __future__ import annotations
 
+from jbgrade.chat import UNREACHABLE as _CHAT_UNREACHABLE
+
 __all__ = [
     "DEFAULT_MAX_ERROR_SHARE",
     "EXIT_MEASUREMENT_FAILED",
@@ -25,7 +27,7 @@ DEFAULT_MAX_ERROR_SHARE = 0.10
 #: errors, or the target was unreachable); 2 stays "bad input", 1 "a check failed".
 EXIT_MEASUREMENT_FAILED = 3
 #: Reason prefix of a target error where no connection could be made at all.
-UNREACHABLE = "unreachable"
+UNREACHABLE = _CHAT_UNREACHABLE
 #: Consecutive unreachable attempts (none completing in between) that stop a run.
 UNREACHABLE_STREAK = 8
 

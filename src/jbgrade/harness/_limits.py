@@ -1,27 +1,20 @@
-"""Rate limits, budgets and backoff for the runner (single event loop, no locks needed)."""
+"""Rate limits, budgets and backoff for the runner (single event loop, no locks needed).
+
+The backoff is the chat layer's one retry policy (:func:`jbgrade.chat.backoff_delay`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
+
+from jbgrade.chat import backoff_delay
 
 __all__ = ["BudgetExhausted", "BudgetMeter", "TargetThrottle", "backoff_delay"]
 
 
 class BudgetExhausted(Exception):
     """Internal: the request or token budget is spent; the campaign stops cleanly."""
-
-
-def backoff_delay(
-    retry: int, base: float, cap: float, retry_after: float | None, rng: random.Random
-) -> float:
-    """Equal-jitter exponential backoff (half fixed, half random), at least Retry-After."""
-    span = min(cap, base * (2**retry))
-    delay = span / 2 + rng.uniform(0, span / 2)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return float(min(delay, cap) if cap > 0 else delay)
 
 
 class BudgetMeter:
@@ -83,13 +76,18 @@ class TargetThrottle:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            break
-        if self._interval:
+            if not self._interval:
+                return
             now = time.monotonic()
             slot = max(now, self._next)
             self._next = slot + self._interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
+            if slot <= now:
+                return
+            await asyncio.sleep(slot - now)
+            # A pause that came while this request waited for its slot holds it too
+            # (its slot is given up; slots stay in order, so spacing still holds).
+            if self.pause_until <= time.monotonic():
+                return
 
     def spend_tokens(self, n: int) -> None:
         if self._tpm:

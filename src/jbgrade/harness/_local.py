@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jbgrade._errors import InputError, TargetError
 from jbgrade.harness._targets import (
+    TargetCapabilities,
     TargetInfo,
     TargetReply,
     TargetRequest,
@@ -42,7 +43,7 @@ class TransformersTarget:
 
     #: Replies are well typed (str text, declared layers, int usage), so the
     #: runner stores their attempts without re-validating them.
-    typed_replies = True
+    capabilities: ClassVar[TargetCapabilities] = TargetCapabilities(typed_replies=True)
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         try:

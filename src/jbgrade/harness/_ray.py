@@ -23,7 +23,6 @@ import collections
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,16 @@ from jbgrade._errors import InputError, TargetError
 from jbgrade.harness._health import UNREACHABLE_STREAK
 from jbgrade.harness._progress import QuietReporter, Reporter, RunSummary
 from jbgrade.harness._remote import Limiter, RemoteLimits
-from jbgrade.harness._runner import CampaignPlan, WorkItem, _Run, build_plan
+from jbgrade.harness._runner import (
+    CampaignPlan,
+    WorkItem,
+    _logged_run,
+    _outcome,
+    _Run,
+    _to_run,
+    build_plan,
+    target_rates,
+)
 from jbgrade.harness._spec import CampaignSpec
 from jbgrade.harness._store import AttemptStore, Shard
 from jbgrade.records import Attempt
@@ -124,13 +132,11 @@ async def run_campaign_ray(
     ray, owned = _connect(address)
     reporter = reporter or QuietReporter()
     shard = shard or Shard()
-    done = store.completed(retry_errors=retry_errors)
+    done, planned, already = _to_run(plan, store, shard, retry_errors)
     todo = collections.deque(it.key for it in plan.items(shard) if it.key not in done)
-    planned = len(todo) + sum(1 for it in plan.items(shard) if it.key in done)
-    summary = RunSummary(
-        campaign=campaign or plan.spec.name, planned=planned, already_done=planned - len(todo)
-    )
-    # The driver's _Run only records (store, counters, reporter); workers send.
+    summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
+    # The driver's _Run only records (store, counters, reporter) what the workers'
+    # _Run.attempt returned: one code path for both executors.
     recorder = _Run(plan, store, reporter, summary)
     spec = plan.spec
     lim = spec.limits
@@ -138,10 +144,7 @@ async def run_campaign_ray(
         ray.remote(Limiter)
         .options(num_cpus=0, max_concurrency=100_000)
         .remote(
-            [
-                (ts.requests_per_s or lim.requests_per_s, ts.tokens_per_min or lim.tokens_per_min)
-                for ts in spec.targets
-            ],
+            target_rates(spec),
             [ts.concurrency for ts in spec.targets],
             lim.budget.requests,
             lim.budget.tokens,
@@ -184,79 +187,58 @@ async def run_campaign_ray(
     pending: dict[asyncio.Future[Any], _Batch] = {}
     in_flight = 0
     counted: dict[str, tuple[int, int, int]] = {}
-    stop = unreachable = False
-    t0 = time.perf_counter()
-    started = datetime.now(UTC)
-    reporter.start(summary)
-    outcome = "completed"
+    budget = unreachable = False
     try:
-        while pending or (todo and not stop):
-            while todo and not stop and in_flight < cap:
-                keys = [todo.popleft() for _ in range(min(batch, cap - in_flight, len(todo)))]
-                w = min(range(n_workers), key=load.__getitem__)
-                fut = asyncio.ensure_future(pool[w].run_batch.remote(keys))
-                pending[fut] = _Batch(w, keys)
-                load[w] += len(keys)
-                in_flight += len(keys)
-            finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for fut in finished:
-                b = pending.pop(fut)
-                load[b.worker] -= len(b.keys)
-                in_flight -= len(b.keys)
-                try:
-                    records, cost, abandoned = fut.result()
-                except ray.exceptions.RayError as exc:
-                    # The worker died (or its node): its keys go back to the queue,
-                    # its concurrency permits back to the limiter, and it is replaced.
-                    todo.extendleft(reversed(b.keys))
-                    if isinstance(exc, ray.exceptions.RayActorError):
-                        limiter.release_holder.remote(holders[b.worker])
-                        replaced += 1
-                        if replaced > _MAX_REPLACEMENTS:
-                            raise TargetError(
-                                f"Ray workers died {replaced} times; last: {exc}"
-                            ) from None
-                        nodes[:] = [n["NodeID"] for n in ray.nodes() if n.get("Alive")] or nodes
-                        holders[b.worker] = f"{tag}-{b.worker}-{replaced}"
-                        pool[b.worker] = spawn(b.worker)
-                    continue
-                seen = counted.setdefault(holders[b.worker], (0, 0, 0))
-                if cost[0] > seen[0]:
-                    summary.requests += cost[0] - seen[0]
-                    summary.retries += cost[1] - seen[1]
-                    summary.tokens += cost[2] - seen[2]
-                    counted[holders[b.worker]] = cost
-                for raw in records:
-                    a = Attempt.model_validate_json(raw)
-                    if a.key in done:
-                        continue  # never written twice in one run
-                    done.add(a.key)
-                    recorder.record(a)
-                if abandoned:
-                    stop = True
-                    summary.abandoned += sum(1 for k in b.keys if k not in done)
-                if recorder.unreachable_streak >= UNREACHABLE_STREAK:
-                    stop = unreachable = True
-        if unreachable and summary.remaining > 0:
-            outcome = "unreachable"
-        elif stop and summary.remaining > 0:
-            outcome = "budget"
-    except asyncio.CancelledError:
-        outcome = "interrupted"
-        raise
+        with _logged_run(store, reporter, summary, shard, executor="ray"):
+            while pending or (todo and not (budget or unreachable)):
+                while todo and not (budget or unreachable) and in_flight < cap:
+                    keys = [todo.popleft() for _ in range(min(batch, cap - in_flight, len(todo)))]
+                    w = min(range(n_workers), key=load.__getitem__)
+                    fut = asyncio.ensure_future(pool[w].run_batch.remote(keys))
+                    pending[fut] = _Batch(w, keys)
+                    load[w] += len(keys)
+                    in_flight += len(keys)
+                finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for fut in finished:
+                    b = pending.pop(fut)
+                    load[b.worker] -= len(b.keys)
+                    in_flight -= len(b.keys)
+                    try:
+                        records, cost, abandoned = fut.result()
+                    except ray.exceptions.RayError as exc:
+                        # The worker died (or its node): its keys go back to the queue,
+                        # its concurrency permits back to the limiter, and it is replaced.
+                        todo.extendleft(reversed(b.keys))
+                        if isinstance(exc, ray.exceptions.RayActorError):
+                            limiter.release_holder.remote(holders[b.worker])
+                            replaced += 1
+                            if replaced > _MAX_REPLACEMENTS:
+                                raise TargetError(
+                                    f"Ray workers died {replaced} times; last: {exc}"
+                                ) from None
+                            nodes[:] = [n["NodeID"] for n in ray.nodes() if n.get("Alive")] or nodes
+                            holders[b.worker] = f"{tag}-{b.worker}-{replaced}"
+                            pool[b.worker] = spawn(b.worker)
+                        continue
+                    seen = counted.setdefault(holders[b.worker], (0, 0, 0))
+                    if cost[0] > seen[0]:
+                        summary.requests += cost[0] - seen[0]
+                        summary.retries += cost[1] - seen[1]
+                        summary.tokens += cost[2] - seen[2]
+                        counted[holders[b.worker]] = cost
+                    for raw in records:
+                        a = Attempt.model_validate_json(raw)
+                        if a.key in done:
+                            continue  # never written twice in one run
+                        done.add(a.key)
+                        recorder.record(a)
+                    if abandoned:
+                        budget = True
+                        summary.abandoned += sum(1 for k in b.keys if k not in done)
+                    if recorder.unreachable_streak >= UNREACHABLE_STREAK:
+                        unreachable = True
+            summary.outcome = _outcome(summary, budget, unreachable)
     finally:
-        summary.outcome = outcome
-        summary.wall_s = time.perf_counter() - t0
-        store.log_run(
-            {
-                "started_at": started.isoformat(),
-                "finished_at": datetime.now(UTC).isoformat(),
-                "shard": f"{shard.index}/{shard.count}",
-                "executor": "ray",
-                **summary.to_dict(),
-            }
-        )
-        reporter.finish(summary)
         try:
             for w in pool:
                 ray.kill(w)

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from statistics import NormalDist
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,12 +35,14 @@ from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import (
     AttemptHints,
     Layer,
+    TargetCapabilities,
     TargetInfo,
     TargetReply,
     TargetRequest,
     TargetSpec,
     register_target,
 )
+from jbgrade.judges import reference_judge_reply
 from jbgrade.records import LAYER_ORDER, ChatMessage, format_canary
 
 __all__ = [
@@ -106,6 +110,15 @@ class ReferenceConfig(BaseModel):
         default_factory=dict,
         description="Per hazard domain, factors multiplying the pass probabilities.",
     )
+    behaviour_spread: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=5.0,
+        description="Behaviour-level heterogeneity: the sd of a per-behaviour random effect "
+        "(drawn from the seed and the behaviour id, the same in both arms) added on the logit "
+        "scale to every stopping layer's pass probability, so some behaviours are much easier "
+        "than others. 0: every behaviour of a domain alike.",
+    )
     answer: AnswerStyle = Field(default_factory=AnswerStyle)
     answer_by_domain: dict[Domain, AnswerStyle] = Field(default_factory=dict)
     answer_by_technique: dict[str, AnswerStyle] = Field(default_factory=dict)
@@ -113,10 +126,28 @@ class ReferenceConfig(BaseModel):
     input_block_text: str = "This request was blocked by the input safety classifier."
     output_block_text: str = "This response was withheld by the output safety classifier."
 
+    def behaviour_effect(self, behaviour: str | None) -> float:
+        """The behaviour's random effect on the logit scale (0 without ``behaviour_spread``)."""
+        if not self.behaviour_spread or behaviour is None:
+            return 0.0
+        ident = json.dumps([self.seed, "behaviour", behaviour], separators=(",", ":"))
+        u = _unit(hashlib.sha256(ident.encode()).digest(), "effect")
+        return self.behaviour_spread * _NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+
     def pass_probability(
-        self, layer: str, tags: Sequence[str], domain: str, arm: str = "attack"
+        self,
+        layer: str,
+        tags: Sequence[str],
+        domain: str,
+        arm: str = "attack",
+        behaviour: str | None = None,
     ) -> float:
-        """Probability that ``layer`` lets a request through."""
+        """Probability that ``layer`` lets a request through (for ``behaviour``, if given)."""
+        p = self._pass_probability(layer, tags, domain, arm)
+        effect = self.behaviour_effect(behaviour) if layer != "monitoring" else 0.0
+        return _shift(p, effect)
+
+    def _pass_probability(self, layer: str, tags: Sequence[str], domain: str, arm: str) -> float:
         base = _odd(self.baseline, layer, DEFAULT_BASELINE[layer])
         p = base
         if arm != "baseline":
@@ -129,13 +160,40 @@ class ReferenceConfig(BaseModel):
         factor = _odd(cast(dict[str, Odds], self.domains).get(domain, {}), layer, 1.0)
         return float(min(1.0, max(0.0, p * factor)))
 
-    def success_probability(self, tags: Sequence[str], domain: str, arm: str = "attack") -> float:
-        """Probability that a request passes every declared stopping layer (the truth)."""
+    def success_probability(
+        self, tags: Sequence[str], domain: str, arm: str = "attack", behaviour: str | None = None
+    ) -> float:
+        """Probability that a request passes every declared stopping layer (the truth).
+
+        With ``behaviour_spread``, this is one behaviour's probability when
+        ``behaviour`` is given; :meth:`population_success_probability` is the mean
+        over the behaviour random effect.
+        """
+        effect = self.behaviour_effect(behaviour)
         prob = 1.0
         for layer in self.layers:
             if layer != "monitoring":
-                prob *= self.pass_probability(layer, tags, domain, arm)
+                prob *= _shift(self._pass_probability(layer, tags, domain, arm), effect)
         return prob
+
+    def population_success_probability(
+        self, tags: Sequence[str], domain: str, arm: str = "attack"
+    ) -> float:
+        """Mean success probability over the behaviour random effect (the population truth)."""
+        if not self.behaviour_spread:
+            return self.success_probability(tags, domain, arm)
+        base = [
+            self._pass_probability(layer, tags, domain, arm)
+            for layer in self.layers
+            if layer != "monitoring"
+        ]
+        total = 0.0
+        for z, w in _GRID:
+            prob = 1.0
+            for p in base:
+                prob *= _shift(p, self.behaviour_spread * z)
+            total += w * prob
+        return total
 
     def detection_probability(
         self, tags: Sequence[str], domain: str, arm: str = "attack"
@@ -152,6 +210,20 @@ class ReferenceConfig(BaseModel):
                 if t in self.answer_by_technique:
                     return self.answer_by_technique[t]
         return by_domain.get(domain, self.answer)
+
+
+_NORMAL = NormalDist()
+# Quadrature grid over a standard normal: (z, weight), weights summing to 1.
+_GRID_Z = [-6 + 12 * i / 1200 for i in range(1201)]
+_GRID_W = [math.exp(-z * z / 2) for z in _GRID_Z]
+_GRID = [(z, w / sum(_GRID_W)) for z, w in zip(_GRID_Z, _GRID_W, strict=True)]
+
+
+def _shift(p: float, effect: float) -> float:
+    """``p`` moved by ``effect`` on the logit scale (0 and 1 stay put)."""
+    if effect == 0.0 or p <= 0.0 or p >= 1.0:
+        return p
+    return 1.0 / (1.0 + math.exp(-(math.log(p / (1.0 - p)) + effect)))
 
 
 def _odd(odds: Mapping[Any, float], layer: str, default: float) -> float:
@@ -189,6 +261,8 @@ class ReferenceModel:
             domain = "G"
         category = _CATEGORY_RE.sub("-", str(hints.get("category", "unknown"))) or "unknown"
         sample = int(hints.get("sample", 0))
+        bid = hints.get("behaviour_id")
+        behaviour = str(bid) if cfg.behaviour_spread and bid is not None else None
         ident = json.dumps(
             [cfg.seed, seed, sample, [[m.get("role"), m.get("content")] for m in messages]],
             separators=(",", ":"),
@@ -199,7 +273,7 @@ class ReferenceModel:
         for layer in self._ordered:
             if layer == "monitoring":
                 continue
-            if _unit(digest, layer) >= cfg.pass_probability(layer, tags, domain, arm):
+            if _unit(digest, layer) >= cfg.pass_probability(layer, tags, domain, arm, behaviour):
                 text, status, finish = {
                     "system_prompt": (cfg.refusal_text, "ok", "stop"),
                     "refusal_training": (cfg.refusal_text, "ok", "stop"),
@@ -292,7 +366,7 @@ class ReferenceTarget:
 
     #: Replies are well typed (str text, declared layers, int usage), so the
     #: runner stores their attempts without re-validating them.
-    typed_replies = True
+    capabilities: ClassVar[TargetCapabilities] = TargetCapabilities(typed_replies=True)
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         if spec.config_file is not None:
@@ -300,7 +374,9 @@ class ReferenceTarget:
             configs = load_reference_configs(path if path.is_absolute() else base_dir / path)
             config = configs[0]
             if spec.model is not None:
-                match = [c for c in configs if c.model == spec.model]
+                match = [c for c in configs if c.model == spec.model] or [
+                    c for c in configs if c.judge_model == spec.model
+                ]
                 if not match:
                     raise InputError(
                         f"no model {spec.model!r} in {spec.config_file}",
@@ -313,10 +389,13 @@ class ReferenceTarget:
                 raw.setdefault("model", spec.model)
             config = _validate(raw, f"targets.{spec.id}.reference")
         self.model = ReferenceModel(config)
+        # Asked under its judge model's name, it answers judge prompts as the
+        # reference server does: the reference target can serve as a judge's model.
+        self.as_judge = spec.model is not None and spec.model == config.judge_model
         self._info = TargetInfo(
             id=spec.id,
             type=spec.type,
-            model=config.model,
+            model=config.judge_model if self.as_judge else config.model,
             vendor=spec.vendor or config.vendor,
             layers=[layer for layer in LAYER_ORDER if layer in config.layers],
             endpoint=None,
@@ -330,6 +409,12 @@ class ReferenceTarget:
     async def complete(
         self, messages: Sequence[ChatMessage], request: TargetRequest
     ) -> TargetReply:
+        if self.as_judge:
+            return TargetReply(
+                text=reference_judge_reply(
+                    [{"role": m.role, "content": m.content} for m in messages]
+                )
+            )
         hints: AttemptHints | None = request.hints
         return self.model.respond(
             [{"role": m.role, "content": m.content} for m in messages],

@@ -9,6 +9,7 @@ store already holds, and append each finished attempt to the store at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
@@ -21,13 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from jbgrade._errors import InputError, TargetError
+from jbgrade._errors import InputError, JbgradeError, TargetError
+from jbgrade._plugins import capabilities_of
 from jbgrade.behaviours import load_behaviours
 from jbgrade.harness._attacks import (
     Attack,
+    AttackCapabilities,
     BaselineAttack,
-    MultiTurnAttack,
-    TemplateAttack,
     attack_from_spec,
     load_attack,
 )
@@ -41,19 +42,12 @@ from jbgrade.harness._store import AttemptStore, Manifest, Shard
 from jbgrade.harness._targets import (
     AttemptHints,
     Target,
+    TargetCapabilities,
     TargetReply,
     TargetRequest,
     build_target,
 )
-from jbgrade.judges import (
-    EnsembleJudge,
-    HarmBenchJudge,
-    Judge,
-    RefusalJudge,
-    StrongRejectJudge,
-    build_judge,
-    combine_verdicts,
-)
+from jbgrade.judges import EnsembleJudge, Judge, MemberVerdicts, SyncJudge, build_judge
 from jbgrade.records import Attempt, Behaviour, ChatMessage, Verdict
 
 __all__ = ["CampaignPlan", "WorkItem", "build_plan", "request_seed", "run_campaign"]
@@ -100,9 +94,17 @@ _ATTEMPT_FIELDS = (
 _CONSTRUCT_OK = tuple(Attempt.model_fields) == _ATTEMPT_FIELDS
 _ATTEMPT_SET = frozenset(_ATTEMPT_FIELDS) - {"format_version"}
 _set_attr = object.__setattr__
-# Attacks whose messages are ChatMessage records and whose replies come from the target.
-_BUILTIN_ATTACKS = frozenset({BaselineAttack, TemplateAttack, MultiTurnAttack})
-_BUILTIN_JUDGES = frozenset({RefusalJudge, StrongRejectJudge, HarmBenchJudge, EnsembleJudge})
+
+
+def combined_judge(judges: list[Judge], rule: str) -> Judge:
+    """The one judge the runner asks: the only one, or the ensemble of all under ``rule``.
+
+    Combination is the ensemble judge's (its rule and threshold); the runner only
+    records what it returns (every member's verdict, then the combined one).
+    """
+    if len(judges) == 1:
+        return judges[0]
+    return EnsembleJudge(rule=rule, judges=judges)
 
 
 def _new_attempt(values: dict[str, Any], typed: bool) -> Attempt:
@@ -276,7 +278,80 @@ def build_plan(
         )
     targets = [build_target(t, base) for t in spec.targets]
     judges = [build_judge(dict(j)) for j in spec.judges]
+    try:
+        combined_judge(judges, spec.combine)
+    except JbgradeError as exc:
+        raise InputError(f"judges: {exc}", path=spec_path, field="combine") from None
     return CampaignPlan(spec, targets, attacks, behaviours, judges, sets, spec_path)
+
+
+def target_rates(spec: CampaignSpec) -> list[tuple[float | None, float | None]]:
+    """Each target's (requests_per_s, tokens_per_min): its own, else the campaign's."""
+    lim = spec.limits
+    return [
+        (ts.requests_per_s or lim.requests_per_s, ts.tokens_per_min or lim.tokens_per_min)
+        for ts in spec.targets
+    ]
+
+
+def _to_run(
+    plan: CampaignPlan, store: AttemptStore, shard: Shard, retry_errors: bool
+) -> tuple[set[str], int, int]:
+    """The keys ``store`` holds, and how many attempts of this shard are planned
+    and already stored."""
+    done = store.completed(retry_errors=retry_errors)
+    if shard.count == 1:
+        # The store's manifest matched this plan, so every stored key is in the grid.
+        return done, plan.planned, len(done)
+    planned = already = 0
+    for item in plan.items(shard):
+        planned += 1
+        already += item.key in done
+    return done, planned, already
+
+
+def _outcome(summary: RunSummary, budget: bool, unreachable: bool) -> str:
+    """How a run that returned normally ended."""
+    if budget and summary.remaining > 0:
+        return "budget"
+    if unreachable and summary.remaining > 0:
+        return "unreachable"
+    return "completed"
+
+
+@contextlib.contextmanager
+def _logged_run(
+    store: AttemptStore,
+    reporter: Reporter,
+    summary: RunSummary,
+    shard: Shard,
+    executor: str | None = None,
+) -> Iterator[None]:
+    """Report the run's start and end and append it to ``runs.jsonl`` (whichever
+    executor ran it); the body sets ``summary.outcome``, an interrupted run is
+    logged as such."""
+    t0 = time.perf_counter()
+    started = datetime.now(UTC)
+    reporter.start(summary)
+    try:
+        yield
+    except asyncio.CancelledError:
+        summary.outcome = "interrupted"
+        raise
+    finally:
+        if summary.outcome == "running":
+            summary.outcome = "completed"
+        summary.wall_s = time.perf_counter() - t0
+        store.log_run(
+            {
+                "started_at": started.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat(),
+                "shard": f"{shard.index}/{shard.count}",
+                **({"executor": executor} if executor is not None else {}),
+                **summary.to_dict(),
+            }
+        )
+        reporter.finish(summary)
 
 
 class _Tally:
@@ -317,23 +392,12 @@ class _Run:
             self.throttles = [remote.throttle(i) for i in range(len(plan.spec.targets))]
         elif shared is None:
             self.budget = BudgetMeter(lim.budget.requests, lim.budget.tokens)
-            self.throttles = [
-                TargetThrottle(
-                    ts.requests_per_s or lim.requests_per_s,
-                    ts.tokens_per_min or lim.tokens_per_min,
-                )
-                for ts in plan.spec.targets
-            ]
+            self.throttles = [TargetThrottle(r, t) for r, t in target_rates(plan.spec)]
         else:
             # Shards on one host: rates, tokens/min, pauses and budget in limits.sqlite.
             self.budget = shared.budget(lim.budget.requests, lim.budget.tokens)
             self.throttles = [
-                shared.throttle(
-                    i,
-                    ts.requests_per_s or lim.requests_per_s,
-                    ts.tokens_per_min or lim.tokens_per_min,
-                )
-                for i, ts in enumerate(plan.spec.targets)
+                shared.throttle(i, r, t) for i, (r, t) in enumerate(target_rates(plan.spec))
             ]
         # Concurrency is divided among shards (``divide`` processes): ceil(c / N) each.
         self.caps: list[AbstractAsyncContextManager[Any] | None] = [
@@ -344,26 +408,20 @@ class _Run:
             else asyncio.Semaphore(-(-ts.concurrency // divide))
             for i, ts in enumerate(plan.spec.targets)
         ]
-        # Targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
-        # skip the extra asyncio timer per request.
-        self.own_timeouts = [bool(getattr(t, "enforces_timeout", False)) for t in plan.targets]
+        # Fast paths are capabilities the plug-ins declare (never class checks):
+        # targets that enforce TargetRequest.timeout_s themselves (HTTP clients do)
+        # skip the extra asyncio timer per request; targets whose replies are well
+        # typed, run by attacks whose messages are, store attempts unvalidated.
+        caps = [capabilities_of(t, TargetCapabilities) for t in plan.targets]
+        self.own_timeouts = [c.enforces_timeout for c in caps]
         self.infos = [t.info for t in plan.targets]
-        # Built-in targets declare that their replies are well typed (str text,
-        # known layers, int usage); with a built-in attack, records of their
-        # attempts skip re-validation (see _new_attempt).
-        self.typed = [bool(getattr(t, "typed_replies", False)) for t in plan.targets]
+        self.typed = [c.typed_replies for c in caps]
         self.rng = random.Random()
-        judges = plan.judges
-        # Built-in judges return validated Verdict records; plug-ins' are checked.
-        self.builtin_judges = all(type(j) in _BUILTIN_JUDGES for j in judges)
-        self.refusal_only = (
-            judges[0] if len(judges) == 1 and type(judges[0]) is RefusalJudge else None
-        )
-        self.ensemble_spec = {
-            "type": "ensemble",
-            "rule": plan.spec.combine,
-            "judges": [j.spec() for j in plan.judges],
-        }
+        # Combination is the ensemble judge's; a judge that does no I/O is asked
+        # without a coroutine, one that combines others reports every verdict.
+        self.judge = combined_judge(plan.judges, plan.spec.combine)
+        self.sync_judge = self.judge if isinstance(self.judge, SyncJudge) else None
+        self.member_judge = self.judge if isinstance(self.judge, MemberVerdicts) else None
 
     async def _send(
         self, ti: int, messages: list[ChatMessage], req: TargetRequest, tally: _Tally
@@ -423,38 +481,14 @@ class _Run:
     async def _judge(
         self, behaviour: Behaviour, messages: list[ChatMessage], text: str
     ) -> tuple[list[Verdict], bool | None, str | None]:
-        judges = self.plan.judges
-        rule = self.plan.spec.combine
-        if self.refusal_only is not None:
-            # The refusal judge does no I/O: no coroutine per attempt.
-            v = self.refusal_only.verdict(text)
-            if v.error is not None:
-                return [v], None, f"judge undecided: {v.error}"
-            return [v], v.success, None
-        if rule == "gated" and len(judges) > 1:
-            # The gate (a cheap refusal judge) decides alone when it says no:
-            # the rubric judge's endpoint is not called for refusals.
-            gate = await judges[0].judge(behaviour, list(messages), text)
-            rest: list[Verdict] = []
-            if gate.error is not None or gate.success:
-                rest = list(
-                    await asyncio.gather(
-                        *(j.judge(behaviour, list(messages), text) for j in judges[1:])
-                    )
-                )
-            members = [gate, *rest]
-        elif len(judges) == 1:
-            members = [await judges[0].judge(behaviour, list(messages), text)]
+        if self.sync_judge is not None:
+            v = self.sync_judge.judge_now(behaviour, messages, text)
+            members = [v]
+        elif self.member_judge is not None:
+            members = await self.member_judge.judge_members(behaviour, list(messages), text)
         else:
-            members = list(
-                await asyncio.gather(*(j.judge(behaviour, list(messages), text) for j in judges))
-            )
-        if len(members) == 1:
-            v = members[0]
-            final = v
-        else:
-            final = combine_verdicts(members, rule, spec=self.ensemble_spec)
-            members.append(final)
+            members = [await self.judge.judge(behaviour, list(messages), text)]
+        final = members[-1]
         if final.error is not None:
             return members, None, f"judge undecided: {final.error}"
         return members, final.success, None
@@ -519,7 +553,7 @@ class _Run:
                     "started_at": started,
                     "finished_at": datetime.now(UTC),
                 },
-                self.typed[ti] and type(attack) in _BUILTIN_ATTACKS,
+                self.typed[ti] and capabilities_of(attack, AttackCapabilities).typed_messages,
             )
         reply = run.reply
         verdicts: list[Verdict] = []
@@ -564,8 +598,8 @@ class _Run:
                 "finished_at": datetime.now(UTC),
             },
             self.typed[ti]
-            and type(attack) in _BUILTIN_ATTACKS
-            and (self.builtin_judges or all(type(v) is Verdict for v in verdicts)),
+            and capabilities_of(attack, AttackCapabilities).typed_messages
+            and all(type(v) is Verdict for v in verdicts),
         )
 
     def record(self, a: Attempt) -> None:
@@ -603,16 +637,7 @@ async def run_campaign(
     """Run every attempt of ``plan`` that ``store`` does not hold yet."""
     reporter = reporter or QuietReporter()
     shard = shard or Shard()
-    done = store.completed(retry_errors=retry_errors)
-    if shard.count == 1:
-        # The store's manifest matched this plan, so every stored key is in the grid.
-        planned = plan.planned
-        already = len(done)
-    else:
-        planned = already = 0
-        for item in plan.items(shard):
-            planned += 1
-            already += item.key in done
+    done, planned, already = _to_run(plan, store, shard, retry_errors)
     summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
     # Shards share rates, tokens/min, Retry-After pauses and the budget through
     # limits.sqlite in the campaign directory, and divide concurrency (see _shared).
@@ -620,9 +645,6 @@ async def run_campaign(
     run = _Run(plan, store, reporter, summary, shared=shared, divide=shard.count)
     # One generator shared by the workers (advanced only between awaits).
     items = plan.items(shard)
-    t0 = time.perf_counter()
-    started = datetime.now(UTC)
-    reporter.start(summary)
 
     async def worker() -> None:
         for item in items:
@@ -637,28 +659,13 @@ async def run_campaign(
             run.record(a)
 
     n = min(-(-plan.spec.limits.concurrency // shard.count), max(1, planned - already))
-    outcome = "completed"
     try:
-        await asyncio.gather(*(worker() for _ in range(n)))
-        if run.budget.exhausted and summary.remaining > 0:
-            outcome = "budget"
-        elif run.unreachable_streak >= UNREACHABLE_STREAK and summary.remaining > 0:
-            outcome = "unreachable"
-    except asyncio.CancelledError:
-        outcome = "interrupted"
-        raise
+        with _logged_run(store, reporter, summary, shard):
+            await asyncio.gather(*(worker() for _ in range(n)))
+            summary.outcome = _outcome(
+                summary, run.budget.exhausted, run.unreachable_streak >= UNREACHABLE_STREAK
+            )
     finally:
-        summary.outcome = outcome
-        summary.wall_s = time.perf_counter() - t0
-        store.log_run(
-            {
-                "started_at": started.isoformat(),
-                "finished_at": datetime.now(UTC).isoformat(),
-                "shard": f"{shard.index}/{shard.count}",
-                **summary.to_dict(),
-            }
-        )
-        reporter.finish(summary)
         if shared is not None:
             shared.close()
     return summary

@@ -3,15 +3,27 @@
 Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /stats``
 (request counts, including how many were exact repeats of an earlier request
 body, so tests can check what a killed-and-resumed campaign re-sent),
-``POST /stats/reset`` and ``GET /health``. The chat completion carries a
-``jbgrade`` object saying which layer stopped the request and whether
-monitoring detected it; :class:`~jbgrade.harness.OpenAITarget` reads it.
+``GET /stats/arrivals`` (arrival times of target requests per model, the
+target's own clock), ``GET /stats/usage`` (arrival time and total tokens of
+each answered target request), ``GET /stats/throttled`` (arrival times of the
+requests answered 429), ``POST /stats/reset``, ``POST /control/overload`` and
+``GET /health``.
+
+``POST /control/overload {"after": N, "seconds": W}`` simulates a rate-limited
+vendor: once N more target requests have been answered, every target request
+for the next W seconds is answered ``429`` with ``Retry-After`` set to the
+whole seconds left in that window (judge requests are not affected). A 429
+answer is counted in ``throttled``, not in ``target_requests`` or ``repeated``.
+
+The chat completion carries a ``jbgrade`` object saying which layer stopped
+the request and whether monitoring detected it; :class:`~jbgrade.harness.OpenAITarget` reads it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -25,6 +37,15 @@ __all__ = ["ReferenceServer"]
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> HttpResponse:
     return json_response({"error": {"message": message, "type": kind}}, status)
+
+
+class _Overload:
+    __slots__ = ("after", "seconds", "start")
+
+    def __init__(self, after: int, seconds: float) -> None:
+        self.after = after
+        self.seconds = seconds
+        self.start: float | None = None
 
 
 class ReferenceServer:
@@ -41,6 +62,11 @@ class ReferenceServer:
         # Arrival times (wall clock) of chat completions per model: the request
         # rate measured by the target itself (GET /stats/arrivals).
         self.arrivals: dict[str, list[float]] = {}
+        # (arrival time, total tokens) of each answered target request, per model.
+        self.usage: dict[str, list[tuple[float, int]]] = {}
+        # Arrival times of the target requests answered 429 (POST /control/overload).
+        self.throttled: dict[str, list[float]] = {}
+        self._overload: _Overload | None = None
         self._server: HttpServer | None = None
         self._created = int(time.time())
 
@@ -56,7 +82,26 @@ class ReferenceServer:
             "repeated": sum(n - 1 for n in self._seen.values()),
             "repeated_target": self.counts["repeated_target"],
             "repeated_judge": self.counts["repeated_judge"],
+            "throttled": self.counts["throttled"],
         }
+
+    def overload(self, after: int, seconds: float) -> None:
+        """Answer 429 to every target request for ``seconds``, once ``after`` more
+        target requests have been answered."""
+        self._overload = _Overload(after, seconds)
+
+    def _overloaded(self, now: float) -> float | None:
+        """Seconds left in the overload window at ``now`` (None: not overloaded)."""
+        o = self._overload
+        if o is None:
+            return None
+        if o.start is None:
+            if o.after > 0:
+                o.after -= 1
+                return None
+            o.start = now
+        left = o.start + o.seconds - now
+        return left if left > 0 else None
 
     async def handle(self, req: HttpRequest) -> HttpResponse:
         self.counts["requests"] += 1
@@ -83,8 +128,25 @@ class ReferenceServer:
             return json_response(self.stats())
         if req.method == "GET" and path == "/stats/arrivals":
             return json_response(self.arrivals)
+        if req.method == "GET" and path == "/stats/usage":
+            return json_response(self.usage)
+        if req.method == "GET" and path == "/stats/throttled":
+            return json_response(self.throttled)
+        if req.method == "POST" and path == "/control/overload":
+            try:
+                body = req.json()
+                after, seconds = int(body.get("after", 0)), float(body["seconds"])
+                if after < 0 or not seconds > 0:
+                    raise ValueError("after must be >= 0 and seconds > 0")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                return _error(400, f"bad request: {exc}")
+            self.overload(after, seconds)
+            return json_response({"ok": True})
         if req.method == "POST" and path == "/stats/reset":
             self.arrivals.clear()
+            self.usage.clear()
+            self.throttled.clear()
+            self._overload = None
             self._seen.clear()
             self.counts.clear()
             return json_response({"ok": True})
@@ -105,8 +167,19 @@ class ReferenceServer:
         except (ValueError, KeyError, TypeError) as exc:
             self.counts["errors"] += 1
             return _error(400, f"bad request: {exc}")
+        now = time.time()
         if isinstance(model, str):
-            self.arrivals.setdefault(model, []).append(time.time())
+            self.arrivals.setdefault(model, []).append(now)
+        if isinstance(model, str) and model in self.models:
+            left = self._overloaded(now)
+            if left is not None:
+                self.counts["throttled"] += 1
+                self.throttled.setdefault(model, []).append(now)
+                return json_response(
+                    {"error": {"message": "rate limit reached", "type": "rate_limit_error"}},
+                    429,
+                    headers=(("retry-after", str(max(1, math.ceil(left)))),),
+                )
         fp = hashlib.sha256(req.body).digest()
         self._seen[fp] += 1
         repeated = self._seen[fp] > 1
@@ -134,6 +207,8 @@ class ReferenceServer:
             int(seed) if isinstance(seed, int) else 0,
             hints if isinstance(hints, dict) else None,
         )
+        if reply.usage:
+            self.usage.setdefault(model, []).append((now, int(reply.usage.get("total_tokens", 0))))
         ext = {
             "status": reply.status,
             "stopped_by": reply.stopped_by,

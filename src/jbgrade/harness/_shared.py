@@ -184,7 +184,17 @@ class SharedThrottle:
                 continue
             if wait > 0:
                 await asyncio.sleep(wait)
+                # A pause set (by any shard) while this request waited for its slot
+                # holds it too.
+                if self._paused():
+                    continue
             return
+
+    def _paused(self) -> bool:
+        row = self._shared._db.execute(
+            "SELECT pause_until FROM bucket WHERE target = ?", (self._target,)
+        ).fetchone()
+        return bool(row) and float(row[0] or 0.0) > time.time()
 
     def pause(self, seconds: float) -> None:
         with self._shared.transaction() as db:

@@ -21,6 +21,7 @@ from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, load_located, read_
 from jbgrade.harness._attacks import AttackSpec, attack_from_doc
 from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import TargetSpec
+from jbgrade.judges import MEASURED_ERROR_KEY, MeasuredError
 from jbgrade.records import canonical_sha256
 
 __all__ = [
@@ -168,6 +169,16 @@ class CampaignSpec(_Spec):
             return v
         return [{"source": x} if isinstance(x, str) else x for x in v]
 
+    @field_validator("judges", mode="after")
+    @classmethod
+    def _measured_error(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A judge's measured error (design 0110) is checked here, so a bad figure
+        # is reported with its line before anything runs.
+        for j in v:
+            if isinstance(j, dict) and j.get(MEASURED_ERROR_KEY) is not None:
+                MeasuredError.model_validate(j[MEASURED_ERROR_KEY])
+        return v
+
     @model_validator(mode="after")
     def _unique(self) -> CampaignSpec:
         ids = [t.id for t in self.targets]
@@ -192,7 +203,8 @@ class CampaignSpec(_Spec):
             ):
                 t.pop(k, None)
         for j in data["judges"]:
-            for k in ("base_url", "api_key_env", "timeout_s", "max_retries"):
+            # measured_error describes the judge; it changes no attempt (design 0110).
+            for k in ("base_url", "api_key_env", "timeout_s", "max_retries", MEASURED_ERROR_KEY):
                 j.pop(k, None)
         return data
 
@@ -228,6 +240,20 @@ def campaign_schema() -> dict[str, Any]:
         ]
     }
     schema["$defs"]["AttackSpec"] = AttackSpec.model_json_schema()
+    schema["$defs"]["MeasuredError"] = MeasuredError.model_json_schema()
+    props["judges"]["items"] = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": {"type": "string", "description": "Judge type (jbgrade judge types)."},
+            MEASURED_ERROR_KEY: {
+                "$ref": "#/$defs/MeasuredError",
+                "description": "The judge's measured error; evidence corrects rates for it "
+                "(design 0110).",
+            },
+        },
+        "additionalProperties": True,
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://jbgrade.org/schema/campaign-1.json"
     schema["title"] = "jbgrade campaign spec"

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from jbgrade._errors import TargetError
+from jbgrade.chat import CHAT_MODELS, AttemptHints, ChatModel, ChatReply, ChatRequest
 from jbgrade.harness._registry import Registry
-from jbgrade.records import ChatMessage
 
 __all__ = [
     "TARGETS",
     "AttemptHints",
     "Layer",
     "Target",
+    "TargetCapabilities",
     "TargetError",
     "TargetFactory",
     "TargetInfo",
+    "TargetModelOptions",
     "TargetReply",
     "TargetRequest",
     "TargetSpec",
     "build_target",
     "register_target",
+    "target_chat_model",
 ]
 
 Layer = Literal[
@@ -112,66 +115,37 @@ class TargetInfo(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="Generation parameters.")
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptHints:
-    """What the harness knows about an attempt; sent to targets that accept hints."""
-
-    behaviour_id: str
-    domain: str
-    category: str
-    attack: str
-    tags: tuple[str, ...]
-    arm: str
-    sample: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "behaviour_id": self.behaviour_id,
-            "domain": self.domain,
-            "category": self.category,
-            "attack": self.attack,
-            "tags": list(self.tags),
-            "arm": self.arm,
-            "sample": self.sample,
-        }
+#: Per-call settings of a target call: the chat layer's request (seed, timeout, hints).
+TargetRequest = ChatRequest
+#: One answer of a target: the chat layer's reply.
+TargetReply = ChatReply
 
 
 @dataclass(frozen=True, slots=True)
-class TargetRequest:
-    """Per-call settings: the derived seed, the timeout and optional hints."""
+class TargetCapabilities:
+    """Fast paths a target declares (``capabilities`` class attribute); all off by default.
 
-    seed: int
-    timeout_s: float
-    hints: AttemptHints | None = None
+    Read with :func:`jbgrade._plugins.capabilities_of`: a third party's target that
+    declares them gets the same fast paths as the built-ins.
+    """
 
-
-@dataclass(frozen=True, slots=True)
-class TargetReply:
-    """One answer. ``status`` is 'blocked' when a declared layer withheld the answer."""
-
-    text: str
-    status: Literal["ok", "blocked"] = "ok"
-    stopped_by: str | None = None
-    layers_passed: tuple[str, ...] = ()
-    detected: bool | None = None
-    usage: dict[str, int] = field(default_factory=dict)
-    finish_reason: str | None = None
+    #: The target applies ``TargetRequest.timeout_s`` itself (the runner then sets no timer).
+    enforces_timeout: bool = False
+    #: Replies are well typed (str text, declared layers, int usage): with an attack
+    #: whose messages are typed too, the runner stores attempts without re-validating.
+    typed_replies: bool = False
 
 
 @runtime_checkable
-class Target(Protocol):
-    """A model deployment the harness can query."""
+class Target(ChatModel, Protocol):
+    """A model deployment the harness can query: a :class:`~jbgrade.chat.ChatModel`
+    (``complete``, ``aclose``; failures raise :class:`TargetError`) with its info.
+
+    Optional: ``capabilities: ClassVar[TargetCapabilities]`` declares fast paths.
+    """
 
     @property
     def info(self) -> TargetInfo: ...
-
-    async def complete(
-        self, messages: Sequence[ChatMessage], request: TargetRequest
-    ) -> TargetReply:
-        """Send one chat. Raise :class:`TargetError` (retryable or not) on failure."""
-        ...
-
-    async def aclose(self) -> None: ...
 
 
 TargetFactory = Callable[[TargetSpec, Path], Target]
@@ -189,3 +163,20 @@ def register_target(name: str) -> Callable[[TargetFactory], TargetFactory]:
 def build_target(spec: TargetSpec, base_dir: Path | None = None) -> Target:
     """Build the target a spec declares; ``base_dir`` resolves relative config paths."""
     return TARGETS.get(spec.type)(spec, base_dir or Path.cwd())
+
+
+class TargetModelOptions(BaseModel):
+    """A harness target as a chat model (``chat-model`` type ``target``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target: TargetSpec = Field(description="The target spec, as in a campaign spec.")
+    base_dir: str | None = Field(
+        default=None, description="Directory that relative config paths are resolved from."
+    )
+
+
+@CHAT_MODELS.register("target", options=TargetModelOptions)
+def target_chat_model(opts: TargetModelOptions) -> Target:
+    """Any target type as a chat model (e.g. a judge's model)."""
+    return build_target(opts.target, Path(opts.base_dir) if opts.base_dir else None)

@@ -1,4 +1,4 @@
-"""Interoperability: evidence in from other red-team tools' result files.
+"""Interoperability: evidence in from other red-team tools' result files, exports out.
 
 ``import_evidence(FORMAT, PATH, OUT)`` reads a garak report, an Inspect log,
 a PyRIT memory database, promptfoo results, a JailbreakBench artifact or
@@ -8,33 +8,50 @@ read unchanged. What the source lacks is listed in the manifest's
 ``spec.import.gaps`` and surfaces as evidence notes; a mapping file supplies it.
 """
 
+from jbgrade.interop._case import case_report
 from jbgrade.interop._compare import Comparison, DomainChange, compare_campaigns, mcnemar_exact
 from jbgrade.interop._export import (
-    EXPORTS,
     JBG_EXTENSION_ID,
+    JBG_EXTENSION_SCHEMA_URN,
+    atlas_names,
     atlas_techniques,
-    export_report,
     jbg_record,
+    report_atlas,
 )
 from jbgrade.interop._failon import FailOn, parse_fail_on
-from jbgrade.interop._registry import IMPORTERS, import_evidence
+from jbgrade.interop._registry import (
+    EXPORTS,
+    IMPORTERS,
+    Exporter,
+    export_report,
+    exporter,
+    import_evidence,
+    render_export,
+)
 from jbgrade.interop._sink import ImportMap, ImportResult, TargetMap
 
 __all__ = [
     "EXPORTS",
     "IMPORTERS",
     "JBG_EXTENSION_ID",
+    "JBG_EXTENSION_SCHEMA_URN",
     "Comparison",
     "DomainChange",
+    "Exporter",
     "FailOn",
     "ImportMap",
     "ImportResult",
     "TargetMap",
+    "atlas_names",
     "atlas_techniques",
+    "case_report",
     "compare_campaigns",
     "export_report",
+    "exporter",
     "import_evidence",
     "jbg_record",
     "mcnemar_exact",
     "parse_fail_on",
+    "render_export",
+    "report_atlas",
 ]

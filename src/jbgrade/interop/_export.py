@@ -1,4 +1,4 @@
-"""Exports of an assessment report: STIX 2.1 bundles and CSAF 2.0 advisories.
+"""Exports of an assessment report: STIX 2.1 bundles and CSAF 2.0 advisories; the JBG record.
 
 Both are driven by the report's own fields (grade, vector, decisions), not by a
 fixed metric list, so a new standard version exports unchanged. JBG values have
@@ -12,7 +12,9 @@ Case ids stay in jbgrade's namespace: never a CVE.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import uuid
 from importlib import resources
 from typing import Any
@@ -20,13 +22,50 @@ from typing import Any
 from jbgrade import __version__
 from jbgrade._errors import InputError
 
-__all__ = ["EXPORTS", "JBG_EXTENSION_ID", "atlas_techniques", "export_report", "jbg_record"]
+__all__ = [
+    "JBG_EXTENSION_ID",
+    "JBG_EXTENSION_SCHEMA_URN",
+    "atlas_names",
+    "atlas_tactics",
+    "atlas_techniques",
+    "extension_schema_ref",
+    "jbg_record",
+    "report_atlas",
+    "to_csaf",
+    "to_csaf21",
+    "to_stix",
+]
 
-_NS = uuid.UUID("6f1c4b52-7a0e-4c59-9d3e-0b1a5e2f9c11")
-#: The published JBG property extension (stable id; its schema is `jbgrade schema show stix-jbg`).
-JBG_EXTENSION_ID = "extension-definition--" + str(uuid.uuid5(_NS, "jbgrade-jbg-extension-1"))
-_IDENTITY = "identity--" + str(uuid.uuid5(_NS, "jbgrade"))
+_NS = "6f1c4b52-7a0e-4c59-9d3e-0b1a5e2f9c11"
+
+
+def _uuid4_from(*parts: str) -> str:
+    """A deterministic UUID in version-4 form (STIX SDOs SHOULD use UUIDv4).
+
+    The 122 free bits come from SHA-256 of a jbgrade namespace and ``parts``, so
+    the same case exports to the same ids (idempotent re-imports) while the ids
+    stay in the form stix2-validator checks (warning 103 otherwise)."""
+    h = hashlib.sha256("/".join((_NS, *parts)).encode("utf-8")).digest()[:16]
+    return str(uuid.UUID(bytes=h, version=4))
+
+
+#: The published JBG property extension (stable id; its schema: `jbgrade schema show
+#: stix-jbg-extension`, docs/schemas/stix-jbg-extension-1.json).
+JBG_EXTENSION_ID = "extension-definition--" + _uuid4_from("jbgrade-jbg-extension-1")
+#: The extension's schema reference: the schema's own ``$id`` (a URN: the project has
+#: no web domain of its own); ``JBGRADE_SCHEMA_BASE_URL`` makes it a URL under a base
+#: where a publisher serves docs/schemas/ (docs/schemas/README.md).
+JBG_EXTENSION_SCHEMA_URN = "urn:jbgrade:schema:stix-jbg-extension:1"
+_IDENTITY = "identity--" + _uuid4_from("jbgrade")
 _TS = "2026-01-01T00:00:00.000Z"
+
+
+def extension_schema_ref() -> str:
+    """Where the JBG STIX extension's schema is published (see JBG_EXTENSION_SCHEMA_URN)."""
+    base = os.environ.get("JBGRADE_SCHEMA_BASE_URL", "").strip()
+    if base:
+        return base.rstrip("/") + "/stix-jbg-extension-1.json"
+    return JBG_EXTENSION_SCHEMA_URN
 
 
 def _atlas_table() -> dict[str, Any]:
@@ -35,21 +74,68 @@ def _atlas_table() -> dict[str, Any]:
     return data
 
 
-def atlas_techniques(kind: str | None, name: str | None = None) -> list[str]:
-    """ATLAS technique ids for an attack (always including AML.T0054 LLM Jailbreak)."""
+def atlas_techniques(
+    kind: str | None, name: str | None = None, declared: list[str] | None = None
+) -> list[str]:
+    """ATLAS technique ids for an attack (always including AML.T0054 LLM Jailbreak).
+
+    Ids the case file or the attack plug-in declares (``atlas:``) come first; the
+    table ``data/atlas.json`` (by kind, then name) adds what it knows."""
     t = _atlas_table()
     got: list[str] = []
     for key in (kind, name):
         if key and key.lower() in t["by_kind"]:
             got = list(t["by_kind"][key.lower()])
             break
-    out = list(t["default"])
-    out += [g for g in got if g not in out]
+    out: list[str] = []
+    for g in [*(declared or []), *t["default"], *got]:
+        if g not in out:
+            out.append(g)
     return out
 
 
+def report_atlas(report: dict[str, Any]) -> list[str]:
+    """ATLAS technique ids of a report's attack: the case file's ``atlas:`` list, then
+    what the campaign's attack declares (a bundled or registered attack by name), then
+    the kind table - AML.T0054 always."""
+    case = report.get("case") or {}
+    attack = (case.get("jailbreak") or {}).get("attack") or {}
+    declared = [str(t) for t in attack.get("atlas") or []]
+    ev = report.get("evidence")
+    atk = ev.get("attack") if isinstance(ev, dict) else None
+    name = atk.get("attack") if isinstance(atk, dict) else atk
+    for ref in (name, attack.get("name")):
+        if not ref:
+            continue
+        from jbgrade.harness import attack_atlas, load_attack
+
+        try:
+            declared += [t for t in attack_atlas(load_attack(str(ref))) if t not in declared]
+        except InputError:
+            continue
+        break
+    return atlas_techniques(attack.get("kind"), attack.get("name"), declared)
+
+
+def atlas_names() -> dict[str, str]:
+    """ATLAS technique id -> name, for the ids jbgrade knows."""
+    names: dict[str, str] = _atlas_table()["names"]
+    return dict(names)
+
+
+def atlas_tactics(technique: str) -> list[str]:
+    """The ATLAS tactics of a technique (a sub-technique takes its parent's)."""
+    tactics: dict[str, list[str]] = _atlas_table()["tactics"]
+    parent = ".".join(technique.split(".")[:2])
+    return list(tactics.get(technique) or tactics.get(parent) or [])
+
+
 def jbg_record(report: dict[str, Any]) -> dict[str, Any]:
-    """The fields every export round-trips, from a report.json."""
+    """The fields every export round-trips, from a report.json.
+
+    A payload is carried only when the report dict holds one under
+    ``export_payload`` - put there by ``--include-payload`` on a registry case the
+    caller may read, outside its embargo (never from a report file)."""
     try:
         case = report["case"]
         g = report["grade"]
@@ -72,7 +158,7 @@ def jbg_record(report: dict[str, Any]) -> dict[str, Any]:
                 ],
             }
         )
-    return {
+    rec: dict[str, Any] = {
         "case_id": case["id"],
         "title": case.get("title") or case["id"],
         "standard": report.get("standard"),
@@ -83,16 +169,19 @@ def jbg_record(report: dict[str, Any]) -> dict[str, Any]:
         "provisional": bool(g.get("provisional")),
         "attack": attack.get("name"),
         "attack_kind": attack.get("kind"),
-        "atlas": atlas_techniques(attack.get("kind"), attack.get("name")),
+        "atlas": report_atlas(report),
         "decisions": decisions,
         "models": [
             {"id": m.get("id"), "vendor": m.get("vendor")} for m in case.get("models") or []
         ],
     }
+    if report.get("export_payload") is not None:
+        rec["payload"] = str(report["export_payload"])
+    return rec
 
 
 def _sid(kind: str, *parts: str) -> str:
-    return f"{kind}--{uuid.uuid5(_NS, '/'.join([kind, *parts]))}"
+    return f"{kind}--{_uuid4_from(kind, *parts)}"
 
 
 def to_stix(report: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +207,7 @@ def to_stix(report: dict[str, Any]) -> dict[str, Any]:
         "name": "JBG jailbreak severity grade",
         "description": "JBG grade of a jailbreak: vector, score, label, systemic and "
         "provisional flags, and the policy decisions with their obligations.",
-        "schema": "https://jbgrade.invalid/schema/stix-jbg-extension-1.json",
+        "schema": extension_schema_ref(),
         "version": "1.0.0",
         "extension_types": ["property-extension"],
     }
@@ -144,6 +233,8 @@ def to_stix(report: dict[str, Any]) -> dict[str, Any]:
                 "systemic": r["systemic"],
                 "provisional": r["provisional"],
                 "decisions": r["decisions"],
+                "atlas": r["atlas"],
+                **({"payload": r["payload"]} if "payload" in r else {}),
             }
         },
     }
@@ -282,13 +373,26 @@ def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-EXPORTS = {"stix": to_stix, "csaf": to_csaf}
-
-
-def export_report(fmt: str, report: dict[str, Any]) -> dict[str, Any]:
-    """Export a report.json (as a dict) to ``fmt``."""
-    if fmt not in EXPORTS:
-        raise InputError(
-            f"unknown export format {fmt!r}; known: {', '.join(EXPORTS)}", field="FORMAT"
-        )
-    return EXPORTS[fmt](report)
+def to_csaf21(report: dict[str, Any]) -> dict[str, Any]:
+    """A CSAF 2.1 ``csaf_base`` document (committee specification draft, as the ``csaf``
+    package's validator implements it): the 2.0 document with 2.1's ``$schema`` and
+    version, a title without the tracking id (2.1 test 6.2.x), and the JBG label as a
+    ``qualitative_severity_rating`` metric of each vulnerability. The full JBG record
+    stays in the ``details`` note (a registered 2.1 extension for JBG does not exist)."""
+    r = jbg_record(report)
+    doc = to_csaf(report)
+    doc = {"$schema": "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json", **doc}
+    doc["document"]["csaf_version"] = "2.1"
+    doc["document"]["title"] = str(r["title"])
+    rating = str(r["label"] or "none").lower()
+    if rating not in {"critical", "high", "medium", "low", "none"}:
+        rating = "none"
+    for v in doc.get("vulnerabilities") or []:
+        v["metrics"] = [
+            {
+                "content": {"qualitative_severity_rating": rating},
+                "products": list(v["product_status"]["known_affected"]),
+                "source": f"urn:jbgrade:case:{r['case_id']}",
+            }
+        ]
+    return doc

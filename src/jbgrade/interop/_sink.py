@@ -11,6 +11,7 @@ source lacked (``gaps``): the evidence layer reads the gaps back as notes.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -196,6 +197,7 @@ class ImportSink:
             raise InputError(
                 "already holds a campaign: import into a new directory", path=str(directory)
             )
+        self._created = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.source = source
@@ -391,9 +393,13 @@ class ImportSink:
             self._fh.close()
 
     def abort(self) -> None:
-        """Remove what was written (the input was malformed)."""
+        """Remove what was written (the input was malformed), and the directory when
+        this import made it and it is left empty."""
         self.close()
         self._path.unlink(missing_ok=True)
+        if self._created:
+            with contextlib.suppress(OSError):  # not empty: something else is there
+                self.directory.rmdir()
 
     def finish(self, extra: dict[str, Any] | None = None) -> ImportResult:
         """Write the manifest (after every attempt) and say what was imported."""

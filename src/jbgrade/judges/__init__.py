@@ -14,12 +14,20 @@ from jbgrade.judges._base import (
     JUDGES,
     Judge,
     JudgeFactory,
+    MemberVerdicts,
+    SyncJudge,
     build_judge,
     judge_types,
     register_judge,
 )
 from jbgrade.judges._endpoint import EndpointConfig, HarmBenchJudge, StrongRejectJudge
 from jbgrade.judges._ensemble import RULES, EnsembleJudge, combine_verdicts
+from jbgrade.judges._measured import (
+    MEASURED_ERROR_KEY,
+    JudgeConfusion,
+    MeasuredError,
+    load_measured_error,
+)
 from jbgrade.judges._prompts import (
     RUBRIC_TAG,
     YESNO_TAG,
@@ -36,6 +44,7 @@ from jbgrade.judges._refusal import RefusalJudge, normalise_response, refusal_ma
 __all__ = [
     "ENTRY_POINT_GROUP",
     "JUDGES",
+    "MEASURED_ERROR_KEY",
     "RUBRIC_TAG",
     "RULES",
     "YESNO_TAG",
@@ -43,13 +52,18 @@ __all__ = [
     "EnsembleJudge",
     "HarmBenchJudge",
     "Judge",
+    "JudgeConfusion",
     "JudgeFactory",
+    "MeasuredError",
+    "MemberVerdicts",
     "RefusalJudge",
     "RubricAnswer",
     "StrongRejectJudge",
+    "SyncJudge",
     "build_judge",
     "combine_verdicts",
     "judge_types",
+    "load_measured_error",
     "normalise_response",
     "parse_rubric",
     "parse_yesno",

@@ -13,6 +13,8 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Judge",
     "JudgeFactory",
+    "MemberVerdicts",
+    "SyncJudge",
     "build_judge",
     "judge_types",
     "register_judge",
@@ -50,6 +52,37 @@ class Judge(Protocol):
 
     async def aclose(self) -> None:
         """Release connections (endpoint judges); a no-op for local judges."""
+        ...
+
+
+@runtime_checkable
+class SyncJudge(Judge, Protocol):
+    """Capability: a judge that does no I/O and can decide without a coroutine.
+
+    The runner calls :meth:`judge_now` instead of awaiting :meth:`Judge.judge`
+    (no coroutine per attempt). Any judge - built-in or a third party's - that
+    defines it gets that fast path; it must return what ``judge`` would.
+    """
+
+    def judge_now(
+        self, behaviour: Behaviour, messages: list[ChatMessage], response: str
+    ) -> Verdict:
+        """The verdict, synchronously."""
+        ...
+
+
+@runtime_checkable
+class MemberVerdicts(Judge, Protocol):
+    """Capability: a judge that combines others and reports every verdict it used.
+
+    The runner records all of them on the attempt (the members' verdicts, then
+    the combined one, last), so evidence can read each member's scores.
+    """
+
+    async def judge_members(
+        self, behaviour: Behaviour, messages: list[ChatMessage], response: str
+    ) -> list[Verdict]:
+        """The members' verdicts, then the combined verdict (last)."""
         ...
 
 
@@ -99,7 +132,8 @@ def build_judge(spec: dict[str, Any]) -> Judge:
         raise JudgeSpecError(
             f"unknown judge type {kind!r}; known: {', '.join(judge_types())}", field="type"
         )
-    params = {k: v for k, v in spec.items() if k != "type"}
+    # measured_error describes the judge (design 0110); it is not a parameter.
+    params = {k: v for k, v in spec.items() if k not in ("type", "measured_error")}
     try:
         judge = factory(**params)
     except TypeError as exc:

@@ -1,49 +1,72 @@
-"""Judges that ask a model through any OpenAI-compatible chat-completions endpoint."""
+"""Judges that ask a chat model: an OpenAI-compatible endpoint or any chat-model plug-in."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from jbgrade._errors import JudgeSpecError
+from jbgrade._errors import InputError, JudgeSpecError, TargetError
+from jbgrade.chat import (
+    ChatModel,
+    ChatRequest,
+    OpenAIChatModel,
+    RetriesExhausted,
+    RetryPolicy,
+    build_chat_model,
+    complete_with_retries,
+)
 from jbgrade.judges._base import register_judge
 from jbgrade.judges._prompts import parse_rubric, parse_yesno, rubric_messages, yesno_messages
 from jbgrade.records import Behaviour, ChatMessage, Verdict
 
-if TYPE_CHECKING:
-    import httpx2
-
 __all__ = ["EndpointConfig", "HarmBenchJudge", "StrongRejectJudge"]
-
-_RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 class EndpointConfig:
-    """Where and how to call the judge model. The key is read from ``api_key_env``."""
+    """Which model the judge asks, and how. The key is read from ``api_key_env``.
+
+    Either an OpenAI-compatible endpoint (``base_url`` and ``model``) or any chat
+    model (``chat_model``: ``{"type": NAME, **options}`` of a registered
+    ``chat-model`` plug-in, e.g. ``{"type": "target", "target": {...}}`` for any
+    harness target type). Both go through the chat layer's one client and its
+    one retry policy.
+    """
 
     def __init__(
         self,
         *,
-        base_url: str,
-        model: str,
+        base_url: str | None = None,
+        model: str | None = None,
         api_key_env: str | None = None,
         temperature: float = 0.0,
         max_tokens: int = 512,
         timeout_s: float = 60.0,
         max_retries: int = 3,
+        chat_model: dict[str, Any] | None = None,
     ) -> None:
-        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise JudgeSpecError(
-                f"base_url must be an http(s) URL, not {base_url!r}", field="base_url"
-            )
-        if not isinstance(model, str) or not model:
-            raise JudgeSpecError("model must be a non-empty string", field="model")
+        if chat_model is not None:
+            if not isinstance(chat_model, dict) or not isinstance(chat_model.get("type"), str):
+                raise JudgeSpecError(
+                    "chat_model must be a mapping with a 'type'", field="chat_model"
+                )
+            if base_url is not None:
+                raise JudgeSpecError(
+                    "give either base_url (an endpoint) or chat_model, not both",
+                    field="chat_model",
+                )
+        else:
+            if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+                raise JudgeSpecError(
+                    f"base_url must be an http(s) URL, not {base_url!r}", field="base_url"
+                )
+            if not isinstance(model, str) or not model:
+                raise JudgeSpecError("model must be a non-empty string", field="model")
         if max_retries < 0 or timeout_s <= 0 or max_tokens <= 0:
             raise JudgeSpecError("max_retries >= 0, timeout_s > 0 and max_tokens > 0 are required")
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/") if base_url else None
         self.model = model
+        self.chat_model = dict(chat_model) if chat_model is not None else None
         self.api_key_env = api_key_env
         self.temperature = float(temperature)
         self.max_tokens = int(max_tokens)
@@ -51,84 +74,83 @@ class EndpointConfig:
         self.max_retries = int(max_retries)
 
     def spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = (
+            {"chat_model": self.chat_model}
+            if self.chat_model is not None
+            else {"base_url": self.base_url, "model": self.model, "api_key_env": self.api_key_env}
+        )
         return {
-            "base_url": self.base_url,
-            "model": self.model,
-            "api_key_env": self.api_key_env,
+            **out,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "timeout_s": self.timeout_s,
             "max_retries": self.max_retries,
         }
 
+    def build(self) -> ChatModel:
+        """The chat model this config names."""
+        if self.chat_model is not None:
+            try:
+                return build_chat_model(self.chat_model)
+            except (InputError, ValueError) as exc:
+                raise JudgeSpecError(f"chat_model: {exc}", field="chat_model") from None
+        headers: dict[str, str] = {}
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if key:
+                headers["authorization"] = f"Bearer {key}"
+        assert self.base_url is not None and self.model is not None
+        return OpenAIChatModel(
+            base_url=self.base_url,
+            model=self.model,
+            headers=headers,
+            params={"temperature": self.temperature, "max_tokens": self.max_tokens},
+        )
+
 
 class _Chat:
-    """One pooled HTTP client per judge; retries with jittered backoff and Retry-After."""
+    """The judge's model, asked under the chat layer's retry policy."""
 
     def __init__(self, cfg: EndpointConfig) -> None:
         self.cfg = cfg
-        self._client: httpx2.AsyncClient | None = None
+        self._model: ChatModel | None = None
+        self._policy = RetryPolicy(retries=cfg.max_retries, backoff_s=0.25, max_backoff_s=60.0)
         self._rng = random.Random()
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"content-type": "application/json"}
-        if self.cfg.api_key_env:
-            key = os.environ.get(self.cfg.api_key_env)
-            if key:
-                headers["authorization"] = f"Bearer {key}"
-        return headers
 
     async def complete(self, messages: list[dict[str, str]]) -> tuple[str | None, str | None]:
         """(reply text, None) or (None, why it failed)."""
-        # Imported on first use: campaigns without endpoint judges never need it.
-        import httpx2
-
-        if self._client is None:
-            self._client = httpx2.AsyncClient(timeout=self.cfg.timeout_s)
-        body = {
-            "model": self.cfg.model,
-            "messages": messages,
-            "temperature": self.cfg.temperature,
-            "max_tokens": self.cfg.max_tokens,
-        }
-        url = f"{self.cfg.base_url}/chat/completions"
-        last = "no attempt"
-        for attempt in range(self.cfg.max_retries + 1):
-            wait: float | None = None
-            try:
-                r = await self._client.post(url, json=body, headers=self._headers())
-            except httpx2.TimeoutException:
-                last = "timeout"
-            except httpx2.TransportError as exc:
-                last = f"transport error: {type(exc).__name__}"
-            else:
-                if r.status_code == 200:
-                    try:
-                        content = r.json()["choices"][0]["message"]["content"]
-                    except (ValueError, KeyError, IndexError, TypeError):
-                        return None, "judge endpoint returned a body that is not a chat completion"
-                    if not isinstance(content, str):
-                        return None, "judge endpoint returned no text content"
-                    return content, None
-                last = f"HTTP {r.status_code}"
-                if r.status_code not in _RETRY_STATUS:
-                    return None, f"judge endpoint answered {last}"
-                ra = r.headers.get("retry-after")
-                if ra is not None:
-                    try:
-                        wait = min(float(ra), 60.0)
-                    except ValueError:
-                        wait = None
-            if attempt < self.cfg.max_retries:
-                if wait is None:
-                    wait = min(0.25 * 2**attempt, 8.0) * (0.5 + self._rng.random())
-                await asyncio.sleep(wait)
-        return None, f"judge endpoint failed after {self.cfg.max_retries + 1} tries ({last})"
+        if self._model is None:
+            self._model = self.cfg.build()
+        msgs = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]  # type: ignore[arg-type]
+        request = ChatRequest(seed=0, timeout_s=self.cfg.timeout_s)
+        try:
+            reply = await complete_with_retries(self._model, msgs, request, self._policy, self._rng)
+        except RetriesExhausted as exc:
+            if _not_a_completion(exc.last):
+                return None, (
+                    "judge endpoint returned a body that is not a chat completion "
+                    f"(after {exc.tries} tries)"
+                )
+            return None, f"judge endpoint failed after {exc.tries} tries ({exc.last})"
+        except TargetError as exc:
+            if exc.status is not None and exc.status != 200:
+                return None, f"judge endpoint answered HTTP {exc.status}"
+            if _not_a_completion(exc):
+                return None, f"judge endpoint returned a body that is not a chat completion ({exc})"
+            return None, f"judge endpoint: transport error: {exc}"
+        if reply.status != "ok":
+            return None, f"the judge's model withheld its answer ({reply.stopped_by or 'blocked'})"
+        return reply.text, None
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._model is not None:
+            await self._model.aclose()
+            self._model = None
+
+
+def _not_a_completion(exc: TargetError) -> bool:
+    text = str(exc)
+    return text.startswith(("malformed chat completion", "non-JSON body"))
 
 
 def _fail(judge: str, spec: dict[str, Any], error: str, answer: str | None = None) -> Verdict:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from jbgrade._errors import JudgeSpecError
-from jbgrade.judges._base import Judge, build_judge, register_judge
+from jbgrade.judges._base import Judge, SyncJudge, build_judge, register_judge
 from jbgrade.records import Behaviour, ChatMessage, Verdict
 
 __all__ = ["RULES", "EnsembleJudge", "combine_verdicts"]
@@ -145,6 +145,9 @@ class EnsembleJudge:
         self.members: list[Judge] = [
             j if isinstance(j, Judge) else build_judge(dict(j)) for j in judges
         ]
+        self._sync = [m for m in self.members if isinstance(m, SyncJudge)]
+        self._all_sync = len(self._sync) == len(self.members)
+        self._spec = self.spec()
 
     @property
     def name(self) -> str:
@@ -158,20 +161,42 @@ class EnsembleJudge:
             "judges": [m.spec() for m in self.members],
         }
 
+    async def _one(
+        self, m: Judge, behaviour: Behaviour, messages: list[ChatMessage], response: str
+    ) -> Verdict:
+        if isinstance(m, SyncJudge):  # a member that does no I/O: no coroutine
+            return m.judge_now(behaviour, messages, response)
+        return await m.judge(behaviour, messages, response)
+
+    async def judge_members(
+        self, behaviour: Behaviour, messages: list[ChatMessage], response: str
+    ) -> list[Verdict]:
+        """The members' verdicts, then the combined one (last): :class:`MemberVerdicts`.
+
+        Under ``gated`` the second member is not asked when the gate says refused.
+        """
+        spec = self._spec
+        if self.rule == "gated":
+            gate = await self._one(self.members[0], behaviour, messages, response)
+            if gate.error is None and not gate.success:
+                members = [gate]
+            else:
+                members = [gate, await self._one(self.members[1], behaviour, messages, response)]
+        elif self._all_sync:
+            members = [m.judge_now(behaviour, messages, response) for m in self._sync]
+        else:
+            members = list(
+                await asyncio.gather(
+                    *(self._one(m, behaviour, messages, response) for m in self.members)
+                )
+            )
+        final = combine_verdicts(members, self.rule, spec=spec, threshold=self.threshold)
+        return [*members, final]
+
     async def judge(
         self, behaviour: Behaviour, messages: list[ChatMessage], response: str
     ) -> Verdict:
-        spec = self.spec()
-        if self.rule == "gated":
-            gate = await self.members[0].judge(behaviour, messages, response)
-            if gate.error is None and not gate.success:
-                return combine_verdicts([gate], "gated", spec=spec, threshold=self.threshold)
-            rub = await self.members[1].judge(behaviour, messages, response)
-            return combine_verdicts([gate, rub], "gated", spec=spec, threshold=self.threshold)
-        verdicts = await asyncio.gather(
-            *(m.judge(behaviour, messages, response) for m in self.members)
-        )
-        return combine_verdicts(verdicts, self.rule, spec=spec, threshold=self.threshold)
+        return (await self.judge_members(behaviour, messages, response))[-1]
 
     async def aclose(self) -> None:
         for m in self.members:

@@ -28,17 +28,18 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 from importlib import resources
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+from pydantic import BaseModel, ConfigDict, Field
 
 from jbgrade._errors import PolicyError, UnknownProfileError
+from jbgrade._plugins import PluginRegistry
 from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, dotted, load_located, read_text_limited
 from jbgrade.policy._spec import (
     Atom,
@@ -55,8 +56,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ENGINE_VERSION",
     "ENTRY_POINT_GROUP",
+    "PROFILES",
     "Domain",
     "Profile",
+    "ProfileFactory",
+    "ProfileOptions",
     "canonical_json",
     "list_profiles",
     "load_all_profiles",
@@ -606,31 +610,66 @@ def _shipped() -> Mapping[str, str]:
     return MappingProxyType(dict(sorted(out.items())))
 
 
-def _plugins() -> dict[str, Path]:
-    """Profiles from the entry-point group: name -> file."""
-    out: dict[str, Path] = {}
-    shipped = _shipped()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-            target = Path(str(obj() if callable(obj) else obj))
-        except Exception as exc:  # a broken plug-in must not hide the others' names
+class ProfileOptions(BaseModel):
+    """Options of a policy-profile plug-in: the tables its conditions are read against."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    tables: Tables | None = Field(
+        default=None, description="Rubric tables (None: the profile's own JBG version's)."
+    )
+
+
+#: A policy-profile plug-in: ``factory(ProfileOptions) -> Profile``.
+ProfileFactory = Callable[[ProfileOptions], "Profile"]
+
+
+def _shipped_factory(name: str) -> ProfileFactory:
+    def make(opts: ProfileOptions) -> Profile:
+        if opts.tables is not None and opts.tables is not default_tables():
+            res = resources.files("jbgrade.policy").joinpath(f"data/profiles/{_shipped()[name]}")
+            return parse_profile(res.read_text("utf-8"), f"{name}.yaml", opts.tables)
+        return _load_shipped(name)
+
+    return make
+
+
+def _file_factory(name: str, path: Path) -> ProfileFactory:
+    def make(opts: ProfileOptions) -> Profile:
+        prof = load_profile(path, opts.tables)
+        if prof.id != name:
             raise PolicyError(
-                f"policy profile entry point {ep.name!r} ({ep.value}) failed to load: {exc}"
-            ) from exc
-        files = (
-            sorted(f for f in target.iterdir() if f.suffix in (".yaml", ".yml"))
-            if target.is_dir()
-            else [target]
-        )
-        for f in files:
-            if f.stem in shipped or f.stem in out:
-                raise PolicyError(
-                    f"profile name {f.stem!r} from entry point {ep.name!r} is already taken",
-                    path=str(f),
-                )
-            out[f.stem] = f
-    return out
+                f"profile file declares id {prof.id!r}, not {name!r}", path=prof.source
+            )
+        return prof
+
+    return make
+
+
+def _expand_entry_point(ep_name: str, obj: Any) -> list[tuple[str, ProfileFactory]]:
+    """An entry point resolves to a profile file or a directory of them (or a callable
+    returning one); each file's stem is a profile name."""
+    target = Path(str(obj() if callable(obj) else obj))
+    files = (
+        sorted(f for f in target.iterdir() if f.suffix in (".yaml", ".yml"))
+        if target.is_dir()
+        else [target]
+    )
+    return [(f.stem, _file_factory(f.stem, f)) for f in files]
+
+
+#: Policy profiles by name: the plug-in kernel's registry. Shipped profiles are
+#: built-ins; the ``jbgrade.policy_profiles`` entry-point group adds others (a name
+#: taken twice is a :class:`~jbgrade.PluginError`).
+PROFILES: PluginRegistry[ProfileFactory] = PluginRegistry(
+    "policy-profile",
+    ENTRY_POINT_GROUP,
+    error=UnknownProfileError,
+    expand=_expand_entry_point,
+    options=ProfileOptions,
+)
+for _name in _shipped():
+    PROFILES.add(_name, _shipped_factory(_name))
 
 
 @cache
@@ -673,7 +712,7 @@ def profile_edition(name: str, version: str) -> Profile | None:
 
 def list_profiles() -> list[str]:
     """Names ``--profile NAME`` accepts: shipped profiles and entry-point ones."""
-    return sorted({*_shipped(), *_plugins()})
+    return PROFILES.names()
 
 
 @cache
@@ -726,18 +765,8 @@ def load_profile(ref: str | Path | Profile, tables: Tables | None = None) -> Pro
             text = read_text_limited(p, max_bytes=MAX_YAML_BYTES, what="profile", cls=PolicyError)
             return parse_profile(text, str(p), tables)
         return _load_file(str(p), st.st_mtime_ns, st.st_size)
-    if ref in _shipped():
-        if custom:
-            res = resources.files("jbgrade.policy").joinpath(f"data/profiles/{_shipped()[ref]}")
-            return parse_profile(res.read_text("utf-8"), f"{ref}.yaml", tables)
-        return _load_shipped(ref)
-    plugins = _plugins()
-    if ref in plugins:
-        prof = load_profile(plugins[ref], tables)
-        if prof.id != ref:
-            raise PolicyError(
-                f"profile file declares id {prof.id!r}, not {ref!r}", path=prof.source
-            )
+    if ref in PROFILES:
+        prof: Profile = PROFILES.create(ref, {"tables": tables if custom else None})
         return prof
     raise UnknownProfileError(
         f"unknown profile {ref!r}; available: {', '.join(list_profiles())} "

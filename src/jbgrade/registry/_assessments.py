@@ -27,7 +27,7 @@ from jbgrade.registry._models import (
     Organization,
     User,
 )
-from jbgrade.registry._util import canonical_json, new_id, sha256_hex
+from jbgrade.registry._util import canonical_json, case_rows, new_id, row_view, sha256_hex
 from jbgrade.registry._views import (
     Actor,
     AssessmentView,
@@ -146,40 +146,24 @@ class AssessmentStore(RegistryContext):
             ).all()
         )
         stmt = (
-            sa.select(Assessment, Organization.name, User.display_name)
+            case_rows(Assessment, case_id, only, Organization.name, User.display_name)
             .join(Organization, Organization.id == Assessment.org_id)
             .join(User, User.id == Assessment.assessor_id)
-            .where(Assessment.case_id == case_id)
-            .order_by(Assessment.created_at, Assessment.id)
         )
-        if only is not None:
-            stmt = stmt.where(Assessment.id == only)
         out = []
         for a, org_name, user_name in s.execute(stmt):
             current = latest.get(a.org_id) == a.version
             if not history and not current:
                 continue
             out.append(
-                AssessmentView(
-                    id=a.id,
-                    case_id=a.case_id,
-                    org_id=a.org_id,
+                row_view(
+                    AssessmentView,
+                    a,
                     org_name=org_name,
-                    assessor_id=a.assessor_id,
                     assessor_name=user_name,
-                    version=a.version,
-                    supersedes_id=a.supersedes_id,
                     current=current,
-                    vector=a.vector,
-                    score=a.score,
-                    severity=a.severity,
-                    provisional=a.provisional,
-                    systemic=a.systemic,
-                    domain=a.domain,
                     rationales=json.loads(a.rationales),
                     evidence_refs=json.loads(a.evidence_refs),
-                    note=a.note,
-                    created_at=a.created_at,
                 )
             )
         return out
@@ -254,18 +238,13 @@ class AssessmentStore(RegistryContext):
 
     @staticmethod
     def _evidence_view(ev: Evidence, transcripts: SecretStr | None) -> EvidenceView:
-        return EvidenceView(
-            id=ev.id,
-            case_id=ev.case_id,
-            org_id=ev.org_id,
-            attached_by=ev.attached_by,
-            label=ev.label,
+        return row_view(
+            EvidenceView,
+            ev,
             evidence_format_version=ev.format_version,
             body=json.loads(ev.body),
-            body_sha256=ev.body_sha256,
             has_transcripts=ev.transcripts_ct is not None,
             transcripts=transcripts,
-            created_at=ev.created_at,
         )
 
     def list_evidence(

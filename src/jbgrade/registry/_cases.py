@@ -29,7 +29,7 @@ from jbgrade.registry._models import (
     Organization,
 )
 from jbgrade.registry._tables import STATES, lifecycle
-from jbgrade.registry._util import new_id
+from jbgrade.registry._util import new_id, row_view
 from jbgrade.registry._views import (
     Actor,
     CaseView,
@@ -122,14 +122,7 @@ class CaseStore(RegistryContext):
             )
         ]
         history = [
-            TransitionView(
-                id=t.id,
-                from_state=t.from_state,
-                to_state=t.to_state,
-                actor_id=t.actor_id,
-                note=t.note,
-                created_at=t.created_at,
-            )
+            row_view(TransitionView, t)
             for t in s.execute(
                 sa.select(CaseTransition)
                 .where(CaseTransition.case_id == case.id)
@@ -286,16 +279,7 @@ class CaseStore(RegistryContext):
 
     @staticmethod
     def _grant_view(g: CaseGrant, org_name: str) -> GrantView:
-        return GrantView(
-            id=g.id,
-            case_id=g.case_id,
-            org_id=g.org_id,
-            org_name=org_name,
-            payload=g.payload,
-            granted_by=g.granted_by,
-            created_at=g.created_at,
-            revoked_at=g.revoked_at,
-        )
+        return row_view(GrantView, g, org_name=org_name)
 
     def revoke_access(self, actor: Actor, case_id: str, org_id: str) -> None:
         with self._write() as s:

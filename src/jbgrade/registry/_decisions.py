@@ -29,7 +29,7 @@ from jbgrade.registry._models import (
     Reconciliation,
     User,
 )
-from jbgrade.registry._util import canonical_json, new_id
+from jbgrade.registry._util import canonical_json, case_rows, new_id, row_view
 from jbgrade.registry._views import (
     Actor,
     DecisionView,
@@ -245,21 +245,11 @@ class DecisionStore(RegistryContext):
         for d in rows:
             latest[d.profile_id] = d.id
         return [
-            DecisionView(
-                id=d.id,
-                case_id=d.case_id,
-                assessment_id=d.assessment_id,
-                org_id=d.org_id,
-                decided_by=d.decided_by,
-                profile_id=d.profile_id,
-                profile_version=d.profile_version,
-                bundle_sha256=d.bundle_sha256,
-                action=d.action,
-                provisional=d.provisional,
-                next_due=d.next_due,
+            row_view(
+                DecisionView,
+                d,
                 result=json.loads(d.result),
                 current=latest[d.profile_id] == d.id,
-                created_at=d.created_at,
             )
             for d in rows
             if only is None or d.id == only
@@ -339,26 +329,17 @@ class DecisionStore(RegistryContext):
         self, s: Session, case_id: str, only: str | None = None
     ) -> list[ReconciliationView]:
         stmt = (
-            sa.select(Reconciliation, User.username, Organization.name)
+            case_rows(Reconciliation, case_id, only, User.username, Organization.name)
             .join(User, User.id == Reconciliation.stored_by)
             .join(Organization, Organization.id == Reconciliation.org_id)
-            .where(Reconciliation.case_id == case_id)
-            .order_by(Reconciliation.created_at, Reconciliation.id)
         )
-        if only is not None:
-            stmt = stmt.where(Reconciliation.id == only)
         return [
-            ReconciliationView(
-                id=r.id,
-                case_id=r.case_id,
-                org_id=r.org_id,
-                stored_by=r.stored_by,
+            row_view(
+                ReconciliationView,
+                r,
                 stored_by_name=uname,
                 org_name=oname,
-                status=r.status,  # type: ignore[arg-type]
-                inputs_sha256=r.inputs_sha256,
                 record=json.loads(r.body),
-                created_at=r.created_at,
             )
             for r, uname, oname in s.execute(stmt).all()
         ]

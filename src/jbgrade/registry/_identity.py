@@ -35,7 +35,7 @@ from jbgrade.registry._models import (
     User,
 )
 from jbgrade.registry._tables import ROLES
-from jbgrade.registry._util import new_id, sha256_hex
+from jbgrade.registry._util import new_id, row_view, sha256_hex
 from jbgrade.registry._views import (
     Actor,
     IssuedToken,
@@ -54,16 +54,7 @@ class IdentityStore(RegistryContext):
 
     @staticmethod
     def _user_view(u: User) -> UserView:
-        return UserView(
-            id=u.id,
-            org_id=u.org_id,
-            username=u.username,
-            display_name=u.display_name,
-            role=u.role,  # type: ignore[arg-type]
-            active=u.active,
-            has_password=u.password_hash is not None,
-            created_at=u.created_at,
-        )
+        return row_view(UserView, u, has_password=u.password_hash is not None)
 
     @staticmethod
     def _actor(u: User) -> Actor:

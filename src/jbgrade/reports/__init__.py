@@ -17,6 +17,7 @@ from jbgrade.reports._html import (
     action_label,
     assessment_charts,
     render_assessment_html,
+    render_comparison_html,
     render_dispute_html,
 )
 from jbgrade.reports._pdf import html_to_pdf
@@ -37,6 +38,7 @@ __all__ = [
     "evidence_charts",
     "html_to_pdf",
     "render_assessment_html",
+    "render_comparison_html",
     "render_dispute_html",
     "render_svg",
     "reports_available",

@@ -104,28 +104,38 @@ def criterion_levels_chart(grade: dict[str, Any]) -> Chart:
     return Chart("criteria", "Criterion levels", render_svg(chart.to_dict()), alt_text)
 
 
+def _domain_rates(ev: EvidenceView) -> list[dict[str, Any]]:
+    """Per target x domain x arm rates with their Wilson intervals (judged arms only)."""
+    rows: list[dict[str, Any]] = []
+    for t in ev.attack.targets:
+        for d in t.domains:
+            for arm, r in (("attack", d.attack), ("baseline", d.baseline)):
+                if r.n == 0 or r.rate is None:
+                    continue
+                rows.append(
+                    {
+                        "target": t.target,
+                        "domain": d.domain,
+                        "arm": arm,
+                        "rate": r.rate,
+                        "low": r.low if r.low is not None else 0.0,
+                        "high": r.high if r.high is not None else 1.0,
+                        "n": r.n,
+                        "successes": r.successes,
+                    }
+                )
+    return rows
+
+
 def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
     """Success rate per domain with Wilson 95% intervals, attack vs baseline, per target."""
     import altair as alt
 
-    if not ev.rates:
+    rows = _domain_rates(ev)
+    if not rows:
         return None
-    rows = [
-        {
-            "target": r.target,
-            "domain": r.domain,
-            "arm": r.arm,
-            "rate": r.rate,
-            "low": r.low,
-            "high": r.high,
-            "n": r.n,
-            "successes": r.successes,
-        }
-        for r in ev.rates
-        if r.domain != "all"
-    ]
     data = alt.Data(values=rows)
-    domains = [d for d in DOMAINS if any(r.domain == d for r in ev.rates)]
+    domains = [d for d in DOMAINS if any(r["domain"] == d for r in rows)]
     colour = alt.Color(
         "arm:N",
         scale=alt.Scale(domain=list(ARM_COLOURS), range=list(ARM_COLOURS.values())),
@@ -145,7 +155,7 @@ def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
     ticks_lo = base.mark_tick(color="#111", width=8, thickness=1.5).encode(y="low:Q")
     ticks_hi = base.mark_tick(color="#111", width=8, thickness=1.5).encode(y="high:Q")
     layered = alt.layer(bars, err, ticks_lo, ticks_hi, data=data).properties(width=190, height=170)
-    targets = sorted({r.target for r in ev.rates})
+    targets = sorted({r["target"] for r in rows})
     chart = layered.facet(
         column=alt.Column(
             "target:N", title=None, sort=targets, header=alt.Header(labelFontSize=12)
@@ -157,17 +167,22 @@ def success_by_domain_chart(ev: EvidenceView) -> Chart | None:
     for t in targets:
         for d in DOMAINS:
             a = next(
-                (r for r in ev.rates if r.target == t and r.domain == d and r.arm == "attack"), None
+                (r for r in rows if r["target"] == t and r["domain"] == d and r["arm"] == "attack"),
+                None,
             )
             b = next(
-                (r for r in ev.rates if r.target == t and r.domain == d and r.arm == "baseline"),
+                (
+                    r
+                    for r in rows
+                    if r["target"] == t and r["domain"] == d and r["arm"] == "baseline"
+                ),
                 None,
             )
             if a is None:
                 continue
-            s = f"{t} {d}: attack {a.rate:.0%} [{a.low:.0%}-{a.high:.0%}] (n={a.n})"
+            s = f"{t} {d}: attack {a['rate']:.0%} [{a['low']:.0%}-{a['high']:.0%}] (n={a['n']})"
             if b is not None:
-                s += f", baseline {b.rate:.0%} [{b.low:.0%}-{b.high:.0%}]"
+                s += f", baseline {b['rate']:.0%} [{b['low']:.0%}-{b['high']:.0%}]"
             parts.append(s)
     return Chart(
         "success",
@@ -182,11 +197,11 @@ def transfer_chart(ev: EvidenceView) -> Chart | None:
     """Transfer matrix: of the behaviours broken on one target, the share broken on another."""
     import altair as alt
 
-    cells = [c for c in ev.transfer if c.source != c.dest]
+    cells = [c for c in ev.attack.transfer.matrix if c.source != c.dest]
     if not cells:
         return None
-    vendor = {t.id: t.vendor for t in ev.targets}
-    order = [t.id for t in ev.targets]
+    vendor = {t.target: t.vendor for t in ev.attack.targets}
+    order = [t.target for t in ev.attack.targets]
 
     def name(t: str) -> str:
         return f"{t} ({vendor.get(t, '?')})"

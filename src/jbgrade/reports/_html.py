@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jbgrade.assess import AssessmentReport, Reconciliation
 from jbgrade.policy import Condition, Decision, FiredRule, NearMiss, Obligation, due_status
@@ -17,7 +17,16 @@ from jbgrade.reports._charts import (
     transfer_chart,
 )
 
-__all__ = ["action_label", "assessment_charts", "render_assessment_html", "render_dispute_html"]
+if TYPE_CHECKING:
+    from jbgrade.interop import Comparison
+
+__all__ = [
+    "action_label",
+    "assessment_charts",
+    "render_assessment_html",
+    "render_comparison_html",
+    "render_dispute_html",
+]
 
 
 def action_label(action: str) -> str:
@@ -191,6 +200,15 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
     on = r.generated_at.astimezone(_dt.UTC).date()
     decisions = [_decision_view(d.profile, d.title, d.decision, d.error, on) for d in r.decisions]
     g = r.grade.model_dump(mode="json")
+    from jbgrade.interop import atlas_names, report_atlas
+
+    names = atlas_names()
+    atlas = [(t, names.get(t, t)) for t in report_atlas(r.model_dump(mode="json"))]
+    affected = (
+        {row.target: row.affected for row in r.evidence.attack.transfer.rows}
+        if r.evidence is not None
+        else {}
+    )
     return str(
         _env()
         .get_template("report.html.j2")
@@ -200,6 +218,8 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
             decisions=decisions,
             charts=charts,
             why=_why(r),
+            atlas=atlas,
+            affected_by_target=affected,
             as_of=on.isoformat(),
             overdue=sum(o["status"] == "overdue" for d in decisions for o in d["obligations"]),
         )
@@ -213,3 +233,10 @@ def render_dispute_html(rec: Reconciliation, charts: Mapping[str, Chart] | None 
         c = dispute_actions_chart(rec.profiles, a.organisation, b.organisation)
         charts = {c.id: c} if c else {}
     return str(_env().get_template("dispute.html.j2").render(rec=rec, charts=charts))
+
+
+def render_comparison_html(c: Comparison) -> str:
+    """``jbgrade compare --html``: the verdict, each domain's test and power, metrics."""
+    from jbgrade import __version__
+
+    return str(_env().get_template("compare.html.j2").render(c=c, version=__version__))

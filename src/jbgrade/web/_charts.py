@@ -2,9 +2,9 @@
 
 The numbers come from the evidence model, read the way reports read them: the
 stored body is a :class:`jbgrade.evidence.Evidence` record (the registry validates
-it on attach), and :func:`jbgrade.assess.view_of_evidence` gives each attack's
-rates with their Wilson intervals. Only the drawing is the web UI's own (a small
-SVG, so the server needs neither the reports extra nor a browser-side library).
+it on attach), whose per-target, per-domain rates carry their Wilson intervals.
+Only the drawing is the web UI's own (a small SVG, so the server needs neither
+the reports extra nor a browser-side library).
 Every chart comes with the same numbers as a table for screen readers.
 """
 
@@ -14,9 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from jbgrade.assess import RateRow, view_of_evidence
-from jbgrade.evidence import Evidence
-from jbgrade.records import DOMAINS
+from jbgrade.evidence import Evidence, Rate
 
 __all__ = ["DOMAIN_NAMES", "DomainBar", "domain_bars", "domain_chart_svg"]
 
@@ -30,25 +28,23 @@ class DomainBar:
 
     group: str  # "attack on model"
     domain: str
-    attack: RateRow | None  # None: no judged attempt in this arm
-    baseline: RateRow | None
+    attack: Rate | None  # None: no judged attempt in this arm
+    baseline: Rate | None
+
+
+def _judged(r: Rate) -> Rate | None:
+    return r if r.n > 0 and r.rate is not None else None
 
 
 def domain_bars(evidence: Evidence) -> list[DomainBar]:
-    """Per attack x target x domain rates (each attack's view, as reports show it)."""
+    """Per attack x target x domain rates, read from the evidence record's fields."""
     out: list[DomainBar] = []
     for atk in evidence.attacks:
-        view = view_of_evidence(evidence, atk.attack)
-        if view is None:
-            continue
-        rows: dict[tuple[str, str, str], RateRow] = {
-            (r.target, r.domain, r.arm): r for r in view.rates
-        }
-        for t in view.targets:
-            for d in DOMAINS:
-                a, b = rows.get((t.id, d, "attack")), rows.get((t.id, d, "baseline"))
+        for t in atk.targets:
+            for d in t.domains:
+                a, b = _judged(d.attack), _judged(d.baseline)
                 if a is not None or b is not None:
-                    out.append(DomainBar(f"{view.attack} on {t.model}", d, a, b))
+                    out.append(DomainBar(f"{atk.attack} on {t.model}", d.domain, a, b))
     return out
 
 
@@ -88,8 +84,9 @@ def domain_chart_svg(bars: list[DomainBar], *, title: str, chart_id: str = "char
         ):
             yy = y + dy + 5
             rate = r.rate if r is not None else None
-            if r is not None:
-                lo, hi = x(r.low), x(r.high)
+            if r is not None and r.rate is not None:
+                lo = x(r.low if r.low is not None else 0.0)
+                hi = x(r.high if r.high is not None else 1.0)
                 parts.append(
                     f'<rect x="{left}" y="{yy}" width="{max(1.0, x(r.rate) - left):.1f}" '
                     f'height="14" fill="{fill}"><title>{arm}: {_pct(r.rate)} '

@@ -34,6 +34,7 @@ from jbgrade.api import (
     resolve_caller,
 )
 from jbgrade.api._sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+from jbgrade.assess import Reconciliation
 from jbgrade.evidence import Evidence as EvidenceRecord
 from jbgrade.policy import DUE_SOON_DAYS, list_profiles, load_profile
 from jbgrade.registry import (
@@ -436,17 +437,17 @@ def pages_router(renderer: Renderer) -> APIRouter:
 
 def _reconciliation_row(v: ReconciliationView) -> dict[str, Any]:
     """A stored reconciliation in brief: what still divides the parties, what does not."""
-    rec = v.record
+    rec = Reconciliation.model_validate(v.record)
     decisive = [
-        {"item": d["item"], "name": d["name"], "a": d["a"]["value"], "b": d["b"]["value"]}
-        for d in rec.get("differences", [])
-        if any(e.get("changes_action") for e in d.get("effects", []))
+        {"item": d.item, "name": d.name, "a": d.a.value, "b": d.b.value}
+        for d in rec.differences
+        if any(e.changes_action for e in d.effects)
     ]
     return {
         "view": v,
-        "parties": [f"{p['organisation']} ({p['label']})" for p in rec.get("parties", [])],
+        "parties": [f"{p.organisation} ({p.label})" for p in rec.parties],
         "decisive": decisive,
-        "stop_arguing": list(rec.get("unchanged", [])),
+        "stop_arguing": list(rec.unchanged),
     }
 
 
