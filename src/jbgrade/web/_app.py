@@ -12,10 +12,15 @@ from starlette.staticfiles import StaticFiles
 from jbgrade.api import Settings, resolve_caller
 from jbgrade.api import create_app as create_api_app
 from jbgrade.api._sessions import SESSION_COOKIE
-from jbgrade.rubric import grade
+from jbgrade.rubric import Grade, grade
 from jbgrade.web._admin import admin_router
 from jbgrade.web._assets import static_dir
-from jbgrade.web._calculator import calculator_model, vector_from_letters
+from jbgrade.web._calculator import (
+    all_x_vector,
+    calculator_model,
+    calculator_version,
+    vector_from_letters,
+)
 from jbgrade.web._pages import pages_router
 from jbgrade.web._scorecard import scorecard_png, scorecard_svg, scorecard_text
 from jbgrade.web._templating import Renderer, calculator_url
@@ -61,24 +66,30 @@ def _ui_router(renderer: Renderer) -> APIRouter:
             return renderer.render(request, "_calc.html", model, status=status, headers=headers)
         return renderer.render(request, "calculator.html", model, status=status)
 
+    def _scored(v: str | None, jbg: str | None) -> Grade:
+        # No vector: the calculator's starting point (nothing assessed) in that version.
+        return grade(v.strip() if v else all_x_vector(calculator_version(None, jbg)))
+
     @router.get("/calculator/scorecard.svg")
-    async def scorecard_as_svg(v: str) -> Response:
+    async def scorecard_as_svg(v: str | None = None, jbg: str | None = None) -> Response:
         """The grade's scorecard as SVG (a bad vector is a 422 problem)."""
+        g = _scored(v, jbg)
         return Response(
-            scorecard_svg(grade(v.strip())), media_type="image/svg+xml", headers=_download(v, "svg")
+            scorecard_svg(g), media_type="image/svg+xml", headers=_download(g.vector, "svg")
         )
 
     @router.get("/calculator/scorecard.png")
-    async def scorecard_as_png(v: str) -> Response:
+    async def scorecard_as_png(v: str | None = None, jbg: str | None = None) -> Response:
         """The grade's scorecard as PNG (the SVG rasterised at twice its size)."""
-        g = grade(v.strip())
+        g = _scored(v, jbg)
         png = await run_in_threadpool(scorecard_png, g)
-        return Response(png, media_type="image/png", headers=_download(v, "png"))
+        return Response(png, media_type="image/png", headers=_download(g.vector, "png"))
 
     @router.get("/calculator/scorecard.txt")
-    async def scorecard_as_text(v: str) -> Response:
+    async def scorecard_as_text(v: str | None = None, jbg: str | None = None) -> Response:
         """The grade's scorecard as plain text (80 columns)."""
-        return PlainTextResponse(scorecard_text(grade(v.strip())), headers=_download(v, "txt"))
+        g = _scored(v, jbg)
+        return PlainTextResponse(scorecard_text(g), headers=_download(g.vector, "txt"))
 
     return router
 
