@@ -7,8 +7,10 @@ import sys
 from typing import Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = [
     "FAIL_ON_HELP",
@@ -32,6 +34,11 @@ class _Console(Console):
             if isinstance(o, Table):
                 for col in o.columns:
                     col.overflow = "fold"
+                # A title wraps at the table's width: make the table as wide as its
+                # title (up to the terminal's), so a short table keeps a one-line title.
+                if isinstance(o.title, str):
+                    want = min(cell_len(Text.from_markup(o.title).plain), self.width)
+                    o.min_width = max(o.min_width or 0, want)
         super().print(*objects, **kwargs)
 
 
