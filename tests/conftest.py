@@ -21,6 +21,21 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_home_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or writes the real data or key directory (design 0201): the
+    default ones point into the session's temporary directory, for subprocesses too."""
+    saved = {k: os.environ.get(k) for k in ("JBGRADE_DATA_DIR", "JBGRADE_KEY_DIR")}
+    os.environ["JBGRADE_DATA_DIR"] = str(tmp_path_factory.mktemp("data-home"))
+    os.environ["JBGRADE_KEY_DIR"] = str(tmp_path_factory.mktemp("key-home"))
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 def require_or_skip(flag: str, reason: str) -> None:
     """Skip locally when a service is absent; fail when CI says it must be present."""
     if os.environ.get(flag) == "1":

@@ -86,6 +86,9 @@ EXPECT: dict[tuple[str, str], tuple[str, ...]] = {
     # Browser pages and forms.
     ("GET", "/"): ("public",),
     ("GET", "/calculator"): ("public",),
+    ("GET", "/calculator/scorecard.png"): ("public",),  # a grade from a vector: no case data
+    ("GET", "/calculator/scorecard.svg"): ("public",),
+    ("GET", "/calculator/scorecard.txt"): ("public",),
     ("GET", "/login"): ("public",),
     ("POST", "/login"): ("public",),
     ("POST", "/logout"): ("public",),  # ends the session if there is one

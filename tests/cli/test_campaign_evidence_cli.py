@@ -149,3 +149,50 @@ def test_campaign_against_a_dead_target_fails_fast(tmp_path: Path) -> None:
     done, remaining, planned, retries = map(int, m.groups())
     # Stopped early, without a single retry of a refused connection.
     assert retries == 0 and done < planned and remaining == planned - done
+
+
+def test_status_and_evidence_read_a_directory_resume_ran_over_corrupt_lines(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: after `campaign run --resume` skipped a corrupt line, `status` and
+    `evidence` read the directory too (warning once, exit 0), losing no attempt."""
+    spec = str(ROOT / "examples/campaigns/reference-inprocess.yaml")
+
+    def jb(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jbgrade", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_env(),
+            timeout=300,
+        )
+
+    clean, out = tmp_path / "clean", tmp_path / "camp"
+    for d in (clean, out):
+        assert jb("campaign", "run", spec, "--out", str(d), "-q").returncode == 0
+    f = out / "attempts.jsonl"
+    lines = f.read_bytes().splitlines(keepends=True)
+    lines[10] = lines[10][:120] + b"\x00rot\n"
+    f.write_bytes(b"".join(lines))
+    r = jb("campaign", "run", spec, "--out", str(out), "-q", "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "1 attempts this run" in r.stdout
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith(f"jbgrade: warning: skipped 1 corrupt attempt line ({f}:11: ")
+    st = jb("campaign", "status", str(out), "--json")
+    assert st.returncode == 0, st.stderr
+    data = json.loads(st.stdout)
+    assert data["stored"] == data["planned"] and data["remaining"] == 0
+    assert [(s["path"], s["line"]) for s in data["skipped_lines"]] == [(str(f), 11)]
+    assert "jbgrade: warning: skipped 1 corrupt attempt line" in st.stderr
+    text = jb("campaign", "status", str(out))
+    assert text.returncode == 0 and "0 remaining" in text.stdout
+    ev = jb("campaign", "evidence", str(out), "--json")
+    assert ev.returncode == 0, ev.stderr
+    ref = json.loads(jb("campaign", "evidence", str(clean), "--json").stdout)
+    got = json.loads(ev.stdout)
+    assert got["counts"] == ref["counts"] and got["attacks"] == ref["attacks"]
+    assert got["notes"][-1].startswith("skipped 1 corrupt attempt line")
+    evt = jb("campaign", "evidence", str(out))
+    assert evt.returncode == 0 and "note: skipped 1 corrupt attempt line" in evt.stdout

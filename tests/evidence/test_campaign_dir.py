@@ -12,7 +12,13 @@ import pytest
 
 from jbgrade import CampaignDirError
 from jbgrade.cli._schema import load_schema
-from jbgrade.evidence import evidence_schema, load_campaign_evidence, read_campaign_attempts
+from jbgrade.evidence import (
+    SkippedLine,
+    evidence_schema,
+    iter_attempt_lines,
+    load_campaign_evidence,
+    read_campaign_attempts,
+)
 from tests.evidence.helpers import arm, mk
 
 LAYERS = ["system_prompt", "input_classifier", "refusal_training", "output_classifier"]
@@ -77,12 +83,46 @@ def test_bad_campaign_dirs(tmp_path: Path) -> None:
         load_campaign_evidence(tmp_path / "missing")
     with pytest.raises(CampaignDirError, match=r"no manifest\.json"):
         load_campaign_evidence(tmp_path)
-    _write(tmp_path / "c", arm("t1", 1, 3))
-    p = tmp_path / "c" / "attempts.jsonl"
-    p.write_text(p.read_text() + '{"key": "x"}\n')
-    with pytest.raises(CampaignDirError) as ei:
-        load_campaign_evidence(tmp_path / "c")
-    assert ei.value.line == 4 and str(p) in str(ei.value)
+
+
+def test_corrupt_lines_are_skipped_reported_and_never_hide_a_valid_record(
+    tmp_path: Path,
+) -> None:
+    atts = _attempts()
+    whole = load_campaign_evidence(_dir(tmp_path / "whole", atts))
+    d = tmp_path / "c"
+    _write(d, atts)
+    p = d / "attempts.jsonl"
+    lines = p.read_text().splitlines(keepends=True)
+    k3, k7 = atts[3].key, atts[7].key
+    # Line 4 corrupted on disk (its record re-run and appended later, as --resume
+    # does); a record-shaped line without the fields; a corrupt line *after* the
+    # last valid record of key 7 (it must not hide it); a line that is not JSON.
+    assert lines[3].index(k3) < 100
+    lines[3] = lines[3][:120] + "\x00garbage\n"  # the key survives, the record does not
+    lines.insert(10, '{"key": "x"}\n')
+    lines.append(atts[3].model_dump_json() + "\n")
+    lines.append('{"key": "' + k7 + '", "status": "ok", "broken": \n')
+    lines.append("not json at all\n")
+    p.write_text("".join(lines))
+    skipped: list[SkippedLine] = []
+    ev = load_campaign_evidence(d, skipped)
+    assert [s.line for s in skipped] == [4, 11, len(lines) - 1, len(lines)]
+    assert all(s.path == str(p) and "not an attempt record" in s.reason for s in skipped)
+    # Nothing completed is lost: the same evidence as the clean directory, plus a note.
+    assert ev.counts == whole.counts
+    assert ev.attacks == whole.attacks
+    assert ev.notes[-1].startswith("skipped 4 corrupt attempt lines (")
+    assert f"{p}:4: " in ev.notes[-1] and "and 1 more" in ev.notes[-1]
+    got = read_campaign_attempts(d)
+    assert len(got) == len(atts) and {a.key for a in got} >= {k3, k7}
+    # File order, duplicates included: line 4's record is gone, its repeat appended.
+    assert [a.key for a in iter_attempt_lines(d)].count(k3) == 1
+
+
+def _dir(d: Path, atts: list) -> Path:  # type: ignore[type-arg]
+    _write(d, atts)
+    return d
 
 
 def test_schema_is_published_and_current_and_validates(tmp_path: Path) -> None:

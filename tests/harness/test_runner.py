@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from jbgrade import CampaignStoreError
+from jbgrade.evidence import SkippedLine
 from jbgrade.harness import (
     AttemptStore,
     CampaignPlan,
@@ -107,6 +108,36 @@ async def test_resume_skips_stored_and_tolerates_a_torn_line(tmp_path: Path) -> 
     assert _facts(part) == _facts(whole)
     for line in f.read_bytes().splitlines():
         json.loads(line)  # the torn half was cut off, not glued to the next record
+
+
+async def test_resume_repeats_the_attempts_of_corrupt_lines_and_loses_none(
+    tmp_path: Path,
+) -> None:
+    whole = tmp_path / "whole"
+    await _run(whole)
+    part = tmp_path / "part"
+    await _run(part)
+    f = part / "attempts.jsonl"
+    lines = f.read_bytes().splitlines(keepends=True)
+    # Line 11 corrupted after its key (bit rot, a bad edit); line 21 keeps only its
+    # key and status: neither may count its attempt as done.
+    lines[10] = lines[10][:120] + b"\x00rot\n"
+    lines[20] = b'{"key": "%s", "status": "ok"}\n' % json.loads(lines[20])["key"].encode()
+    f.write_bytes(b"".join(lines))
+    skipped: list[SkippedLine] = []
+    assert len(read_attempts(part, skipped)) == len(lines) - 2
+    assert [s.line for s in skipped] == [11, 21]
+    plan = _plan()
+    store = AttemptStore.open(part, plan.manifest(), resume=True)
+    try:
+        s = await run_campaign(plan, store)
+    finally:
+        store.close()
+        await plan.aclose()
+    assert [x.line for x in store.skipped] == [11, 21]
+    assert (s.already_done, s.completed, s.remaining) == (len(lines) - 2, 2, 0)
+    assert _facts(part) == _facts(whole)
+    assert f.read_bytes().splitlines(keepends=True)[:21] == lines[:21]  # kept for inspection
 
 
 async def test_refuses_other_spec_and_rerun_without_resume(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ def start_server(data_dir: Path, *extra: str) -> Server:
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(ROOT / "src")}
     for var in ("JBGRADE_DATABASE_URL", "JBGRADE_KEY", "JBGRADE_KEY_FILE", "JBGRADE_DATA_DIR"):
         env.pop(var, None)
+    # Each server its own key directory, apart from its data directory (design 0201).
+    env["JBGRADE_KEY_DIR"] = str(data_dir.with_name(data_dir.name + "-keys"))
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -45,7 +46,8 @@ def _checked(page: Any) -> str:
         "[...document.querySelectorAll('#calc-form input:checked')]"
         ".map(e => `${e.name}:${e.value}`)"
     )
-    return "JBG:1.0/" + "/".join(letters)
+    version = page.get_attribute("#calc", "data-version")
+    return f"JBG:{version}/" + "/".join(letters)
 
 
 def _current(page: Any) -> tuple[str, str, str]:
@@ -57,7 +59,7 @@ def _current(page: Any) -> tuple[str, str, str]:
 
 
 def test_click_metrics_updates_grade_and_url(page: Any) -> None:
-    page.goto("/calculator")
+    page.goto("/calculator?jbg=1.0")
     low = grade(LOW)
     for part in LOW.split("/")[1:]:
         key, letter = part.split(":")
@@ -106,7 +108,7 @@ def test_click_metrics_updates_grade_and_url(page: Any) -> None:
 def test_quick_changes_are_all_graded(page: Any) -> None:
     # Changes made faster than the server answers (or just as an answer is swapped in)
     # must neither be undone by that answer nor be left ungraded.
-    page.goto("/calculator")
+    page.goto("/calculator?jbg=1.0")
     page.evaluate(
         "['LY-S', 'UN-N', 'RL-L'].forEach(id =>"
         " document.querySelector(`label[for=m-${id}]`).click())"
@@ -184,3 +186,56 @@ def test_works_without_javascript(browser: Any, server: Any) -> None:
         assert "HD:C/UP:F" in pg.inner_text("[data-testid=vector]")
     finally:
         ctx.close()
+
+
+def test_phone_width_shows_the_grade_first_and_every_label_whole(browser: Any, server: Any) -> None:
+    """Issue 14: at 390 px the grade is on the first screen, above the metrics; nothing
+    overflows sideways and no value label is cut."""
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        base_url=server.base_url,
+    )
+    try:
+        pg = ctx.new_page()
+        pg.goto("/calculator")
+        assert pg.get_attribute("#calc", "data-version") == "1.1"
+        score = pg.locator("[data-testid=score]").bounding_box()
+        sev = pg.locator("[data-testid=severity]").bounding_box()
+        first_metric = pg.locator("fieldset.metric").first.bounding_box()
+        assert score is not None and sev is not None and first_metric is not None
+        assert score["y"] + score["height"] <= 844 and sev["y"] + sev["height"] <= 844
+        assert score["y"] < first_metric["y"]
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+        cut = pg.evaluate(
+            "[...document.querySelectorAll('#calc-form label')]"
+            ".filter(l => l.scrollWidth > l.clientWidth + 1"
+            " || l.getBoundingClientRect().right > window.innerWidth)"
+            ".map(l => l.htmlFor)"
+        )
+        assert cut == []
+        # A tap regrades, and the new grade is still where the user looks first.
+        pg.click("label[for='m-HD-C']")
+        pg.wait_for_function(
+            "() => document.querySelector('[data-testid=vector]').textContent.includes('HD:C')"
+        )
+        assert pg.locator("[data-testid=score]").bounding_box()["y"] < first_metric["y"]
+        shot(pg, "calculator-390px")
+    finally:
+        ctx.close()
+
+
+def test_scorecard_downloads(page: Any) -> None:
+    v = "JBG:1.1/LY:S/UN:D/RL:M/TR:F/HD:W/UP:P/CG:L/AG:T/AC:M/AU:Y/EX:P/RE:M/ST:P"
+    page.goto("/calculator?v=" + v)
+    got = {}
+    for fmt in ("png", "svg", "txt"):
+        with page.expect_download() as info:
+            page.click(f"[data-testid=export-{fmt}]")
+        got[fmt] = Path(info.value.path()).read_bytes()
+        assert info.value.suggested_filename.endswith("." + fmt)
+    assert got["png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert got["svg"].startswith(b"<svg ") and v.encode() in got["svg"]
+    assert got["txt"].decode().splitlines()[2] == v

@@ -20,6 +20,7 @@ from jbgrade.assess._records import (
     JailbreakSummary,
     PayloadSummary,
     ProfileDecision,
+    deadlines_of,
     decision_record,
 )
 from jbgrade.evidence import DerivedMetric
@@ -327,8 +328,10 @@ def assess_case(
         mv.update({k: v.value for k, v in _for_version(evidence, tables).items()})
         measured_vec = Vector(mv, tables).canonical()
     conflicts = [m.metric for m in merged if m.conflict]
+    generated = now or datetime.now(UTC)
     return AssessmentReport(
-        generated_at=now or datetime.now(UTC),
+        deadlines=deadlines_of(decisions, generated.astimezone(UTC).date()),
+        generated_at=generated,
         jbgrade_version=version,
         standard=f"{tables.standard} {tables.version} r{tables.table_revision}",
         complete=not incomplete,

@@ -22,7 +22,7 @@ from jbgrade.assess._case import Assessor, Attack, EvidenceItem, Model
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.evidence import AttackEvidence, AttemptCounts, DerivedMetric
 from jbgrade.evidence import TargetInfo as EvidenceTargetInfo
-from jbgrade.policy import DECISION_KEYS, Decision
+from jbgrade.policy import DECISION_KEYS, Decision, DueStatus, due_status
 
 __all__ = [
     "REPORT_FORMAT",
@@ -239,6 +239,38 @@ class CaseSummary(_R):
     )
 
 
+class Deadline(_R):
+    """One obligation of one decision and where it stands on the day the report was made."""
+
+    profile: str
+    party: str
+    what: str
+    due: date
+    status: DueStatus = Field(
+        description="overdue (due before the report's day), due_soon (within 7 days) or "
+        "pending, as of generated_at (UTC date)."
+    )
+    days_left: int = Field(description="Days from the report's day to the due date (< 0: late).")
+
+
+def deadlines_of(decisions: list[ProfileDecision], on: date) -> list[Deadline]:
+    """Every obligation of ``decisions`` with its status on ``on``, earliest first."""
+    out = [
+        Deadline(
+            profile=d.profile,
+            party=o.party,
+            what=o.what,
+            due=o.due,
+            status=due_status(o.due, on),
+            days_left=(o.due - on).days,
+        )
+        for d in decisions
+        if d.decision is not None
+        for o in d.decision.obligations
+    ]
+    return sorted(out, key=lambda x: (x.due, x.profile, x.party, x.what))
+
+
 class AssessmentReport(_R):
     """The result of `jbgrade assess` (format 2; format 1 reports are migrated on reading)."""
 
@@ -271,6 +303,12 @@ class AssessmentReport(_R):
     read_notes: list[str] = Field(
         default_factory=list,
         description="How the report was read (e.g. migrated from format 1); not hashed.",
+    )
+    deadlines: list[Deadline] = Field(
+        default_factory=list,
+        description="Every obligation with its status (overdue, due_soon, pending) as of the "
+        "day the report was made; derived from decisions and generated_at, so not hashed, "
+        "and `jbgrade report verify` recomputes it.",
     )
     content_sha256: str | None = Field(
         default=None,

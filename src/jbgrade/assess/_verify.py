@@ -21,13 +21,19 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from jbgrade._errors import InputError, JbgradeError, ReportIntegrityError
-from jbgrade.assess._records import AssessmentReport, ReportSignature, decision_record
+from jbgrade.assess._records import (
+    AssessmentReport,
+    ReportSignature,
+    deadlines_of,
+    decision_record,
+)
 from jbgrade.evidence import Evidence
 from jbgrade.policy import Profile, decide, load_profile, profile_edition
 from jbgrade.records import canonical_json, canonical_sha256
@@ -45,7 +51,9 @@ __all__ = [
 ]
 
 #: Fields a report's content hash leaves out (and the signature, the first two).
-_UNHASHED = ("content_sha256", "signature", "read_notes")
+# deadlines: derived from decisions and generated_at (checked in _check_deadlines), and
+# absent from reports made before it existed, whose hashes must still verify.
+_UNHASHED = ("content_sha256", "signature", "read_notes", "deadlines")
 
 
 def _loc(loc: Sequence[str | int]) -> str:
@@ -251,6 +259,17 @@ def _check_decisions(report: AssessmentReport, source: str | None, check: Report
             )
 
 
+def _check_deadlines(report: AssessmentReport, source: str | None) -> None:
+    """The deadlines, when present, are exactly those the decisions give on the report's day."""
+    if not report.deadlines:
+        return
+    want = deadlines_of(report.decisions, report.generated_at.astimezone(UTC).date())
+    if report.deadlines != want:
+        raise ReportIntegrityError(
+            "do not follow from the decisions and generated_at", path=source, field="deadlines"
+        )
+
+
 def _hashed(report: AssessmentReport) -> dict[str, Any]:
     data = report.model_dump(mode="json")
     return {k: v for k, v in data.items() if k not in _UNHASHED}
@@ -278,6 +297,7 @@ def verify_report(
     check = ReportCheck(notes=list(report.read_notes))
     _check_grade(report, source)
     _check_decisions(report, source, check)
+    _check_deadlines(report, source)
     if report.content_sha256 is None:
         check.notes.append("the report has no content hash")
     elif report.content_sha256 != content_sha256_of(report):

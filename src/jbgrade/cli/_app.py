@@ -18,6 +18,7 @@ from jbgrade.cli import (
     _assess,
     _calibrate,
     _campaign,
+    _case,
     _crosswalk,
     _demo,
     _interop,
@@ -83,6 +84,7 @@ _report.register(app)
 _crosswalk.register(app)
 _interop.register(app)
 _judge.register(app)
+_case.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

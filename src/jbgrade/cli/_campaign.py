@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from jbgrade.cli import _evidence
-from jbgrade.cli._common import out_console, print_json
+from jbgrade.cli._common import out_console, print_json, warn_skipped
 
 if TYPE_CHECKING:
     from jbgrade.harness import Reporter, RunSummary
@@ -154,6 +154,7 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
             store.close()
 
     summary = asyncio.run(go())
+    warn_skipped(store.skipped, "their attempts were run again (the lines stay in the file)")
     if log_format is LogFormat.json:
         print_json(summary.to_dict(), indent=None)
     else:
@@ -185,10 +186,15 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a campaign's progress: stored attempts by status, target and arm; errors."""
+    from jbgrade.evidence import SkippedLine
     from jbgrade.harness import load_manifest, read_attempts, read_runs
 
     m = load_manifest(directory)
-    attempts = read_attempts(directory)
+    skipped: list[SkippedLine] = []
+    attempts = read_attempts(directory, skipped)
+    warn_skipped(
+        skipped, "they count in no figure (campaign run --resume repeats an attempt they held)"
+    )
     by_status = Counter(a.status for a in attempts)
     cells: dict[tuple[str, str, str], Counter[str]] = {}
     reasons: Counter[str] = Counter()
@@ -215,6 +221,7 @@ def status(
         "errors": dict(reasons.most_common(10)),
         "last_run": runs[-1] if runs else None,
         "runs": len(runs),
+        "skipped_lines": [{"path": s.path, "line": s.line, "reason": s.reason} for s in skipped],
     }
     if as_json:
         print_json(data)

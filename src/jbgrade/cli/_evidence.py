@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from jbgrade.cli._common import FAIL_ON_HELP, gate, out_console, print_json
+from jbgrade.cli._common import FAIL_ON_HELP, gate, out_console, print_json, warn_skipped
 
 if TYPE_CHECKING:
     from jbgrade.evidence import AttackEvidence, Evidence, Rate
@@ -298,14 +298,17 @@ def evidence(
     ] = None,
 ) -> None:
     """Statistics and derived JBG metrics (with provenance) of a campaign."""
-    from jbgrade.evidence import load_campaign_evidence
+    from jbgrade.evidence import SkippedLine, load_campaign_evidence
     from jbgrade.interop import parse_fail_on
     from jbgrade.judges import load_measured_error
 
     expr = parse_fail_on(fail_on, ("rate", "adjusted")) if fail_on is not None else None
     conf = load_measured_error(judge_error) if judge_error is not None else None
-    ev = load_campaign_evidence(directory, judge_error=conf)
+    skipped: list[SkippedLine] = []
+    ev = load_campaign_evidence(directory, skipped, judge_error=conf)
     if as_json:
+        # The text view prints the evidence's note; JSON readers get it on stderr too.
+        warn_skipped(skipped, "they count in no figure")
         print_json(ev.model_dump(mode="json"))
     else:
         render_evidence(ev)

@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jbgrade._errors import InputError, KeyringError
-from jbgrade.cli._common import out_console, print_json
+from jbgrade.cli._common import out_console, print_json, warn
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from jbgrade.registry import Registry
 
-__all__ = ["check_sqlite_file", "open_registry", "private_file", "register", "sqlite_path"]
+__all__ = [
+    "check_sqlite_file",
+    "default_keyring_file",
+    "open_registry",
+    "private_file",
+    "register",
+    "sqlite_path",
+]
 
 DbOpt = Annotated[
     str | None,
@@ -37,7 +44,8 @@ KeyFileOpt = Annotated[
     Path | None,
     typer.Option(
         "--key-file",
-        help="Key file (default: $JBGRADE_KEY, else $JBGRADE_KEY_FILE).",
+        help="Key file (default: $JBGRADE_KEY, else $JBGRADE_KEY_FILE, else keys.json in "
+        "$JBGRADE_KEY_DIR or ~/.config/jbgrade).",
         show_default=False,
     ),
 ]
@@ -95,6 +103,36 @@ def _engine(db: str | None, *, must_exist: bool = True) -> Engine:
     return make_engine(url)
 
 
+def default_keyring_file(data_dir: Path | None = None) -> Path:
+    """The default key file (``default_key_file()``), after moving the key file an older
+    install kept beside the database into it (design 0201), saying so on stderr."""
+    from jbgrade.registry import (
+        KEY_FILE_NAME,
+        default_data_dir,
+        default_key_file,
+        move_legacy_key_file,
+    )
+
+    target = default_key_file()
+    ddir = data_dir or default_data_dir()
+    old = move_legacy_key_file(ddir, target)
+    if old is not None:
+        warn(
+            f"moved the key file {old} to {target}: a copy of the data directory no longer "
+            "carries the key (back the key file up on its own)"
+        )
+        return target
+    legacy = ddir / KEY_FILE_NAME
+    if legacy.is_file() and target.is_file() and legacy.resolve() != target.resolve():
+        if legacy.read_bytes() != target.read_bytes():
+            raise InputError(
+                f"two different key files: {legacy} (beside the database, the old place) and "
+                f"{target}: pass the one this registry uses with --key-file, or merge them"
+            )
+        warn(f"{legacy} is a copy of {target}: delete it (the key belongs apart from the data)")
+    return target
+
+
 def open_registry(db: str | None, key_file: Path | None, *, need_key: bool) -> Registry:
     """The registry behind ``--db`` (which must exist); a keyring only when needed or a
     key file is given."""
@@ -102,8 +140,13 @@ def open_registry(db: str | None, key_file: Path | None, *, need_key: bool) -> R
 
     ring = None
     if need_key or key_file is not None:
-        ring = Keyring.from_environment(key_file=key_file)
+        default = None if key_file is not None or _key_in_env() else default_keyring_file()
+        ring = Keyring.from_environment(key_file=key_file, default=default)
     return Registry(_engine(db), ring)
+
+
+def _key_in_env() -> bool:
+    return bool(os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"))
 
 
 def db_upgrade(db: DbOpt = None) -> None:
@@ -221,6 +264,8 @@ def keys_rotate(
         if os.environ.get("JBGRADE_KEY_FILE") and not os.environ.get("JBGRADE_KEY")
         else None
     )
+    if path is None and not _key_in_env():
+        path = default_keyring_file()  # the one `jbgrade serve` uses (design 0201)
     with open_registry(db, path, need_key=True) as reg:
         _rotate(reg, path, prune=prune)
 
@@ -256,17 +301,16 @@ def keys_status(
 
     with open_registry(db, None, need_key=False) as reg:
         usage = reg.key_usage()
-    from jbgrade.registry import default_data_dir
-
-    # The key file given, else the environment's, else the one `jbgrade serve` keeps in
-    # the data directory; whichever it is must load (a garbage key file is an error,
+    # The key file given, else the environment's, else the default one `jbgrade serve`
+    # creates (design 0201); whichever it is must load (a garbage key file is an error,
     # not "every key MISSING").
     ring: Keyring | None = None
-    served = default_data_dir() / "keys.json"
-    if key_file is not None or os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
+    if key_file is not None or _key_in_env():
         ring = Keyring.from_environment(key_file=key_file)
-    elif served.exists():
-        ring = Keyring.from_file(served)
+    else:
+        served = default_keyring_file()
+        if served.exists():
+            ring = Keyring.from_file(served)
     if as_json:
         print_json(
             {

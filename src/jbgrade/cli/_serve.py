@@ -44,8 +44,9 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Directory for the SQLite database and key files (default: "
-            "$JBGRADE_DATA_DIR, else ~/.local/share/jbgrade).",
+            help="Directory for the SQLite database and the session key (default: "
+            "$JBGRADE_DATA_DIR, else ~/.local/share/jbgrade). The encryption key file "
+            "lives apart: $JBGRADE_KEY_DIR, else ~/.config/jbgrade.",
         ),
     ] = None,
     key_file: Annotated[
@@ -53,7 +54,8 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
         typer.Option(
             "--key-file",
             help="Key file, as for the other registry commands (default: $JBGRADE_KEY, "
-            "else $JBGRADE_KEY_FILE, else keys.json in the data directory).",
+            "else $JBGRADE_KEY_FILE, else keys.json in $JBGRADE_KEY_DIR or "
+            "~/.config/jbgrade, created on first use).",
             show_default=False,
         ),
     ] = None,
@@ -74,7 +76,7 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     import uvicorn
 
     from jbgrade.api import Settings
-    from jbgrade.cli._registry import check_sqlite_file, private_file
+    from jbgrade.cli._registry import check_sqlite_file, default_keyring_file, private_file
     from jbgrade.registry import Keyring, Registry, default_data_dir, make_engine, upgrade
     from jbgrade.web import create_app
 
@@ -84,14 +86,33 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     ddir.mkdir(parents=True, exist_ok=True)
     url = db or os.environ.get("JBGRADE_DATABASE_URL") or f"sqlite:///{ddir / 'registry.db'}"
     db_file = check_sqlite_file(url, must_exist=False)
+    new_key: Path | None = None
     if key_file is not None or os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
         keyring = Keyring.from_environment(key_file=key_file)
     else:
-        keyring = Keyring.load_or_create(ddir / "keys.json")
+        kpath = default_keyring_file(ddir)
+        if kpath.exists():
+            keyring = Keyring.from_file(kpath)
+        else:
+            keyring, new_key = Keyring.generate(), kpath
     engine = make_engine(url)
     upgrade(engine)
     private_file(db_file)
     registry = Registry(engine, keyring)
+    if new_key is not None:
+        # A fresh key next to a registry that already holds encrypted values would
+        # open none of them (a key file left behind): say so and stop.
+        lacking = sorted(registry.key_usage())
+        if lacking:
+            engine.dispose()
+            raise InputError(
+                f"the registry holds values encrypted under {', '.join(lacking)} and there is "
+                f"no key file at {new_key}: pass it with --key-file (or JBGRADE_KEY_FILE), "
+                "or put it there"
+            )
+        new_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        keyring.save(new_key)
+        print(f"jbgrade: created the encryption key file {new_key} (back it up)", file=sys.stderr)
     password = secrets.token_urlsafe(15)
     try:
         admin, token = registry.bootstrap(admin_org, admin_user, password=password)

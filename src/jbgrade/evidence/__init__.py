@@ -10,6 +10,9 @@ directory. AC, EX, ST (and AG) stay with the assessor.
 
 from jbgrade.evidence._campaign import (
     MANIFEST_NAME,
+    SkippedLine,
+    describe_skipped,
+    iter_attempt_lines,
     iter_campaign_attempts,
     load_campaign_evidence,
     read_campaign_attempts,
@@ -77,6 +80,7 @@ __all__ = [
     "LayerStats",
     "Pooled",
     "Rate",
+    "SkippedLine",
     "TargetInfo",
     "TargetStats",
     "Transfer",
@@ -86,8 +90,10 @@ __all__ = [
     "Uplift",
     "compute_evidence",
     "derived_letters",
+    "describe_skipped",
     "evidence_from_counts",
     "evidence_schema",
+    "iter_attempt_lines",
     "iter_campaign_attempts",
     "judge_error_record",
     "load_campaign_evidence",

@@ -5,15 +5,19 @@ The directory layout is the harness's (``jbgrade.harness`` writes it):
 optional family) and ``attacks`` (id, kind, optional unattended), and
 ``attempts*.jsonl`` files of Attempt records, one per line. This module reads
 them without importing the harness (evidence sits below it): a torn final
-line (a crash mid-write) is skipped, and the last record of a key wins.
+line (a crash mid-write) is skipped, a complete line that holds no attempt
+record is skipped and reported (:class:`SkippedLine`), and the last valid
+record of a key wins.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Generator, Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +32,16 @@ from jbgrade.records import Attempt
 
 __all__ = [
     "MANIFEST_NAME",
+    "SkippedLine",
+    "describe_skipped",
+    "iter_attempt_lines",
     "iter_campaign_attempts",
     "load_campaign_evidence",
     "read_campaign_attempts",
 ]
 
 MANIFEST_NAME = "manifest.json"
+_log = logging.getLogger("jbgrade.evidence")
 
 
 def _manifest(directory: Path) -> dict[str, Any]:
@@ -92,6 +100,27 @@ def _attack_infos(data: dict[str, Any]) -> list[AttackInfo]:
 _KEY_RE = re.compile(rb'"key"\s*:\s*"([^"]*)"')
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedLine:
+    """A complete line of an attempt file that holds no attempt record (corrupted on
+    disk, edited by hand): readers skip it, report it and never stop on it."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+def describe_skipped(skipped: list[SkippedLine], *, show: int = 3) -> str:
+    """One line naming the first ``show`` skipped lines and how many more."""
+    head = "; ".join(str(s) for s in skipped[:show])
+    more = f"; and {len(skipped) - show} more" if len(skipped) > show else ""
+    n = len(skipped)
+    return f"skipped {n} corrupt attempt line{'s' if n != 1 else ''} ({head}{more})"
+
+
 def _lines(d: Path) -> Generator[tuple[Path, int, bytes], None, None]:
     for path in sorted(d.glob("attempts*.jsonl")):
         with path.open("rb") as fh:
@@ -102,76 +131,138 @@ def _lines(d: Path) -> Generator[tuple[Path, int, bytes], None, None]:
                     yield path, n, line
 
 
-def _parse(path: Path, n: int, line: bytes) -> Attempt:
+def _parse(path: Path, n: int, line: bytes) -> Attempt | SkippedLine:
     try:
         return Attempt.model_validate_json(line)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise CampaignDirError(
-            f"not an attempt record: {err['msg']}", path=str(path), line=n, field=field
-        ) from None
+        where = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).splitlines()[0][:120]
+        return SkippedLine(
+            str(path), n, f"not an attempt record: {msg}" + (f" ({where})" if where else "")
+        )
 
 
-def iter_campaign_attempts(directory: str | Path) -> Iterator[Attempt]:
+def iter_attempt_lines(
+    directory: str | Path, skipped: list[SkippedLine] | None = None
+) -> Iterator[Attempt]:
+    """Every stored record in file order (duplicates of a key included).
+
+    A complete line that is not an attempt record is skipped, appended to
+    ``skipped`` when given and logged as a warning: one corrupt line never makes
+    the rest of a campaign unreadable, and a resumed run repeats its attempt.
+    """
+    with closing(_lines(Path(directory))) as lines:
+        for path, n, line in lines:
+            rec = _parse(path, n, line)
+            if isinstance(rec, SkippedLine):
+                _skip(rec, skipped)
+                continue
+            yield rec
+
+
+def _skip(rec: SkippedLine, skipped: list[SkippedLine] | None) -> None:
+    if skipped is None:
+        _log.warning("%s", rec)
+    else:
+        skipped.append(rec)
+
+
+def iter_campaign_attempts(
+    directory: str | Path, skipped: list[SkippedLine] | None = None
+) -> Iterator[Attempt]:
     """The attempts of a campaign directory, one per key (the last record wins), streamed.
 
-    Two passes: the first reads only each line's key and remembers (as 64-bit
-    hashes) the keys seen more than once; the second parses the records and skips
-    every record of such a key but its last. Memory: one hash per attempt, no record.
+    Two passes: the first reads only each line's key and counts (as 64-bit hashes)
+    the keys seen more than once; the second parses the records and holds back a
+    record of such a key until that key's last line has gone by, then yields the
+    last *valid* record of it. A corrupt line is skipped (see
+    :func:`iter_attempt_lines`) and never hides an earlier valid record of its key.
+    Memory: one hash per attempt, plus the records of repeated keys in flight.
     """
     d = Path(directory)
     seen: set[int] = set()
     dups: dict[int, int] = {}
     for _, _, line in _lines(d):
-        m = _KEY_RE.search(line)
-        h = hash(m.group(1)) if m else 0
+        h = _key_hash(line)
         if h in seen:
             dups[h] = dups.get(h, 1) + 1
         else:
             seen.add(h)
     del seen
-    # closing(): a bad record raises here, and the file must close now, not when a
-    # traceback cycle holding the suspended reader is collected.
+    held: dict[int, Attempt] = {}
+    # closing(): the file closes now if the consumer stops early, not at a later GC.
     with closing(_lines(d)) as lines:
         for path, n, line in lines:
-            a = _parse(path, n, line)
-            if dups:
-                h = hash(a.key.encode())
-                left = dups.get(h)
-                if left is not None:
-                    if left > 1:
-                        dups[h] = left - 1
-                        continue
-                    del dups[h]
-            yield a
+            rec = _parse(path, n, line)
+            if isinstance(rec, SkippedLine):
+                _skip(rec, skipped)
+            if not dups:
+                if isinstance(rec, Attempt):
+                    yield rec
+                continue
+            h = _key_hash(line)
+            left = dups.get(h)
+            if left is None:
+                if isinstance(rec, Attempt):
+                    yield rec
+                continue
+            if isinstance(rec, Attempt):
+                held[h] = rec
+            if left > 1:
+                dups[h] = left - 1
+                continue
+            del dups[h]
+            last = held.pop(h, None)
+            if last is not None:
+                yield last
 
 
-def read_campaign_attempts(directory: str | Path) -> list[Attempt]:
+def _key_hash(line: bytes) -> int:
+    m = _KEY_RE.search(line)
+    return hash(m.group(1)) if m else 0
+
+
+def read_campaign_attempts(
+    directory: str | Path, skipped: list[SkippedLine] | None = None
+) -> list[Attempt]:
     """The attempts of a campaign directory, one per key (the last record wins)."""
-    return list(iter_campaign_attempts(directory))
+    return list(iter_campaign_attempts(directory, skipped))
 
 
 def load_campaign_evidence(
-    directory: str | Path, *, judge_error: JudgeConfusion | None = None
+    directory: str | Path,
+    skipped: list[SkippedLine] | None = None,
+    *,
+    judge_error: JudgeConfusion | None = None,
 ) -> Evidence:
     """Evidence from a campaign directory written by the harness, in one streaming pass.
 
     The judge's measured error (design 0110) comes from ``judge_error`` when given,
-    else from the ``measured_error`` of the campaign spec's judge.
+    else from the ``measured_error`` of the campaign spec's judge. Corrupt attempt
+    lines are skipped, named in a note of the evidence and, when ``skipped`` is
+    given, appended to it.
     """
     d = Path(directory)
     data = _manifest(d)
     path = str(d / MANIFEST_NAME)
     je, notes = _judge_error(data, d, judge_error)
+    if skipped is None:
+        skipped = []
+    first = len(skipped)
     ev = stream_evidence(
-        iter_campaign_attempts(d),
+        iter_campaign_attempts(d, skipped),
         _target_infos(data, path),
         _attack_infos(data),
         campaign=str(data["campaign"]) if data.get("campaign") else None,
         comparators=_target_infos(data, path, "comparators"),
         judge_error=je,
     )
+    if len(skipped) > first:
+        notes.append(
+            describe_skipped(skipped[first:])
+            + ": they count in no figure (campaign run --resume repeats an attempt they held)"
+        )
     if notes:
         ev = ev.model_copy(update={"notes": [*ev.notes, *notes]})
     return _with_import_gaps(ev, data)

@@ -119,16 +119,17 @@ class RichReporter:
 
     def __init__(self, console: Console | None = None) -> None:
         self._console = console or Console(stderr=True)
+        # The campaign id goes on a line of its own (start): in the bar it took a third
+        # of an 80-column terminal and the columns after it were cut.
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=None),
             MofNCompleteColumn(),
             TaskProgressColumn(),
             TextColumn("{task.fields[rate]:>7.1f}/s"),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
             TimeRemainingColumn(),
             TextColumn("[red]err {task.fields[errors]}[/] [yellow]retry {task.fields[retries]}[/]"),
+            expand=True,
             console=self._console,
             transient=False,
             refresh_per_second=4,
@@ -140,6 +141,11 @@ class RichReporter:
 
     def start(self, summary: RunSummary) -> None:
         self._t0 = time.monotonic()
+        self._console.print(
+            f"{summary.campaign}: {summary.planned} attempts",
+            markup=False,
+            highlight=False,
+        )
         self._progress.start()
         self._task = self._progress.add_task(
             summary.campaign,

@@ -12,7 +12,10 @@ Durability: each attempt is one ``os.write`` of a whole line on an unbuffered
 cache and survives a ``kill -9`` of the process (``fsync=True`` also survives
 power loss). A line
 torn by a crash mid-write is tolerated: readers skip a final line without
-newline, and a resumed writer cuts it off before appending.
+newline, and a resumed writer cuts it off before appending. A complete line
+that holds no attempt record (corrupted on disk) is skipped and reported by
+every reader (``SkippedLine``); a resumed run repeats its attempt and appends
+the new record, so the corrupt line stays for inspection and nothing is lost.
 
 Sharding: the unit of work is one attempt with a stable key, so a campaign
 can be split by key: shard I of N owns the keys with ``int(key[:16], 16) % N
@@ -26,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Generator, Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jbgrade._errors import CampaignStoreError, InputError
+from jbgrade.evidence import SkippedLine, iter_attempt_lines
 from jbgrade.harness._targets import TargetInfo
 from jbgrade.records import Attempt
 
@@ -140,26 +143,21 @@ def _iter_lines(path: Path) -> Generator[tuple[int, bytes], None, None]:
                 yield n, line
 
 
-def iter_attempt_records(directory: Path) -> Iterator[Attempt]:
-    """Every stored record in file order (duplicates of a key included)."""
-    for path in _attempt_files(directory):
-        # closing(): the file closes when a bad record raises, not at a later GC.
-        with closing(_iter_lines(path)) as lines:
-            for n, line in lines:
-                if not line.strip():
-                    continue
-                try:
-                    yield Attempt.model_validate_json(line)
-                except ValidationError as exc:
-                    raise CampaignStoreError(
-                        f"{path}:{n}: not an attempt record: {exc.errors()[0]['msg']}"
-                    ) from None
+def iter_attempt_records(
+    directory: Path, skipped: list[SkippedLine] | None = None
+) -> Iterator[Attempt]:
+    """Every stored record in file order (duplicates of a key included).
+
+    A complete line that is not an attempt record (corrupted on disk) is skipped
+    and appended to ``skipped`` (logged as a warning when not given).
+    """
+    return iter_attempt_lines(directory, skipped)
 
 
-def read_attempts(directory: Path) -> list[Attempt]:
-    """The campaign's attempts, one per key (the last record of a key wins)."""
+def read_attempts(directory: Path, skipped: list[SkippedLine] | None = None) -> list[Attempt]:
+    """The campaign's attempts, one per key (the last valid record of a key wins)."""
     latest: dict[str, Attempt] = {}
-    for a in iter_attempt_records(directory):
+    for a in iter_attempt_records(directory, skipped):
         latest.pop(a.key, None)
         latest[a.key] = a
     return list(latest.values())
@@ -174,6 +172,7 @@ class AttemptStore:
         self.fsync = fsync
         self.path = directory / shard.filename
         self._fd: int | None = None
+        self.skipped: list[SkippedLine] = []
 
     # ---- opening
 
@@ -257,17 +256,13 @@ class AttemptStore:
     def completed(self, *, retry_errors: bool = False) -> set[str]:
         """Keys already stored (in any shard file); with ``retry_errors``, keys whose
         last record is an error are left out so they run again."""
+        # Every line is validated (as fast as json.loads): a corrupt line whose key
+        # still parses must not count its attempt as done. Skipped lines are kept
+        # in ``self.skipped`` for the caller to report; their attempts run again.
         status: dict[str, str] = {}
-        for path in _attempt_files(self.directory):
-            for _, line in _iter_lines(path):
-                # Fast path: only the key and status are needed.
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                key = rec.get("key")
-                if isinstance(key, str):
-                    status[key] = rec.get("status", "")
+        self.skipped = []
+        for rec in iter_attempt_lines(self.directory, self.skipped):
+            status[rec.key] = rec.status
         if retry_errors:
             return {k for k, s in status.items() if s != "error"}
         return set(status)

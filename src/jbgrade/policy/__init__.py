@@ -13,6 +13,7 @@ from jbgrade.policy._check import CheckReport, Finding, check_profile, check_pro
 from jbgrade.policy._compile import Outcome
 from jbgrade.policy._decide import add_days, decide, decide_all, replay
 from jbgrade.policy._diff import DiffReport, Transition, diff_profiles
+from jbgrade.policy._due import DUE_SOON_DAYS, DueStatus, due_status
 from jbgrade.policy._model import (
     DECISION_FORMAT_VERSION,
     DECISION_KEYS,
@@ -48,6 +49,7 @@ __all__ = [
     "CLOCKS",
     "DECISION_FORMAT_VERSION",
     "DECISION_KEYS",
+    "DUE_SOON_DAYS",
     "ENGINE_VERSION",
     "ENTRY_POINT_GROUP",
     "PROFILES",
@@ -60,6 +62,7 @@ __all__ = [
     "DecisionDelta",
     "DiffReport",
     "Domain",
+    "DueStatus",
     "Finding",
     "FiredRule",
     "NearMiss",
@@ -77,6 +80,7 @@ __all__ = [
     "decide",
     "decide_all",
     "diff_profiles",
+    "due_status",
     "list_profiles",
     "load_all_profiles",
     "load_context_file",

@@ -26,6 +26,12 @@ from jbgrade.registry._db import (
     resolve_database_url,
     upgrade,
 )
+from jbgrade.registry._keyfile import (
+    KEY_FILE_NAME,
+    default_key_dir,
+    default_key_file,
+    move_legacy_key_file,
+)
 from jbgrade.registry._seed import seed_cases
 from jbgrade.registry._service import ORG_KINDS, SORTS, Registry
 from jbgrade.registry._tables import (
@@ -63,6 +69,7 @@ __all__ = [
     "APP_ROLE_GRANTS",
     "FORMAT_VERSION",
     "HEAD_REVISION",
+    "KEY_FILE_NAME",
     "ORG_KINDS",
     "RELATIONS",
     "ROLES",
@@ -95,10 +102,13 @@ __all__ = [
     "create_app_role",
     "current_revision",
     "default_data_dir",
+    "default_key_dir",
+    "default_key_file",
     "generate_key",
     "key_id",
     "lifecycle",
     "make_engine",
+    "move_legacy_key_file",
     "permissions",
     "redact_url",
     "resolve_database_url",

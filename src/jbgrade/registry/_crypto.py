@@ -110,9 +110,14 @@ class Keyring:
 
     @classmethod
     def from_environment(
-        cls, *, key_file: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+        cls,
+        *,
+        key_file: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        default: str | os.PathLike[str] | None = None,
     ) -> Keyring:
-        """Explicit key file, else ``JBGRADE_KEY``, else ``JBGRADE_KEY_FILE``."""
+        """Explicit key file, else ``JBGRADE_KEY``, else ``JBGRADE_KEY_FILE``, else the
+        ``default`` key file when it exists (the CLI passes ``default_key_file()``)."""
         e = os.environ if env is None else env
         if key_file is not None:
             return cls.from_file(key_file)
@@ -120,8 +125,11 @@ class Keyring:
             return cls.from_env_value(e["JBGRADE_KEY"])
         if e.get("JBGRADE_KEY_FILE"):
             return cls.from_file(e["JBGRADE_KEY_FILE"])
+        if default is not None and Path(default).is_file():
+            return cls.from_file(default)
+        where = f", or create {default} (jbgrade serve does)" if default is not None else ""
         raise KeyringError(
-            "no encryption key: set JBGRADE_KEY or JBGRADE_KEY_FILE, or pass --key-file"
+            f"no encryption key: set JBGRADE_KEY or JBGRADE_KEY_FILE, pass --key-file{where}"
         )
 
     @classmethod

@@ -29,7 +29,9 @@ __all__ = [
 
 LEVEL_NAMES = ("minimal", "limited", "moderate", "significant", "severe")
 ARM_COLOURS = {"attack": "#c0392b", "baseline": "#7f8c8d"}
-_FONT = "Helvetica, Arial, sans-serif"
+# DejaVu Sans first: the font WeasyPrint embeds in PDFs (fontconfig's default here), with
+# every glyph the labels use (arrows, dashes, accents); browsers fall back to Helvetica.
+_FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,15 +220,22 @@ def transfer_chart(ev: EvidenceView) -> Chart | None:
     names = [name(t) for t in order]
     data = alt.Data(values=rows)
     base = alt.Chart(data).encode(
+        # No gridlines: on a band scale they run through the middle of each cell, that
+        # is through its label; the cells' own borders separate them.
         x=alt.X(
             "dest:N",
             sort=names,
             title=None,
-            axis=alt.Axis(labelAngle=0, orient="top", labelLimit=160),
+            axis=alt.Axis(labelAngle=0, orient="top", labelLimit=0, grid=False, ticks=False),
         ),
-        y=alt.Y("source:N", sort=names, title=None, axis=alt.Axis(labelLimit=220)),
+        y=alt.Y(
+            "source:N",
+            sort=names,
+            title=None,
+            axis=alt.Axis(labelLimit=0, grid=False, ticks=False),
+        ),
     )
-    heat = base.mark_rect(stroke="white", strokeWidth=2).encode(
+    heat = base.mark_rect(stroke="#ffffff", strokeWidth=2).encode(
         color=alt.Color(
             "share:Q",
             scale=alt.Scale(domain=[0, 1], scheme="orangered"),
@@ -291,13 +300,18 @@ def dispute_actions_chart(
             detail="profile:N",
         )
     )
+    # The legend below the plot, one party per line, never truncated: party names are
+    # organisation names of any length (the top legend cut them).
+    legend = alt.Legend(orient="bottom", direction="vertical", labelLimit=0, title=None)
     pts = base.mark_point(size=160, filled=True, opacity=0.9).encode(
-        color=alt.Color("party:N", scale=alt.Scale(range=["#2c7fb8", "#d95f0e"]), title=None),
-        shape=alt.Shape("party:N", title=None),
+        color=alt.Color(
+            "party:N", scale=alt.Scale(range=["#2c7fb8", "#d95f0e"]), title=None, legend=legend
+        ),
+        shape=alt.Shape("party:N", title=None, legend=legend),
         yOffset=alt.YOffset("party:N"),
     )
     chart = _config(
-        (rule + pts).properties(width=520, height=40 * len(comparisons), padding={"left": 12})
+        (rule + pts).properties(width=620, height=40 * len(comparisons), padding={"left": 12})
     )
     alt_text = "; ".join(f"{c.profile}: A {c.action_a}, B {c.action_b}" for c in comparisons)
     return Chart(

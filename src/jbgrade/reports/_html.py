@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from jbgrade.assess import AssessmentReport, Reconciliation
-from jbgrade.policy import Condition, Decision, FiredRule, NearMiss, Obligation
+from jbgrade.policy import Condition, Decision, FiredRule, NearMiss, Obligation, due_status
 from jbgrade.reports._charts import (
     Chart,
     criterion_levels_chart,
@@ -27,17 +28,11 @@ __all__ = [
     "render_dispute_html",
 ]
 
-_ACTION_LABELS = {
-    "none": "no action",
-    "monitor": "monitor",
-    "mitigate": "mitigate",
-    "restrict_export": "restrict export",
-    "block_deployment": "block deployment",
-}
-
 
 def action_label(action: str) -> str:
-    return _ACTION_LABELS.get(action, action.replace("_", " "))
+    """How an action is written for people: its id (``block_deployment``), the one
+    spelling the CLI, the web UI, the reports, profiles and ``--fail-on`` all use."""
+    return action
 
 
 def _env() -> Any:
@@ -115,13 +110,19 @@ def _no_decision(profile: str, title: str, error: str | None) -> dict[str, Any]:
 
 
 def _decision_view(
-    profile: str, title: str, d: Decision | None, error: str | None
+    profile: str, title: str, d: Decision | None, error: str | None, on: _dt.date
 ) -> dict[str, Any]:
     if d is None:
         return _no_decision(profile, title, error)
     obs = sorted(
         (
-            {"party": o.party, "what": o.what, "due": o.due.isoformat(), "clock": _clock(o)}
+            {
+                "party": o.party,
+                "what": o.what,
+                "due": o.due.isoformat(),
+                "clock": _clock(o),
+                "status": due_status(o.due, on),
+            }
             for o in d.obligations
         ),
         key=lambda o: (o["due"], o["party"], o["what"]),
@@ -196,7 +197,8 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
     """The report as one self-contained HTML page: answer first, then reasons, then details."""
     if charts is None:
         charts = assessment_charts(r)
-    decisions = [_decision_view(d.profile, d.title, d.decision, d.error) for d in r.decisions]
+    on = r.generated_at.astimezone(_dt.UTC).date()
+    decisions = [_decision_view(d.profile, d.title, d.decision, d.error, on) for d in r.decisions]
     g = r.grade.model_dump(mode="json")
     from jbgrade.interop import atlas_names, report_atlas
 
@@ -218,6 +220,8 @@ def render_assessment_html(r: AssessmentReport, charts: Mapping[str, Chart] | No
             why=_why(r),
             atlas=atlas,
             affected_by_target=affected,
+            as_of=on.isoformat(),
+            overdue=sum(o["status"] == "overdue" for d in decisions for o in d["obligations"]),
         )
     )
 

@@ -4,6 +4,7 @@ Depends on the standard library only.
 """
 
 from jbgrade.rubric._check import CheckReport, Violation, check_tables
+from jbgrade.rubric._definitions import Definitions, definitions_for
 from jbgrade.rubric._grade import (
     Grade,
     Grader,
@@ -43,6 +44,7 @@ __all__ = [
     "CapabilityGain",
     "CheckReport",
     "Criterion",
+    "Definitions",
     "Grade",
     "Grader",
     "Metric",
@@ -54,6 +56,7 @@ __all__ = [
     "check_tables",
     "default_grader",
     "default_tables",
+    "definitions_for",
     "derive_capability_gain",
     "grade",
     "grade_many",

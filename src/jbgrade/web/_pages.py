@@ -36,7 +36,7 @@ from jbgrade.api import (
 from jbgrade.api._sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
 from jbgrade.assess import Reconciliation
 from jbgrade.evidence import Evidence as EvidenceRecord
-from jbgrade.policy import list_profiles, load_profile
+from jbgrade.policy import DUE_SOON_DAYS, list_profiles, load_profile
 from jbgrade.registry import (
     ROLES,
     STATES,
@@ -499,7 +499,7 @@ def _case_model(reg: Registry, actor: Actor, case_id: str, reveal: bool) -> dict
     return {
         # Obligations due before today are overdue, within a week due soon (ISO strings).
         "today": today.isoformat(),
-        "due_soon": (today + dt.timedelta(days=7)).isoformat(),
+        "due_soon": (today + dt.timedelta(days=DUE_SOON_DAYS)).isoformat(),
         "case": case,
         "assessments": assessments,
         "superseded": [a for a in history if not a.current],

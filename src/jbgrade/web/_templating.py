@@ -14,7 +14,7 @@ from jbgrade.api import SessionStore
 from jbgrade.api._sessions import CSRF_COOKIE
 from jbgrade.web._assets import HTMX_FILE, HTMX_VERSION, templates_dir
 
-__all__ = ["Renderer", "calculator_url"]
+__all__ = ["Renderer", "calculator_url", "scorecard_url"]
 
 # htmx settings that keep it inside the CSP and out of localStorage (case pages must
 # not be cached client-side); 422 responses carry error messages and are swapped in.
@@ -42,6 +42,11 @@ def calculator_url(vector: str) -> str:
     return "/calculator?v=" + quote(vector, safe=":/")
 
 
+def scorecard_url(vector: str, fmt: str) -> str:
+    """The calculator's scorecard export of ``vector`` as ``fmt`` (png, svg, txt)."""
+    return f"/calculator/scorecard.{fmt}?v=" + quote(vector, safe=":/")
+
+
 class Renderer:
     """Renders templates; every variable is HTML-escaped unless marked safe in code."""
 
@@ -60,6 +65,7 @@ class Renderer:
             htmx_version=HTMX_VERSION,
             htmx_config=HTMX_CONFIG,
             calculator_url=calculator_url,
+            scorecard_url=scorecard_url,
         )
 
     def csrf_cookie(self, request: Request) -> tuple[str, bool]:
