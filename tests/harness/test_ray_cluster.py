@@ -212,7 +212,10 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     # driver itself a little later; resume.
     path = out / "attempts.jsonl"
     killed = _wait_and_kill(p, path, 30, lambda: _session_pids(procs[1].pid, "ray::Worker"))
-    assert killed, "no worker ran on the second node"
+    if not killed:
+        p.kill()
+        _, err = p.communicate(timeout=60)
+        raise AssertionError(f"no worker ran on the second node (rc={p.returncode}): {err[-3000:]}")
     _wait_and_kill(p, path, 70, lambda: [p.pid])
     p.communicate(timeout=60)
     assert p.returncode == -signal.SIGKILL, "the campaign ended before its driver was killed"
