@@ -162,7 +162,8 @@ class RichReporter:
         self._progress.update(
             self._task,
             completed=summary.already_done + summary.completed,
-            rate=summary.completed / max(1e-9, now - self._t0),
+            # Capped so the column keeps its 7 cells (a resumed run can show a huge first rate).
+            rate=min(99_999.9, summary.completed / max(1e-9, now - self._t0)),
             errors=summary.errors,
             retries=summary.retries,
         )
