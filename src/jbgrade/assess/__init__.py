@@ -43,9 +43,9 @@ from jbgrade.assess._case import (
     load_case,
 )
 from jbgrade.assess._decider import ACTIONS, Decider, Outcome, outcome_of
-from jbgrade.assess._dispute import (
+from jbgrade.assess._dispute import Clock, dispute
+from jbgrade.assess._dispute_records import (
     Citation,
-    Clock,
     Difference,
     DisputeSide,
     ItemEffect,
@@ -54,7 +54,6 @@ from jbgrade.assess._dispute import (
     Reconciliation,
     Settlement,
     SettlingAgreement,
-    dispute,
 )
 from jbgrade.assess._measure import evidence_view, measure_case, view_of_evidence
 from jbgrade.assess._merge import (

@@ -9,7 +9,7 @@ from typing import Any
 
 from jbgrade.assess._case import LoadedCase
 from jbgrade.assess._decider import Decider
-from jbgrade.assess._dispute import DisputeSide
+from jbgrade.assess._dispute_records import DisputeSide
 from jbgrade.assess._merge import MeasuredProvenance, MeasuredValue, MergedMetric, merge_metrics
 from jbgrade.assess._records import (
     AssessmentReport,

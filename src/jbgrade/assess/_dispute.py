@@ -48,20 +48,7 @@ from jbgrade.assess._settle import _Item, _settle, _show
 from jbgrade.policy import Decision
 from jbgrade.rubric import SEVERITIES, Grade, Tables, grade
 
-__all__ = [
-    "MAX_ITEMS",
-    "Citation",
-    "Clock",
-    "Difference",
-    "DisputeSide",
-    "ItemEffect",
-    "PartySummary",
-    "ProfileComparison",
-    "Reconciliation",
-    "Settlement",
-    "SettlingAgreement",
-    "dispute",
-]
+__all__ = ["MAX_ITEMS", "Clock", "dispute"]
 
 #: Items (differing metrics + context facts) analysed exhaustively: 2^13 points and
 #: 3^13 (1.6M) partial assignments per profile, a few seconds; all 11 metrics plus two

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from jbgrade.assess._calibrate import CalibrationReport, CalibrationScenario
 from jbgrade.assess._case import Case
-from jbgrade.assess._dispute import Reconciliation
+from jbgrade.assess._dispute_records import Reconciliation
 from jbgrade.assess._records import AssessmentReport
 
 __all__ = ["SCHEMA_FILES", "generated_schemas"]

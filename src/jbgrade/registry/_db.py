@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from jbgrade._errors import DatabaseError
+from jbgrade.registry._keyfile import xdg_dir
 
 __all__ = [
     "APP_ROLE_GRANTS",
@@ -37,11 +38,8 @@ HEAD_REVISION = "0003"
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
-    e = os.environ if env is None else env
-    if e.get("JBGRADE_DATA_DIR"):
-        return Path(e["JBGRADE_DATA_DIR"])
-    base = Path(e["XDG_DATA_HOME"]) if e.get("XDG_DATA_HOME") else Path.home() / ".local/share"
-    return base / "jbgrade"
+    """``JBGRADE_DATA_DIR``, else ``$XDG_DATA_HOME/jbgrade``, else ``~/.local/share/jbgrade``."""
+    return xdg_dir("JBGRADE_DATA_DIR", "XDG_DATA_HOME", ".local/share", env)
 
 
 def resolve_database_url(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:

@@ -21,18 +21,29 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["KEY_FILE_NAME", "default_key_dir", "default_key_file", "move_legacy_key_file"]
+__all__ = [
+    "KEY_FILE_NAME",
+    "default_key_dir",
+    "default_key_file",
+    "move_legacy_key_file",
+    "xdg_dir",
+]
 
 KEY_FILE_NAME = "keys.json"
 
 
+def xdg_dir(override: str, xdg: str, fallback: str, env: Mapping[str, str] | None = None) -> Path:
+    """``$override``, else ``$xdg/jbgrade``, else ``~/fallback/jbgrade`` (XDG base directories)."""
+    e = os.environ if env is None else env
+    if e.get(override):
+        return Path(e[override])
+    base = Path(e[xdg]) if e.get(xdg) else Path.home() / fallback
+    return base / "jbgrade"
+
+
 def default_key_dir(env: Mapping[str, str] | None = None) -> Path:
     """``JBGRADE_KEY_DIR``, else ``$XDG_CONFIG_HOME/jbgrade``, else ``~/.config/jbgrade``."""
-    e = os.environ if env is None else env
-    if e.get("JBGRADE_KEY_DIR"):
-        return Path(e["JBGRADE_KEY_DIR"])
-    base = Path(e["XDG_CONFIG_HOME"]) if e.get("XDG_CONFIG_HOME") else Path.home() / ".config"
-    return base / "jbgrade"
+    return xdg_dir("JBGRADE_KEY_DIR", "XDG_CONFIG_HOME", ".config", env)
 
 
 def default_key_file(env: Mapping[str, str] | None = None) -> Path:
