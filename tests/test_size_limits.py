@@ -25,7 +25,6 @@ MODULE_ALLOW: dict[str, str] = {
     "jbgrade/policy/_check.py": _SPLITTING,
     "jbgrade/policy/_decide.py": _SPLITTING,
     "jbgrade/policy/_profile.py": _SPLITTING,
-    "jbgrade/harness/_runner.py": _SPLITTING,
     "jbgrade/assess/_case.py": _SPLITTING,
     "jbgrade/rubric/_grade.py": _SPLITTING,
 }
@@ -54,7 +53,6 @@ FUNCTION_ALLOW: dict[str, str] = {
     "jbgrade/cli/_assess.py:dispute_cmd": _SPLITTING,
     "jbgrade/cli/_rubric.py:render_explanation": _SPLITTING,
     "jbgrade/cli/_interop.py:export_cmd": _SPLITTING,
-    "jbgrade/harness/_runner.py:attempt": _SPLITTING,
     "jbgrade/assess/_calibrate.py:calibrate": _SPLITTING,
     "jbgrade/assess/_assess.py:assess_case": _SPLITTING,
     "jbgrade/assess/_merge.py:merge_metrics": _SPLITTING,
