@@ -25,7 +25,6 @@ MODULE_ALLOW: dict[str, str] = {
     "jbgrade/policy/_check.py": _SPLITTING,
     "jbgrade/policy/_decide.py": _SPLITTING,
     "jbgrade/policy/_profile.py": _SPLITTING,
-    "jbgrade/rubric/_grade.py": _SPLITTING,
 }
 
 #: Functions allowed over MAX_FUNCTION_LINES: "path under src/:function name" -> reason.
