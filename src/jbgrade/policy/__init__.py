@@ -24,6 +24,7 @@ from jbgrade.policy._model import (
     FiredRule,
     NearMiss,
     Obligation,
+    RuleCitation,
 )
 from jbgrade.policy._profile import (
     ENGINE_VERSION,
@@ -71,6 +72,7 @@ __all__ = [
     "Profile",
     "ProfileFactory",
     "ProfileOptions",
+    "RuleCitation",
     "Transition",
     "action_rank",
     "add_days",

@@ -23,6 +23,7 @@ from jbgrade.policy._model import (
     FiredRule,
     NearMiss,
     Obligation,
+    RuleCitation,
     lazy_decision,
 )
 from jbgrade.policy._profile import Profile, list_profiles, load_profile
@@ -141,8 +142,8 @@ _Json = dict[str, Any]
 
 
 @lru_cache(maxsize=256)
-def _cite(c: Citation) -> _Json:
-    return c.to_dict()
+def _cite(c: Citation) -> RuleCitation:
+    return RuleCitation.model_validate(c.to_dict())
 
 
 class _Ctx:
