@@ -27,7 +27,7 @@ from jbgrade.policy._model import (
     lazy_decision,
 )
 from jbgrade.policy._profile import Profile, list_profiles, load_profile
-from jbgrade.policy._spec import Atom, Citation, ObligationSpec, RuleSpec
+from jbgrade.policy._spec import Atom, Citation, ObligationSpec, ProfileSpec, RuleSpec
 from jbgrade.rubric import SEVERITIES, Grade, Grader
 
 __all__ = ["add_days", "decide", "replay"]
@@ -203,7 +203,7 @@ def _fired_rule(r: RuleSpec, cx: _Ctx) -> _Json:
     }
 
 
-def _gate_entry(prof: Profile, cx: _Ctx) -> _Json | None:
+def _gate_entry(prof: ProfileSpec, cx: _Ctx) -> _Json | None:
     if not prof.gates:
         return None
     ce = cx.ce
@@ -224,7 +224,7 @@ def _gate_entry(prof: Profile, cx: _Ctx) -> _Json | None:
     }
 
 
-def _assumption_entry(prof: Profile, ce: CtxEval) -> _Json | None:
+def _assumption_entry(prof: ProfileSpec, ce: CtxEval) -> _Json | None:
     if not ce.assumed:
         return None
     title = "Context not given: precautionary defaults assumed"
@@ -250,7 +250,7 @@ def _assumption_entry(prof: Profile, ce: CtxEval) -> _Json | None:
 
 
 def _obligations(
-    prof: Profile,
+    prof: ProfileSpec,
     out: Outcome,
     aware: _dt.date,
     notified: _dt.date | None,
@@ -459,7 +459,7 @@ def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[Nea
     return [nm for _, nm in res]
 
 
-def _not_in_force(prof: Profile, on: _dt.date) -> _Json:
+def _not_in_force(prof: ProfileSpec, on: _dt.date) -> _Json:
     rng = f"in force from {prof.effective_from.isoformat()}"
     if prof.effective_to:
         rng += f" to {prof.effective_to.isoformat()}"

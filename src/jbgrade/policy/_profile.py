@@ -40,7 +40,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jbgrade._errors import PolicyError, UnknownProfileError
 from jbgrade._plugins import PluginRegistry
 from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, dotted, load_located, read_text_limited
+from jbgrade.policy._compile import Compiled, Outcome
 from jbgrade.policy._spec import (
     Atom,
     Citation,
@@ -56,10 +57,15 @@ from jbgrade.policy._spec import (
     RuleSpec,
 )
 from jbgrade.records import canonical_sha256
-from jbgrade.rubric import CRITERIA, SEVERITIES, VERSIONS, Tables, default_tables, tables_for
-
-if TYPE_CHECKING:
-    from jbgrade.policy._compile import Compiled, Outcome
+from jbgrade.rubric import (
+    CRITERIA,
+    SEVERITIES,
+    VERSIONS,
+    Grade,
+    Tables,
+    default_tables,
+    tables_for,
+)
 
 __all__ = [
     "ENGINE_VERSION",
@@ -240,7 +246,7 @@ class Profile:
             return False
         return not (self.rescinded_on is not None and on >= self.rescinded_on)
 
-    def evaluate(self, grade: Any, context: Any = None) -> Outcome:
+    def evaluate(self, grade: Grade | str, context: Mapping[str, object] | None = None) -> Outcome:
         """The compiled decision core: action, obligation ids and rule ids, no trace.
 
         For bulk work (hundreds of thousands of decisions a second); ``grade``
@@ -252,8 +258,6 @@ class Profile:
     @property
     def compiled(self) -> Compiled:
         if self._compiled is None:
-            from jbgrade.policy._compile import Compiled
-
             self._compiled = Compiled(self)
         return self._compiled
 
