@@ -17,6 +17,7 @@ from typing import Any
 
 from jbgrade._errors import PolicyError
 from jbgrade.policy._compile import Compiled, CtxEval, Outcome, PartInfo
+from jbgrade.policy._load import list_profiles, load_profile
 from jbgrade.policy._model import (
     DECISION_FORMAT_VERSION,
     Decision,
@@ -26,7 +27,7 @@ from jbgrade.policy._model import (
     RuleCitation,
     lazy_decision,
 )
-from jbgrade.policy._profile import Profile, list_profiles, load_profile
+from jbgrade.policy._profile import Profile
 from jbgrade.policy._spec import Atom, Citation, ObligationSpec, ProfileSpec, RuleSpec
 from jbgrade.rubric import SEVERITIES, Grade, Grader
 
@@ -95,7 +96,7 @@ def _for_grade(prof: Profile, g: Grade | str) -> Profile:
     ver = _grade_version(g)
     if ver is None or ver == prof.tables.version:
         return prof
-    from jbgrade.policy._profile import profile_edition
+    from jbgrade.policy._load import profile_edition
 
     try:
         cur = profile_edition(prof.id, prof.tables.version)
@@ -113,7 +114,7 @@ def _edition_of(prof: Profile, bundle: object, g: Grade | str) -> Profile:
     ver = _grade_version(g)
     if ver is None or prof.has_bundle(bundle):
         return prof
-    from jbgrade.policy._profile import profile_edition
+    from jbgrade.policy._load import profile_edition
 
     try:
         cur = profile_edition(prof.id, prof.tables.version)
