@@ -215,20 +215,8 @@ def _evidence_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def to_avid(report: dict[str, Any]) -> dict[str, Any]:
-    """An AVID report (avidtools ``Report``): an LLM evaluation of the case."""
-    r = jbg_record(report)
-    case = report["case"]
-    names = atlas_names()
-    vendors = sorted({str(m["vendor"]) for m in r["models"] if m.get("vendor")})
-    deployers = sorted(
-        {
-            str(d.get("name"))
-            for m in case.get("models") or []
-            for d in m.get("deployments") or []
-            if d.get("name")
-        }
-    )
+def _avid_metrics(r: dict[str, Any], targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The JBG grade as a metric, and the measured success rates when there are any."""
     metrics: list[dict[str, Any]] = [
         {
             "name": "JBG grade",
@@ -239,7 +227,6 @@ def to_avid(report: dict[str, Any]) -> dict[str, Any]:
             "results": r,
         }
     ]
-    targets = _evidence_targets(report)
     if targets:
         metrics.append(
             {
@@ -263,6 +250,25 @@ def to_avid(report: dict[str, Any]) -> dict[str, Any]:
                 },
             }
         )
+    return metrics
+
+
+def to_avid(report: dict[str, Any]) -> dict[str, Any]:
+    """An AVID report (avidtools ``Report``): an LLM evaluation of the case."""
+    r = jbg_record(report)
+    case = report["case"]
+    names = atlas_names()
+    vendors = sorted({str(m["vendor"]) for m in r["models"] if m.get("vendor")})
+    deployers = sorted(
+        {
+            str(d.get("name"))
+            for m in case.get("models") or []
+            for d in m.get("deployments") or []
+            if d.get("name")
+        }
+    )
+    targets = _evidence_targets(report)
+    metrics = _avid_metrics(r, targets)
     jb = case.get("jailbreak") or {}
     refs = [{"label": str(u), "url": str(u)} for u in jb.get("references") or []]
     reported = jb.get("reported_on") or case.get("assessed_on")
