@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
+from jbgrade._base import FrozenRecord as _Model
 from jbgrade._errors import CaseFileError, VectorError
 from jbgrade._yaml import LocatedDoc, dotted, load_located, read_bytes_limited, read_located
 from jbgrade.rubric import (
@@ -71,10 +72,6 @@ class Precedence(StrEnum):
     #: The higher (more severe) of the two: precaution, as when a threshold cannot be
     #: ruled out.
     precautionary = "precautionary"
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
 class Payload(_Model):

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from jbgrade._vocab import ACTIONS
+
 __all__ = [
     "ACTIONS",
     "CLOCKS",
@@ -24,8 +26,7 @@ __all__ = [
     "action_rank",
 ]
 
-#: The actions, weakest first. Several rules combine by the maximum.
-ACTIONS: tuple[str, ...] = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
+# Rank of each action (ACTIONS is weakest first). Several rules combine by the maximum.
 _RANK = {a: i for i, a in enumerate(ACTIONS)}
 
 #: Events that can start an obligation's clock.
