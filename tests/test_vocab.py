@@ -10,7 +10,7 @@ from typing import get_args
 from jbgrade import _vocab
 from jbgrade.policy import ACTIONS, action_rank
 from jbgrade.records import DOMAINS, LAYER_ORDER
-from jbgrade.rubric import SEVERITIES, default_tables
+from jbgrade.rubric import LATEST_VERSION, SEVERITIES, default_tables, tables_for
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "jbgrade"
 
@@ -20,6 +20,14 @@ def test_literal_types_equal_the_data() -> None:
     assert get_args(_vocab.Action) == _vocab.ACTIONS
     assert get_args(_vocab.Layer) == _vocab.LAYER_ORDER
     assert get_args(_vocab.Severity) == _vocab.SEVERITIES
+
+
+def test_metric_letters_are_the_latest_tables_letters_in_order() -> None:
+    latest = tables_for(LATEST_VERSION)
+    assert set(_vocab.METRIC_LETTERS) == {m.key for m in latest.metrics}
+    for m in latest.metrics:
+        assert _vocab.METRIC_LETTERS[m.key] == m.letters
+    assert _vocab.METRIC_LETTERS["HD"] == _vocab.DOMAINS
 
 
 def test_severities_are_the_rubric_bands_in_order() -> None:

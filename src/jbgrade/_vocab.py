@@ -6,6 +6,8 @@
   the published decision schema (``policy/data/decision.schema.json``).
 - :data:`SEVERITIES`: the severity labels, mildest first: the labels of the rubric
   tables' severity bands.
+- :data:`METRIC_LETTERS`: each JBG metric's value letters, lowest first, as the
+  latest rubric tables list them (older tables may differ: AG gained a letter).
 - :data:`LAYER_ORDER`: the protection layers a target can declare, in the order a
   request meets them.
 
@@ -30,6 +32,7 @@ __all__ = [
     "DOMAINS",
     "DOMAIN_MEANINGS",
     "LAYER_ORDER",
+    "METRIC_LETTERS",
     "SEVERITIES",
     "Action",
     "Domain",
@@ -73,6 +76,14 @@ def _severities() -> tuple[str, ...]:
     return found.pop()
 
 
+def _metric_letters() -> dict[str, tuple[str, ...]]:
+    """Every metric's letters (lowest first) in the latest tables."""
+    return {
+        m["key"]: tuple(v["letter"] for v in m["values"])
+        for m in _read("rubric", "data", _TABLES[-1])["metrics"]
+    }
+
+
 def _actions() -> tuple[str, ...]:
     return tuple(_read("policy", "data", "decision.schema.json")["$defs"]["action"]["enum"])
 
@@ -82,6 +93,9 @@ DOMAINS: tuple[str, ...]
 #: What each hazard-domain letter means (the rubric's wording).
 DOMAIN_MEANINGS: dict[str, str]
 DOMAINS, DOMAIN_MEANINGS = _hazard_domains()
+
+#: Each metric's value letters, lowest first (``METRIC_LETTERS["RL"] == ("L", "M", "H")``).
+METRIC_LETTERS: dict[str, tuple[str, ...]] = _metric_letters()
 
 #: Severity labels, mildest first (the rubric's severity bands).
 SEVERITIES: tuple[str, ...] = _severities()
