@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from jbgrade._vocab import Action
+
 __all__ = [
     "DECISION_FORMAT_VERSION",
     "DECISION_KEYS",
@@ -55,7 +57,6 @@ DECISION_KEYS = (
     "bundle_sha256",
 )
 
-Action = Literal["none", "monitor", "mitigate", "restrict_export", "block_deployment"]
 
 _CFG = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
