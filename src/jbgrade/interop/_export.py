@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import uuid
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -25,9 +26,11 @@ from jbgrade._errors import InputError
 __all__ = [
     "JBG_EXTENSION_ID",
     "JBG_EXTENSION_SCHEMA_URN",
+    "CsafPublisher",
     "atlas_names",
     "atlas_tactics",
     "atlas_techniques",
+    "csaf_publisher",
     "extension_schema_ref",
     "jbg_record",
     "report_atlas",
@@ -66,6 +69,87 @@ def extension_schema_ref() -> str:
     if base:
         return base.rstrip("/") + "/stix-jbg-extension-1.json"
     return JBG_EXTENSION_SCHEMA_URN
+
+
+#: CSAF ``document.publisher.category`` values (CSAF 2.0 section 3.2.1.8.1).
+CSAF_PUBLISHER_CATEGORIES = frozenset(
+    {"coordinator", "discoverer", "other", "translator", "user", "vendor"}
+)
+#: The publisher namespace when none is configured: a reserved ``.invalid`` name
+#: (RFC 2606) that never resolves, so an unconfigured export names no real organisation.
+DEFAULT_CSAF_NAMESPACE = "https://jbgrade.invalid"
+
+
+@dataclass(frozen=True)
+class CsafPublisher:
+    """Who publishes a CSAF advisory (``document.publisher``) and where the JBG scale
+    named in ``document.aggregate_severity`` is documented.
+
+    ``namespace`` is the publishing organisation's own URL (CSAF: "the namespace of
+    the publisher"); ``severity_namespace`` defaults to ``<namespace>/jbg``. Build it
+    with :func:`csaf_publisher`, which reads settings and checks the URLs."""
+
+    name: str = "jbgrade"
+    namespace: str = DEFAULT_CSAF_NAMESPACE
+    category: str = "other"
+    severity_namespace: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        """Whether the namespace was set (not the ``.invalid`` placeholder)."""
+        return self.namespace != DEFAULT_CSAF_NAMESPACE
+
+    def scale_namespace(self) -> str:
+        """``aggregate_severity.namespace``: where the JBG scale is documented."""
+        return self.severity_namespace or self.namespace.rstrip("/") + "/jbg"
+
+
+def _url(value: str, setting: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or any(c.isspace() for c in value):
+        raise InputError(f"must be an absolute http(s) URL, got {value!r}", field=setting)
+    return value
+
+
+def csaf_publisher(
+    *,
+    name: str | None = None,
+    namespace: str | None = None,
+    category: str | None = None,
+    severity_namespace: str | None = None,
+) -> CsafPublisher:
+    """The CSAF publisher: each field from its argument, else its environment variable
+    (``JBGRADE_CSAF_PUBLISHER_NAME``, ``JBGRADE_CSAF_PUBLISHER_NAMESPACE``,
+    ``JBGRADE_CSAF_PUBLISHER_CATEGORY``, ``JBGRADE_CSAF_SEVERITY_NAMESPACE``), else the
+    default (``jbgrade``, ``https://jbgrade.invalid``, ``other``, ``<namespace>/jbg``).
+    A namespace that is not an absolute http(s) URL, or an unknown category, is an
+    :class:`InputError` naming the setting."""
+
+    def pick(value: str | None, env: str) -> str | None:
+        if value is not None:
+            return value.strip()
+        got = os.environ.get(env, "").strip()
+        return got or None
+
+    ns = pick(namespace, "JBGRADE_CSAF_PUBLISHER_NAMESPACE")
+    nm = pick(name, "JBGRADE_CSAF_PUBLISHER_NAME")
+    cat = pick(category, "JBGRADE_CSAF_PUBLISHER_CATEGORY")
+    sev = pick(severity_namespace, "JBGRADE_CSAF_SEVERITY_NAMESPACE")
+    if nm is not None and not nm:
+        raise InputError("must not be empty", field="csaf publisher name")
+    if cat is not None and cat not in CSAF_PUBLISHER_CATEGORIES:
+        raise InputError(
+            f"unknown category {cat!r}; known: {', '.join(sorted(CSAF_PUBLISHER_CATEGORIES))}",
+            field="csaf publisher category",
+        )
+    return CsafPublisher(
+        name=nm or "jbgrade",
+        namespace=_url(ns, "csaf publisher namespace") if ns else DEFAULT_CSAF_NAMESPACE,
+        category=cat or "other",
+        severity_namespace=_url(sev, "csaf severity namespace") if sev else None,
+    )
 
 
 def _atlas_table() -> dict[str, Any]:
@@ -335,8 +419,9 @@ def _csaf_vulnerability(r: dict[str, Any], pids: list[str], grade_text: str) -> 
     }
 
 
-def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
+def to_csaf(report: dict[str, Any], publisher: CsafPublisher | None = None) -> dict[str, Any]:
     """A CSAF 2.0 ``csaf_base`` document carrying the JBG record."""
+    pub = publisher or csaf_publisher()
     r = jbg_record(report)
     when = str(report.get("generated_at") or _TS)
     products: list[dict[str, Any]] = [
@@ -358,14 +443,14 @@ def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
             "lang": "en",
             "title": f"{r['case_id']}: {r['title']}",
             "aggregate_severity": {
-                "namespace": "https://jbgrade.invalid/jbg",
+                "namespace": pub.scale_namespace(),
                 "text": str(r["label"]),
             },
             "notes": notes,
             "publisher": {
-                "category": "other",
-                "name": "jbgrade",
-                "namespace": "https://jbgrade.invalid",
+                "category": pub.category,
+                "name": pub.name,
+                "namespace": pub.namespace,
             },
             "tracking": {
                 "id": r["case_id"],
@@ -392,14 +477,14 @@ def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def to_csaf21(report: dict[str, Any]) -> dict[str, Any]:
+def to_csaf21(report: dict[str, Any], publisher: CsafPublisher | None = None) -> dict[str, Any]:
     """A CSAF 2.1 ``csaf_base`` document (committee specification draft, as the ``csaf``
     package's validator implements it): the 2.0 document with 2.1's ``$schema`` and
     version, a title without the tracking id (2.1 test 6.2.x), and the JBG label as a
     ``qualitative_severity_rating`` metric of each vulnerability. The full JBG record
     stays in the ``details`` note (a registered 2.1 extension for JBG does not exist)."""
     r = jbg_record(report)
-    doc = to_csaf(report)
+    doc = to_csaf(report, publisher)
     doc = {"$schema": "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json", **doc}
     doc["document"]["csaf_version"] = "2.1"
     doc["document"]["title"] = str(r["title"])
