@@ -13,8 +13,10 @@ from jbgrade.interop._compare import Comparison, DomainChange, compare_campaigns
 from jbgrade.interop._export import (
     JBG_EXTENSION_ID,
     JBG_EXTENSION_SCHEMA_URN,
+    CsafPublisher,
     atlas_names,
     atlas_techniques,
+    csaf_publisher,
     jbg_record,
     report_atlas,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "JBG_EXTENSION_ID",
     "JBG_EXTENSION_SCHEMA_URN",
     "Comparison",
+    "CsafPublisher",
     "DomainChange",
     "Exporter",
     "FailOn",
@@ -46,6 +49,7 @@ __all__ = [
     "atlas_techniques",
     "case_report",
     "compare_campaigns",
+    "csaf_publisher",
     "export_report",
     "exporter",
     "import_evidence",
