@@ -18,8 +18,9 @@ from typing import Any
 
 from jbgrade._errors import PolicyError
 from jbgrade.policy._compile import Compiled, CtxEval, Outcome, PartInfo
+from jbgrade.policy._load import list_profiles, load_profile
 from jbgrade.policy._model import Decision
-from jbgrade.policy._profile import Profile, list_profiles, load_profile
+from jbgrade.policy._profile import Profile
 from jbgrade.policy._spec import ACTIONS, Atom, Citation, ObligationSpec, RuleSpec
 from jbgrade.rubric import SEVERITIES, Grade, Grader, default_tables
 

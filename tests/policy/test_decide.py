@@ -150,7 +150,7 @@ def test_eu_incident_deadlines() -> None:
     assert due["incident-2d"].due == dt.date(2026, 6, 14)
     assert due["incident-5d"].due == dt.date(2026, 6, 17)
     assert due["incident-15d"].due == dt.date(2026, 6, 27)
-    assert due["incident-15d"].citation.get("unconfirmed") is True
+    assert due["incident-15d"].citation.unconfirmed is True
     inter = due["incident-intermediate"]
     assert (inter.clock, inter.recurs_every_days, inter.clock_start_assumed) == (
         "notification",
@@ -318,3 +318,25 @@ def test_rescinded_profile_replays_history_but_is_not_in_force_after() -> None:
     assert after.fired_rules[0].id == "in_force"
     assert "rescinded on 2025-05-13" in after.fired_rules[0].conditions[0].test
     assert replay(before, WORST, {"weights": "closed"}, prof, aware_on="2025-03-01") == before
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_citations_are_typed_records_with_the_published_keys(name: str) -> None:
+    from jbgrade.policy import RuleCitation
+
+    d = decide(WORST, None, name, aware_on=AWARE)
+    out = d.to_dict()
+    cites = [x.citation for x in (*d.fired_rules, *d.obligations, *d.near_misses)]
+    assert cites and all(isinstance(c, RuleCitation) for c in cites)
+    for fr, raw in zip(d.fired_rules, out["fired_rules"], strict=True):
+        # Gates and assumptions: {} ; rules: illustrative or a declared source, no nulls.
+        assert raw["citation"] == ({} if fr.kind != "rule" else fr.citation.model_dump())
+        assert None not in raw["citation"].values()
+        assert fr.kind != "rule" or raw["citation"].get("illustrative") or raw["citation"]["source"]
+    # A citation with a key the engine never writes is rejected by the model and the schema.
+    bad = json.loads(json.dumps(out))
+    bad["fired_rules"][-1]["citation"]["url"] = "https://example.invalid"
+    with pytest.raises(ValueError, match="url"):
+        Decision.model_validate(bad)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, load_schema("decision"))

@@ -50,11 +50,11 @@ def render_decision(d: Decision) -> None:
         act = f" -> {fr.action}" if fr.action and fr.kind == "rule" else ""
         out_console.print(f"[bold]{label} {fr.id}[/]{act}: {fr.title}", highlight=False)
         cite = fr.citation
-        if cite:
+        if not cite.empty:
             text = (
                 "illustrative"
-                if cite.get("illustrative")
-                else ", ".join(str(cite[k]) for k in ("title", "section") if cite.get(k))
+                if cite.illustrative
+                else ", ".join(v for v in (cite.title, cite.section) if v)
             )
             out_console.print(f"    citation: {text}", markup=False)
         for c in fr.conditions:

@@ -16,21 +16,19 @@ import hashlib
 import json
 import os
 import uuid
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from jbgrade import __version__
 from jbgrade._errors import InputError
+from jbgrade.interop._csaf_publisher import CsafPublisher, csaf_publisher
 
 __all__ = [
     "JBG_EXTENSION_ID",
     "JBG_EXTENSION_SCHEMA_URN",
-    "CsafPublisher",
     "atlas_names",
     "atlas_tactics",
     "atlas_techniques",
-    "csaf_publisher",
     "extension_schema_ref",
     "jbg_record",
     "report_atlas",
@@ -69,87 +67,6 @@ def extension_schema_ref() -> str:
     if base:
         return base.rstrip("/") + "/stix-jbg-extension-1.json"
     return JBG_EXTENSION_SCHEMA_URN
-
-
-#: CSAF ``document.publisher.category`` values (CSAF 2.0 section 3.2.1.8.1).
-CSAF_PUBLISHER_CATEGORIES = frozenset(
-    {"coordinator", "discoverer", "other", "translator", "user", "vendor"}
-)
-#: The publisher namespace when none is configured: a reserved ``.invalid`` name
-#: (RFC 2606) that never resolves, so an unconfigured export names no real organisation.
-DEFAULT_CSAF_NAMESPACE = "https://jbgrade.invalid"
-
-
-@dataclass(frozen=True)
-class CsafPublisher:
-    """Who publishes a CSAF advisory (``document.publisher``) and where the JBG scale
-    named in ``document.aggregate_severity`` is documented.
-
-    ``namespace`` is the publishing organisation's own URL (CSAF: "the namespace of
-    the publisher"); ``severity_namespace`` defaults to ``<namespace>/jbg``. Build it
-    with :func:`csaf_publisher`, which reads settings and checks the URLs."""
-
-    name: str = "jbgrade"
-    namespace: str = DEFAULT_CSAF_NAMESPACE
-    category: str = "other"
-    severity_namespace: str | None = None
-
-    @property
-    def configured(self) -> bool:
-        """Whether the namespace was set (not the ``.invalid`` placeholder)."""
-        return self.namespace != DEFAULT_CSAF_NAMESPACE
-
-    def scale_namespace(self) -> str:
-        """``aggregate_severity.namespace``: where the JBG scale is documented."""
-        return self.severity_namespace or self.namespace.rstrip("/") + "/jbg"
-
-
-def _url(value: str, setting: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc or any(c.isspace() for c in value):
-        raise InputError(f"must be an absolute http(s) URL, got {value!r}", field=setting)
-    return value
-
-
-def csaf_publisher(
-    *,
-    name: str | None = None,
-    namespace: str | None = None,
-    category: str | None = None,
-    severity_namespace: str | None = None,
-) -> CsafPublisher:
-    """The CSAF publisher: each field from its argument, else its environment variable
-    (``JBGRADE_CSAF_PUBLISHER_NAME``, ``JBGRADE_CSAF_PUBLISHER_NAMESPACE``,
-    ``JBGRADE_CSAF_PUBLISHER_CATEGORY``, ``JBGRADE_CSAF_SEVERITY_NAMESPACE``), else the
-    default (``jbgrade``, ``https://jbgrade.invalid``, ``other``, ``<namespace>/jbg``).
-    A namespace that is not an absolute http(s) URL, or an unknown category, is an
-    :class:`InputError` naming the setting."""
-
-    def pick(value: str | None, env: str) -> str | None:
-        if value is not None:
-            return value.strip()
-        got = os.environ.get(env, "").strip()
-        return got or None
-
-    ns = pick(namespace, "JBGRADE_CSAF_PUBLISHER_NAMESPACE")
-    nm = pick(name, "JBGRADE_CSAF_PUBLISHER_NAME")
-    cat = pick(category, "JBGRADE_CSAF_PUBLISHER_CATEGORY")
-    sev = pick(severity_namespace, "JBGRADE_CSAF_SEVERITY_NAMESPACE")
-    if nm is not None and not nm:
-        raise InputError("must not be empty", field="csaf publisher name")
-    if cat is not None and cat not in CSAF_PUBLISHER_CATEGORIES:
-        raise InputError(
-            f"unknown category {cat!r}; known: {', '.join(sorted(CSAF_PUBLISHER_CATEGORIES))}",
-            field="csaf publisher category",
-        )
-    return CsafPublisher(
-        name=nm or "jbgrade",
-        namespace=_url(ns, "csaf publisher namespace") if ns else DEFAULT_CSAF_NAMESPACE,
-        category=cat or "other",
-        severity_namespace=_url(sev, "csaf severity namespace") if sev else None,
-    )
 
 
 def _atlas_table() -> dict[str, Any]:
@@ -268,10 +185,8 @@ def _sid(kind: str, *parts: str) -> str:
     return f"{kind}--{_uuid4_from(kind, *parts)}"
 
 
-def to_stix(report: dict[str, Any]) -> dict[str, Any]:
-    """A STIX 2.1 bundle: identity, JBG extension-definition, vulnerability, attack-pattern(s)."""
-    r = jbg_record(report)
-    names = _atlas_table()["names"]
+def _stix_preamble() -> list[dict[str, Any]]:
+    """The jbgrade identity and the JBG extension-definition every bundle starts with."""
     ident = {
         "type": "identity",
         "spec_version": "2.1",
@@ -295,8 +210,12 @@ def to_stix(report: dict[str, Any]) -> dict[str, Any]:
         "version": "1.0.0",
         "extension_types": ["property-extension"],
     }
-    vid = _sid("vulnerability", r["case_id"])
-    vuln = {
+    return [ident, ext_def]
+
+
+def _stix_vulnerability(r: dict[str, Any], vid: str) -> dict[str, Any]:
+    """The case as a vulnerability carrying the JBG record in its property extension."""
+    return {
         "type": "vulnerability",
         "spec_version": "2.1",
         "id": vid,
@@ -322,58 +241,56 @@ def to_stix(report: dict[str, Any]) -> dict[str, Any]:
             }
         },
     }
-    objs: list[dict[str, Any]] = [ident, ext_def, vuln]
+
+
+def _stix_technique(r: dict[str, Any], tid: str, vid: str, name: str) -> list[dict[str, Any]]:
+    """One ATLAS technique as an attack-pattern, and its ``targets`` relationship."""
+    aid = _sid("attack-pattern", r["case_id"], tid)
+    return [
+        {
+            "type": "attack-pattern",
+            "spec_version": "2.1",
+            "id": aid,
+            "created_by_ref": _IDENTITY,
+            "created": _TS,
+            "modified": _TS,
+            "name": name,
+            "external_references": [
+                {
+                    "source_name": "mitre-atlas",
+                    "external_id": tid,
+                    "url": f"https://atlas.mitre.org/techniques/{tid}",
+                }
+            ],
+        },
+        {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": _sid("relationship", r["case_id"], tid),
+            "created_by_ref": _IDENTITY,
+            "created": _TS,
+            "modified": _TS,
+            "relationship_type": "targets",
+            "source_ref": aid,
+            "target_ref": vid,
+        },
+    ]
+
+
+def to_stix(report: dict[str, Any]) -> dict[str, Any]:
+    """A STIX 2.1 bundle: identity, JBG extension-definition, vulnerability, attack-pattern(s)."""
+    r = jbg_record(report)
+    names = _atlas_table()["names"]
+    vid = _sid("vulnerability", r["case_id"])
+    objs: list[dict[str, Any]] = [*_stix_preamble(), _stix_vulnerability(r, vid)]
     for tid in r["atlas"]:
-        aid = _sid("attack-pattern", r["case_id"], tid)
-        objs.append(
-            {
-                "type": "attack-pattern",
-                "spec_version": "2.1",
-                "id": aid,
-                "created_by_ref": _IDENTITY,
-                "created": _TS,
-                "modified": _TS,
-                "name": names.get(tid, tid),
-                "external_references": [
-                    {
-                        "source_name": "mitre-atlas",
-                        "external_id": tid,
-                        "url": f"https://atlas.mitre.org/techniques/{tid}",
-                    }
-                ],
-            }
-        )
-        objs.append(
-            {
-                "type": "relationship",
-                "spec_version": "2.1",
-                "id": _sid("relationship", r["case_id"], tid),
-                "created_by_ref": _IDENTITY,
-                "created": _TS,
-                "modified": _TS,
-                "relationship_type": "targets",
-                "source_ref": aid,
-                "target_ref": vid,
-            }
-        )
+        objs.extend(_stix_technique(r, tid, vid, names.get(tid, tid)))
     return {"type": "bundle", "id": _sid("bundle", r["case_id"]), "objects": objs}
 
 
-def to_csaf(report: dict[str, Any], publisher: CsafPublisher | None = None) -> dict[str, Any]:
-    """A CSAF 2.0 ``csaf_base`` document carrying the JBG record."""
-    pub = publisher or csaf_publisher()
-    r = jbg_record(report)
-    when = str(report.get("generated_at") or _TS)
-    products: list[dict[str, Any]] = [
-        {
-            "category": "product_name",
-            "name": str(m["id"]),
-            "product": {"name": str(m["id"]), "product_id": f"CSAFPID-{i + 1:04d}"},
-        }
-        for i, m in enumerate(r["models"])
-    ]
-    pids = [p["product"]["product_id"] for p in products]
-    notes = [
+def _csaf_notes(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document notes: the grade, the whole JBG record, one per decision."""
+    notes: list[dict[str, Any]] = [
         {
             "category": "summary",
             "title": "JBG grade",
@@ -396,6 +313,44 @@ def to_csaf(report: dict[str, Any], publisher: CsafPublisher | None = None) -> d
                 "text": f"action {d['action']}; obligations: {obl}",
             }
         )
+    return notes
+
+
+def _csaf_vulnerability(r: dict[str, Any], pids: list[str], grade_text: str) -> dict[str, Any]:
+    """The one vulnerability: the case, its affected products and the decisions' actions."""
+    return {
+        "ids": [{"system_name": "jbgrade", "text": r["case_id"]}],
+        "title": r["title"],
+        "notes": [{"category": "description", "text": grade_text}],
+        "product_status": {"known_affected": pids},
+        "threats": [{"category": "impact", "details": grade_text, "product_ids": pids}],
+        "remediations": [
+            {
+                "category": "mitigation",
+                "details": f"{d['profile']}: {d['action']}",
+                "product_ids": pids,
+            }
+            for d in r["decisions"]
+        ]
+        or [{"category": "none_available", "details": "no decision", "product_ids": pids}],
+    }
+
+
+def to_csaf(report: dict[str, Any], publisher: CsafPublisher | None = None) -> dict[str, Any]:
+    """A CSAF 2.0 ``csaf_base`` document carrying the JBG record."""
+    pub = publisher or csaf_publisher()
+    r = jbg_record(report)
+    when = str(report.get("generated_at") or _TS)
+    products: list[dict[str, Any]] = [
+        {
+            "category": "product_name",
+            "name": str(m["id"]),
+            "product": {"name": str(m["id"]), "product_id": f"CSAFPID-{i + 1:04d}"},
+        }
+        for i, m in enumerate(r["models"])
+    ]
+    pids = [p["product"]["product_id"] for p in products]
+    notes = _csaf_notes(r)
     vendors = sorted({str(m["vendor"]) for m in r["models"] if m.get("vendor")})
     doc: dict[str, Any] = {
         "document": {
@@ -435,26 +390,7 @@ def to_csaf(report: dict[str, Any], publisher: CsafPublisher | None = None) -> d
                 }
             ]
         }
-        doc["vulnerabilities"] = [
-            {
-                "ids": [{"system_name": "jbgrade", "text": r["case_id"]}],
-                "title": r["title"],
-                "notes": [{"category": "description", "text": notes[0]["text"]}],
-                "product_status": {"known_affected": pids},
-                "threats": [
-                    {"category": "impact", "details": notes[0]["text"], "product_ids": pids}
-                ],
-                "remediations": [
-                    {
-                        "category": "mitigation",
-                        "details": f"{d['profile']}: {d['action']}",
-                        "product_ids": pids,
-                    }
-                    for d in r["decisions"]
-                ]
-                or [{"category": "none_available", "details": "no decision", "product_ids": pids}],
-            }
-        ]
+        doc["vulnerabilities"] = [_csaf_vulnerability(r, pids, notes[0]["text"])]
     return doc
 
 

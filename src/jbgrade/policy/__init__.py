@@ -14,6 +14,16 @@ from jbgrade.policy._compile import Outcome
 from jbgrade.policy._decide import add_days, decide, decide_all, replay
 from jbgrade.policy._diff import DiffReport, Transition, diff_profiles
 from jbgrade.policy._due import DUE_SOON_DAYS, DueStatus, due_status
+from jbgrade.policy._load import (
+    ENTRY_POINT_GROUP,
+    PROFILES,
+    ProfileFactory,
+    ProfileOptions,
+    list_profiles,
+    load_all_profiles,
+    load_profile,
+    profile_edition,
+)
 from jbgrade.policy._model import (
     DECISION_FORMAT_VERSION,
     DECISION_KEYS,
@@ -24,23 +34,10 @@ from jbgrade.policy._model import (
     FiredRule,
     NearMiss,
     Obligation,
+    RuleCitation,
 )
-from jbgrade.policy._profile import (
-    ENGINE_VERSION,
-    ENTRY_POINT_GROUP,
-    PROFILES,
-    Domain,
-    Profile,
-    ProfileFactory,
-    ProfileOptions,
-    canonical_json,
-    list_profiles,
-    load_all_profiles,
-    load_profile,
-    parse_profile,
-    profile_edition,
-    profile_schema,
-)
+from jbgrade.policy._parse import parse_profile, profile_schema
+from jbgrade.policy._profile import ENGINE_VERSION, Domain, Profile, canonical_json
 from jbgrade.policy._spec import ACTIONS, CLOCKS, Atom, Citation, action_rank
 from jbgrade.policy._yaml import load_context_file
 
@@ -71,6 +68,7 @@ __all__ = [
     "Profile",
     "ProfileFactory",
     "ProfileOptions",
+    "RuleCitation",
     "Transition",
     "action_rank",
     "add_days",

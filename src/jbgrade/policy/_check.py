@@ -39,7 +39,8 @@ from typing import Any
 
 from jbgrade.policy._compile import Compiled, Outcome
 from jbgrade.policy._enum import CtxPoint, GradeClasses, context_points
-from jbgrade.policy._profile import Profile, load_profile
+from jbgrade.policy._load import load_profile
+from jbgrade.policy._profile import Profile
 from jbgrade.rubric import CRITERIA, SEVERITIES
 
 __all__ = ["CheckReport", "Finding", "check_profile", "check_profiles"]
@@ -512,7 +513,7 @@ def check_profiles(
     profiles: Iterable[str | Profile] | None = None, *, max_examples: int = 3
 ) -> list[CheckReport]:
     """Check several profiles (default: every shipped one)."""
-    from jbgrade.policy._profile import list_profiles
+    from jbgrade.policy._load import list_profiles
 
     refs: Sequence[str | Profile] = list(profiles) if profiles is not None else list_profiles()
     return [check_profile(r, max_examples=max_examples) for r in refs]

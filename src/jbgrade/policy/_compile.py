@@ -24,7 +24,7 @@ from itertools import product
 from typing import Any, NamedTuple
 
 from jbgrade._errors import PolicyError
-from jbgrade.policy._spec import ACTIONS, Atom, ContextField
+from jbgrade.policy._spec import ACTIONS, Atom, ContextField, ProfileSpec
 from jbgrade.rubric import CRITERIA, NOT_ASSESSED, SEVERITIES, Grade, Tables
 
 __all__ = ["Compiled", "CtxEval", "Outcome", "PartInfo", "Space", "space_for"]
@@ -214,11 +214,9 @@ class Compiled:
     """A profile compiled to masks. Built once per profile, then read-only
     except for the memo tables (outcomes per fired mask, contexts)."""
 
-    def __init__(self, profile: Any):
-        from jbgrade.policy._profile import Profile
-
-        assert isinstance(profile, Profile)
-        self.profile = p = profile
+    def __init__(self, profile: ProfileSpec):
+        self.profile: ProfileSpec = profile
+        p = profile
         self.space = sp = space_for(p.tables)
         rules = p.rules
         self.nrules = len(rules)
@@ -327,7 +325,7 @@ class Compiled:
                 m &= self.context_value_mask(f, values[f])
         return m, gate
 
-    def context(self, ctx: Mapping[str, Any] | None) -> CtxEval:
+    def context(self, ctx: Mapping[str, object] | None) -> CtxEval:
         """Resolve a context: validate, fill precautionary defaults, mask."""
         try:
             # Items in the caller's order: a dict built the same way hits without sorting.
@@ -378,7 +376,7 @@ class Compiled:
             tuple(r.id for r in rules),
         )
 
-    def evaluate(self, grade: Grade | str, context: Mapping[str, Any] | None = None) -> Outcome:
+    def evaluate(self, grade: Grade | str, context: Mapping[str, object] | None = None) -> Outcome:
         """The compiled hot path: action, obligation ids and rule ids only.
 
         ``grade`` must be a :class:`~jbgrade.Grade` or a canonical vector string

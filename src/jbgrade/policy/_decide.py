@@ -17,16 +17,18 @@ from typing import Any
 
 from jbgrade._errors import PolicyError
 from jbgrade.policy._compile import Compiled, CtxEval, Outcome, PartInfo
+from jbgrade.policy._load import list_profiles, load_profile
 from jbgrade.policy._model import (
     DECISION_FORMAT_VERSION,
     Decision,
     FiredRule,
     NearMiss,
     Obligation,
+    RuleCitation,
     lazy_decision,
 )
-from jbgrade.policy._profile import Profile, list_profiles, load_profile
-from jbgrade.policy._spec import Atom, Citation, ObligationSpec, RuleSpec
+from jbgrade.policy._profile import Profile
+from jbgrade.policy._spec import Atom, Citation, ObligationSpec, ProfileSpec, RuleSpec
 from jbgrade.rubric import SEVERITIES, Grade, Grader
 
 __all__ = ["add_days", "decide", "replay"]
@@ -94,7 +96,7 @@ def _for_grade(prof: Profile, g: Grade | str) -> Profile:
     ver = _grade_version(g)
     if ver is None or ver == prof.tables.version:
         return prof
-    from jbgrade.policy._profile import profile_edition
+    from jbgrade.policy._load import profile_edition
 
     try:
         cur = profile_edition(prof.id, prof.tables.version)
@@ -112,7 +114,7 @@ def _edition_of(prof: Profile, bundle: object, g: Grade | str) -> Profile:
     ver = _grade_version(g)
     if ver is None or prof.has_bundle(bundle):
         return prof
-    from jbgrade.policy._profile import profile_edition
+    from jbgrade.policy._load import profile_edition
 
     try:
         cur = profile_edition(prof.id, prof.tables.version)
@@ -141,8 +143,8 @@ _Json = dict[str, Any]
 
 
 @lru_cache(maxsize=256)
-def _cite(c: Citation) -> _Json:
-    return c.to_dict()
+def _cite(c: Citation) -> RuleCitation:
+    return RuleCitation.model_validate(c.to_dict())
 
 
 class _Ctx:
@@ -202,7 +204,7 @@ def _fired_rule(r: RuleSpec, cx: _Ctx) -> _Json:
     }
 
 
-def _gate_entry(prof: Profile, cx: _Ctx) -> _Json | None:
+def _gate_entry(prof: ProfileSpec, cx: _Ctx) -> _Json | None:
     if not prof.gates:
         return None
     ce = cx.ce
@@ -223,7 +225,7 @@ def _gate_entry(prof: Profile, cx: _Ctx) -> _Json | None:
     }
 
 
-def _assumption_entry(prof: Profile, ce: CtxEval) -> _Json | None:
+def _assumption_entry(prof: ProfileSpec, ce: CtxEval) -> _Json | None:
     if not ce.assumed:
         return None
     title = "Context not given: precautionary defaults assumed"
@@ -249,7 +251,7 @@ def _assumption_entry(prof: Profile, ce: CtxEval) -> _Json | None:
 
 
 def _obligations(
-    prof: Profile,
+    prof: ProfileSpec,
     out: Outcome,
     aware: _dt.date,
     notified: _dt.date | None,
@@ -458,7 +460,7 @@ def _near_misses(comp: Compiled, cx: _Ctx, out: Outcome, fired: int) -> list[Nea
     return [nm for _, nm in res]
 
 
-def _not_in_force(prof: Profile, on: _dt.date) -> _Json:
+def _not_in_force(prof: ProfileSpec, on: _dt.date) -> _Json:
     rng = f"in force from {prof.effective_from.isoformat()}"
     if prof.effective_to:
         rng += f" to {prof.effective_to.isoformat()}"

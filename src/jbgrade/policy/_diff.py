@@ -16,7 +16,8 @@ from typing import Any
 from jbgrade._errors import PolicyError
 from jbgrade.policy._compile import Compiled
 from jbgrade.policy._enum import GradeClasses, context_points
-from jbgrade.policy._profile import Profile, load_profile
+from jbgrade.policy._load import load_profile
+from jbgrade.policy._profile import Profile
 from jbgrade.policy._spec import ACTIONS
 
 __all__ = ["DiffReport", "diff_profiles"]

@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+from jbgrade._vocab import Action
 
 __all__ = [
     "DECISION_FORMAT_VERSION",
@@ -36,6 +38,7 @@ __all__ = [
     "FiredRule",
     "NearMiss",
     "Obligation",
+    "RuleCitation",
     "lazy_decision",
 ]
 
@@ -54,7 +57,6 @@ DECISION_KEYS = (
     "bundle_sha256",
 )
 
-Action = Literal["none", "monitor", "mitigate", "restrict_export", "block_deployment"]
 
 _CFG = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -82,6 +84,55 @@ class Condition(BaseModel):
     )
 
 
+class RuleCitation(BaseModel):
+    """Where a fired rule, near miss or obligation comes from, as a decision publishes it.
+
+    Either ``{"illustrative": true}`` (no official text: our own illustration), or the
+    declared source with its title and, where the profile gives them, section,
+    ``unconfirmed``, ``mapping: "illustrative"`` (official text, our mapping to it) and a
+    note; gates and assumptions carry an empty citation (``{}``). Absent keys are left
+    out of the JSON, never written as null.
+    """
+
+    model_config = _CFG
+
+    illustrative: Literal[True] | None = Field(
+        default=None, description="No official text: an illustration of our own."
+    )
+    source: str | None = Field(default=None, description="Source id declared by the profile.")
+    title: str | None = Field(default=None, description="The source's title.")
+    section: str | None = Field(default=None, description="Section, article or paragraph.")
+    unconfirmed: Literal[True] | None = Field(
+        default=None, description="The reference marks the text as unconfirmed."
+    )
+    mapping: Literal["illustrative"] | None = Field(
+        default=None,
+        description="Present when the text is official but mapping grades to it is ours.",
+    )
+    note: str | None = Field(default=None, description="A note on the citation.")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_keys(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if isinstance(out, dict):
+            return {k: v for k, v in out.items() if v is not None}
+        return out
+
+    @property
+    def empty(self) -> bool:
+        """True for the empty citation of gates and assumptions."""
+        return all(getattr(self, k) is None for k in type(self).model_fields)
+
+    def label(self) -> str:
+        """The citation as one line for people: source, title, section and flags."""
+        parts = [str(v) for v in (self.source, self.title, self.section) if v]
+        if self.mapping == "illustrative" or self.illustrative:
+            parts.append("illustrative")
+        if self.unconfirmed:
+            parts.append("unconfirmed")
+        return ", ".join(dict.fromkeys(parts))
+
+
 class FiredRule(BaseModel):
     """A rule (or the applicability gate, or the context assumptions) that applied."""
 
@@ -96,9 +147,10 @@ class FiredRule(BaseModel):
     action: Action | None = Field(
         default=None, description="The rule's action (none for assumptions)."
     )
-    citation: dict[str, Any] = Field(
-        default_factory=dict,
-        description="{'illustrative': true} or {'source', 'title', 'section', 'unconfirmed'...}.",
+    citation: RuleCitation = Field(
+        default_factory=RuleCitation,
+        description="{'illustrative': true} or {'source', 'title', 'section', 'unconfirmed'...}; "
+        "empty for gates and assumptions.",
     )
     obligations: list[str] = Field(
         default_factory=list, description="Ids of the obligations the rule adds."
@@ -135,7 +187,7 @@ class Obligation(BaseModel):
         default=None, description="For recurring obligations: the period after the first due date."
     )
     rules: list[str] = Field(description="The fired rules that require this obligation.")
-    citation: dict[str, Any] = Field(description="Source of the obligation and its deadline.")
+    citation: RuleCitation = Field(description="Source of the obligation and its deadline.")
 
 
 class Change(BaseModel):
@@ -157,7 +209,7 @@ class NearMiss(BaseModel):
     id: str = Field(description="Rule id.")
     title: str = Field(description="Rule title.")
     action: Action = Field(description="The rule's action.")
-    citation: dict[str, Any] = Field(default_factory=dict, description="Rule citation.")
+    citation: RuleCitation = Field(default_factory=RuleCitation, description="Rule citation.")
     adds_obligations: list[str] = Field(
         default_factory=list, description="Obligations it would add to the current decision."
     )

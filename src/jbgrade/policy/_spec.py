@@ -9,9 +9,16 @@ the explanations and the naive baseline in ``bench/`` all share.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from jbgrade.rubric import Tables
+
+from jbgrade._vocab import ACTIONS
 
 __all__ = [
     "ACTIONS",
@@ -20,12 +27,12 @@ __all__ = [
     "Citation",
     "ContextField",
     "ObligationSpec",
+    "ProfileSpec",
     "RuleSpec",
     "action_rank",
 ]
 
-#: The actions, weakest first. Several rules combine by the maximum.
-ACTIONS: tuple[str, ...] = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
+# Rank of each action (ACTIONS is weakest first). Several rules combine by the maximum.
 _RANK = {a: i for i, a in enumerate(ACTIONS)}
 
 #: Events that can start an obligation's clock.
@@ -162,3 +169,39 @@ class RuleSpec:
     @property
     def rank(self) -> int:
         return _RANK[self.action]
+
+
+class ProfileSpec(Protocol):
+    """What the compiler, the decision engine and the checker read of a profile.
+
+    :class:`~jbgrade.policy.Profile` is the one implementation; the compiler is
+    written against this protocol so that it does not import the loader (which
+    compiles profiles on first use).
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def tables(self) -> Tables: ...
+    @property
+    def context(self) -> Mapping[str, ContextField]: ...
+    @property
+    def gates(self) -> tuple[tuple[Atom, ...], ...]: ...
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]: ...
+    @property
+    def obligations(self) -> Mapping[str, ObligationSpec]: ...
+    @property
+    def holidays(self) -> frozenset[_dt.date]: ...
+    @property
+    def effective_from(self) -> _dt.date: ...
+    @property
+    def effective_to(self) -> _dt.date | None: ...
+    @property
+    def rescinded_on(self) -> _dt.date | None: ...
+
+    def rule(self, rule_id: str) -> RuleSpec:
+        """The rule with id ``rule_id`` (KeyError if none)."""
+        ...

@@ -77,7 +77,7 @@ def _rule(f: FiredRule) -> dict[str, Any]:
     return {
         "id": f.id,
         "conditions": [_condition(c) for c in f.conditions],
-        "citation": _text(f.citation) if f.citation else "",
+        "citation": f.citation.label(),
         "action": f.action,
         "action_label": action_label(f.action) if f.action else "",
         "summary": f.title,
