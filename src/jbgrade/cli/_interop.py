@@ -153,6 +153,23 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
         out_console.print(f"Wrote {fmt} export to {out}", markup=False)
 
 
+def _read_report(report: Path) -> dict[str, Any]:
+    """A report file as a JSON object (exit 2 with one line when it is not one)."""
+    import json
+
+    from jbgrade._errors import InputError
+
+    try:
+        loaded = json.loads(report.read_text("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(report)) from None
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc}", path=str(report)) from None
+    if not isinstance(loaded, dict):
+        raise InputError("not an assessment report", path=str(report))
+    return loaded
+
+
 def _publisher(
     fmt: str, takes: bool, namespace: str | None, name: str | None
 ) -> CsafPublisher | None:
@@ -176,23 +193,6 @@ def _publisher(
             markup=False,
         )
     return pub
-
-
-def _read_report(report: Path) -> dict[str, Any]:
-    """A report file as a JSON object (exit 2 with one line when it is not one)."""
-    import json
-
-    from jbgrade._errors import InputError
-
-    try:
-        loaded = json.loads(report.read_text("utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(report)) from None
-    except ValueError as exc:
-        raise InputError(f"not JSON: {exc}", path=str(report)) from None
-    if not isinstance(loaded, dict):
-        raise InputError("not an assessment report", path=str(report))
-    return loaded
 
 
 def _case_report(
