@@ -10,13 +10,12 @@ read unchanged. What the source lacks is listed in the manifest's
 
 from jbgrade.interop._case import case_report
 from jbgrade.interop._compare import Comparison, DomainChange, compare_campaigns, mcnemar_exact
+from jbgrade.interop._csaf_publisher import CsafPublisher, csaf_publisher
 from jbgrade.interop._export import (
     JBG_EXTENSION_ID,
     JBG_EXTENSION_SCHEMA_URN,
-    CsafPublisher,
     atlas_names,
     atlas_techniques,
-    csaf_publisher,
     jbg_record,
     report_atlas,
 )

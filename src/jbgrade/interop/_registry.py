@@ -21,7 +21,8 @@ from jbgrade._errors import InputError
 from jbgrade._plugins import PluginRegistry
 from jbgrade.interop._advisories import to_atlas, to_avid, to_jef, to_sarif
 from jbgrade.interop._benchmarks import import_harmbench, import_jailbreakbench
-from jbgrade.interop._export import CsafPublisher, to_csaf, to_csaf21, to_stix
+from jbgrade.interop._csaf_publisher import CsafPublisher
+from jbgrade.interop._export import to_csaf, to_csaf21, to_stix
 from jbgrade.interop._garak import import_garak
 from jbgrade.interop._inspect import import_inspect
 from jbgrade.interop._promptfoo import import_promptfoo
