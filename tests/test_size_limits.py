@@ -31,7 +31,6 @@ FUNCTION_ALLOW: dict[str, str] = {
         "editing an applied migration would change what it did"
     ),
     "jbgrade/policy/_decide.py:_near_misses": _SPLITTING,
-    "jbgrade/harness/_ray.py:run_campaign_ray": _SPLITTING,
 }
 
 

@@ -133,118 +133,153 @@ async def run_campaign_ray(
     reporter = reporter or QuietReporter()
     shard = shard or Shard()
     done, planned, already = _to_run(plan, store, shard, retry_errors)
-    todo = collections.deque(it.key for it in plan.items(shard) if it.key not in done)
     summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
-    # The driver's _Run only records (store, counters, reporter) what the workers'
-    # _Run.attempt returned: one code path for both executors.
-    recorder = _Run(plan, store, reporter, summary)
-    spec = plan.spec
-    lim = spec.limits
-    limiter = (
-        ray.remote(Limiter)
-        .options(num_cpus=0, max_concurrency=100_000)
-        .remote(
-            target_rates(spec),
-            [ts.concurrency for ts in spec.senders],
-            lim.budget.requests,
-            lim.budget.tokens,
+    driver = _Driver(ray, plan, store, reporter, summary, shard, done, base_dir, workers)
+    try:
+        with _logged_run(store, reporter, summary, shard, executor="ray"):
+            await driver.run()
+            summary.outcome = _outcome(summary, driver.budget, driver.unreachable)
+    finally:
+        driver.close()
+        if owned:
+            ray.shutdown()
+    return summary
+
+
+class _Driver:
+    """The driver's side of one run: the worker pool, the queue of keys, and the
+    records the workers return (written through the local executor's ``_Run``)."""
+
+    def __init__(  # noqa: PLR0917 - the run's parts, built once by run_campaign_ray
+        self, ray: Any, plan: CampaignPlan, store: AttemptStore, reporter: Reporter,
+        summary: RunSummary, shard: Shard, done: set[str], base_dir: Path | None,
+        workers: int | None,
+    ) -> None:  # fmt: skip
+        self.ray, self.plan, self.summary, self.shard, self.done = ray, plan, summary, shard, done
+        self.todo = collections.deque(it.key for it in plan.items(shard) if it.key not in done)
+        # The driver's _Run only records (store, counters, reporter) what the workers'
+        # _Run.attempt returned: one code path for both executors.
+        self.recorder = _Run(plan, store, reporter, summary)
+        lim = plan.spec.limits
+        self.limiter = (
+            ray.remote(Limiter)
+            .options(num_cpus=0, max_concurrency=100_000)
+            .remote(
+                target_rates(plan.spec),
+                [ts.concurrency for ts in plan.spec.senders],
+                lim.budget.requests,
+                lim.budget.tokens,
+            )
         )
-    )
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        self.nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
+        self.n_workers = workers or len(self.nodes)
+        self.base = str((base_dir or Path.cwd()).resolve())
+        self.tag = f"{os.getpid()}-{int(time.time())}"
+        self.pool = [self._spawn(i) for i in range(self.n_workers)]
+        self.holders = [f"{self.tag}-{i}" for i in range(self.n_workers)]
+        self.replaced = 0
+        self.cap = lim.concurrency
+        self.batch = max(1, min(8, self.cap // (4 * self.n_workers)))
+        self.load = [0] * self.n_workers
+        self.pending: dict[asyncio.Future[Any], _Batch] = {}
+        self.in_flight = 0
+        self.counted: dict[str, tuple[int, int, int]] = {}
+        self.budget = self.unreachable = False
 
-    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
-    n_workers = workers or len(nodes)
-    base = str((base_dir or Path.cwd()).resolve())
-    tag = f"{os.getpid()}-{int(time.time())}"
+    def _spawn(self, i: int) -> Any:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    def spawn(i: int) -> Any:
         return (
-            ray.remote(Worker)
+            self.ray.remote(Worker)
             .options(
                 num_cpus=0,
                 max_concurrency=100_000,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(
-                    nodes[i % len(nodes)], soft=True
+                    self.nodes[i % len(self.nodes)], soft=True
                 ),
             )
             .remote(
-                spec,
-                base,
-                plan.spec_path,
-                summary.campaign,
-                limiter,
-                f"{tag}-{i}",
-                (shard.index, shard.count),
+                self.plan.spec,
+                self.base,
+                self.plan.spec_path,
+                self.summary.campaign,
+                self.limiter,
+                f"{self.tag}-{i}",
+                (self.shard.index, self.shard.count),
             )
         )
 
-    pool = [spawn(i) for i in range(n_workers)]
-    holders = [f"{tag}-{i}" for i in range(n_workers)]
-    replaced = 0
-    cap = lim.concurrency
-    batch = max(1, min(8, cap // (4 * n_workers)))
-    load = [0] * n_workers
-    pending: dict[asyncio.Future[Any], _Batch] = {}
-    in_flight = 0
-    counted: dict[str, tuple[int, int, int]] = {}
-    budget = unreachable = False
-    try:
-        with _logged_run(store, reporter, summary, shard, executor="ray"):
-            while pending or (todo and not (budget or unreachable)):
-                while todo and not (budget or unreachable) and in_flight < cap:
-                    keys = [todo.popleft() for _ in range(min(batch, cap - in_flight, len(todo)))]
-                    w = min(range(n_workers), key=load.__getitem__)
-                    fut = asyncio.ensure_future(pool[w].run_batch.remote(keys))
-                    pending[fut] = _Batch(w, keys)
-                    load[w] += len(keys)
-                    in_flight += len(keys)
-                finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for fut in finished:
-                    b = pending.pop(fut)
-                    load[b.worker] -= len(b.keys)
-                    in_flight -= len(b.keys)
-                    try:
-                        records, cost, abandoned = fut.result()
-                    except ray.exceptions.RayError as exc:
-                        # The worker died (or its node): its keys go back to the queue,
-                        # its concurrency permits back to the limiter, and it is replaced.
-                        todo.extendleft(reversed(b.keys))
-                        if isinstance(exc, ray.exceptions.RayActorError):
-                            limiter.release_holder.remote(holders[b.worker])
-                            replaced += 1
-                            if replaced > _MAX_REPLACEMENTS:
-                                raise TargetError(
-                                    f"Ray workers died {replaced} times; last: {exc}"
-                                ) from None
-                            nodes[:] = [n["NodeID"] for n in ray.nodes() if n.get("Alive")] or nodes
-                            holders[b.worker] = f"{tag}-{b.worker}-{replaced}"
-                            pool[b.worker] = spawn(b.worker)
-                        continue
-                    seen = counted.setdefault(holders[b.worker], (0, 0, 0))
-                    if cost[0] > seen[0]:
-                        summary.requests += cost[0] - seen[0]
-                        summary.retries += cost[1] - seen[1]
-                        summary.tokens += cost[2] - seen[2]
-                        counted[holders[b.worker]] = cost
-                    for raw in records:
-                        a = Attempt.model_validate_json(raw)
-                        if a.key in done:
-                            continue  # never written twice in one run
-                        done.add(a.key)
-                        recorder.record(a)
-                    if abandoned:
-                        budget = True
-                        summary.abandoned += sum(1 for k in b.keys if k not in done)
-                    if recorder.unreachable_streak >= UNREACHABLE_STREAK:
-                        unreachable = True
-            summary.outcome = _outcome(summary, budget, unreachable)
-    finally:
+    def _stopped(self) -> bool:
+        return self.budget or self.unreachable
+
+    async def run(self) -> None:
+        while self.pending or (self.todo and not self._stopped()):
+            while self.todo and not self._stopped() and self.in_flight < self.cap:
+                self._submit()
+            finished, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
+            for fut in finished:
+                self._collect(fut)
+
+    def _submit(self) -> None:
+        n = min(self.batch, self.cap - self.in_flight, len(self.todo))
+        keys = [self.todo.popleft() for _ in range(n)]
+        w = min(range(self.n_workers), key=self.load.__getitem__)
+        fut = asyncio.ensure_future(self.pool[w].run_batch.remote(keys))
+        self.pending[fut] = _Batch(w, keys)
+        self.load[w] += len(keys)
+        self.in_flight += len(keys)
+
+    def _collect(self, fut: asyncio.Future[Any]) -> None:
+        b = self.pending.pop(fut)
+        self.load[b.worker] -= len(b.keys)
+        self.in_flight -= len(b.keys)
         try:
-            for w in pool:
-                ray.kill(w)
-            ray.kill(limiter)
-        except ray.exceptions.RayError:  # pragma: no cover - the cluster went away
+            records, cost, abandoned = fut.result()
+        except self.ray.exceptions.RayError as exc:
+            # The worker died (or its node): its keys go back to the queue.
+            self.todo.extendleft(reversed(b.keys))
+            if isinstance(exc, self.ray.exceptions.RayActorError):
+                self._replace(b.worker, exc)
+            return
+        self._count(self.holders[b.worker], cost)
+        for raw in records:
+            a = Attempt.model_validate_json(raw)
+            if a.key in self.done:
+                continue  # never written twice in one run
+            self.done.add(a.key)
+            self.recorder.record(a)
+        if abandoned:
+            self.budget = True
+            self.summary.abandoned += sum(1 for k in b.keys if k not in self.done)
+        if self.recorder.unreachable_streak >= UNREACHABLE_STREAK:
+            self.unreachable = True
+
+    def _replace(self, worker: int, exc: Exception) -> None:
+        """A dead worker's concurrency permits go back to the limiter and a new
+        worker takes its place (on a node alive now)."""
+        self.limiter.release_holder.remote(self.holders[worker])
+        self.replaced += 1
+        if self.replaced > _MAX_REPLACEMENTS:
+            raise TargetError(f"Ray workers died {self.replaced} times; last: {exc}") from None
+        alive = [n["NodeID"] for n in self.ray.nodes() if n.get("Alive")]
+        self.nodes[:] = alive or self.nodes
+        self.holders[worker] = f"{self.tag}-{worker}-{self.replaced}"
+        self.pool[worker] = self._spawn(worker)
+
+    def _count(self, holder: str, cost: tuple[int, int, int]) -> None:
+        """Add a worker's requests, retries and tokens since its last report
+        (its batches overlap, so each report is a running total)."""
+        seen = self.counted.setdefault(holder, (0, 0, 0))
+        if cost[0] > seen[0]:
+            self.summary.requests += cost[0] - seen[0]
+            self.summary.retries += cost[1] - seen[1]
+            self.summary.tokens += cost[2] - seen[2]
+            self.counted[holder] = cost
+
+    def close(self) -> None:
+        try:
+            for w in self.pool:
+                self.ray.kill(w)
+            self.ray.kill(self.limiter)
+        except self.ray.exceptions.RayError:  # pragma: no cover - the cluster went away
             pass
-        if owned:
-            ray.shutdown()
-    return summary
