@@ -34,7 +34,7 @@ from jbgrade.harness import (
     parse_spec,
     run_campaign,
 )
-from jbgrade.harness._runner import _ATTEMPT_FIELDS, _CONSTRUCT_OK, _new_attempt
+from jbgrade.harness._attempt import _ATTEMPT_FIELDS, _CONSTRUCT_OK, _new_attempt
 from jbgrade.judges import RefusalJudge
 from jbgrade.records import Attempt, ChatMessage, attempt_key
 

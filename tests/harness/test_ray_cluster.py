@@ -139,15 +139,36 @@ def _session_pids(sid: int, title: str = "") -> list[int]:
 # One probe process connects once and polls the node table until ``n`` nodes are
 # alive (connecting is the costly part: a probe per poll starved itself on a
 # loaded 2-core machine); it is started again only if it could not connect.
+#
+# "Alive" in the node table is not enough: the head's scheduler learns of a new
+# node's resources a little later, and until then a soft node-affinity request for
+# it falls back to the head (the campaign then ran no worker on the second node).
+# So the probe waits until a task pinned (hard affinity) to every node ran there.
 _PROBE = """
 import sys, time
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy as On
 ray.init(address=sys.argv[1], log_to_driver=False)
+
+@ray.remote(num_cpus=0)
+def where():
+    return ray.get_runtime_context().get_node_id()
+
 end = time.monotonic() + float(sys.argv[3])
 while time.monotonic() < end:
-    if sum(1 for x in ray.nodes() if x["Alive"]) >= int(sys.argv[2]):
-        print("ready")
-        break
+    ids = [x["NodeID"] for x in ray.nodes() if x["Alive"]]
+    if len(ids) >= int(sys.argv[2]):
+        try:
+            ran = ray.get(
+                [where.options(scheduling_strategy=On(i, soft=False)).remote() for i in ids],
+                timeout=max(1.0, min(120.0, end - time.monotonic())),
+            )
+        except Exception as exc:
+            print("not yet:", repr(exc)[:200], file=sys.stderr)
+        else:
+            if ran == ids:
+                print("ready")
+                break
     time.sleep(1)
 """
 

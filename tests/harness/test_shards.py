@@ -127,9 +127,20 @@ def run_shards(spec: Path, out: Path, env: dict[str, str], n: int = 2) -> None:
     """``n`` shard processes started together on one fresh ``--out``; all complete."""
     args = ("campaign", "run", str(spec), "--out", str(out), "--quiet", "--shard")
     procs = [_jbgrade(*args, f"{i}/{n}", env=env) for i in range(n)]
-    for p in procs:
-        _stdout, stderr = p.communicate(timeout=300)
-        assert p.returncode == 0, stderr
+    results: list[tuple[int, str]] = []
+    try:
+        for p in procs:
+            _stdout, stderr = p.communicate(timeout=300)
+            results.append((p.returncode, stderr))
+    finally:
+        # Reap every shard (and close its pipes) before asserting on any, so a
+        # failure here cannot leak pipes into the next test.
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+    for rc, stderr in results:
+        assert rc == 0, stderr
 
 
 def test_two_shards_share_the_rate_and_start_together(

@@ -24,7 +24,8 @@ from jbgrade.assess._calibrate import (
     calibration_json_schema,
     load_calibration_dir,
 )
-from jbgrade.assess._case import (
+from jbgrade.assess._case import LoadedCase, load_case
+from jbgrade.assess._case_model import (
     Assessor,
     Attack,
     CampaignRef,
@@ -33,14 +34,12 @@ from jbgrade.assess._case import (
     EvidenceItem,
     HandMetric,
     Jailbreak,
-    LoadedCase,
     Model,
     Payload,
     PolicySettings,
     Precedence,
     PrecedenceRule,
     case_json_schema,
-    load_case,
 )
 from jbgrade.assess._decider import ACTIONS, Decider, Outcome, outcome_of
 from jbgrade.assess._dispute import Clock, dispute

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from jbgrade.assess._case import HandMetric, Precedence
+from jbgrade.assess._case_model import HandMetric, Precedence
 from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables
 
 __all__ = ["HandValue", "MeasuredProvenance", "MeasuredValue", "MergedMetric", "merge_metrics"]

@@ -18,7 +18,7 @@ from pydantic import (
     model_serializer,
 )
 
-from jbgrade.assess._case import Assessor, Attack, EvidenceItem, Model
+from jbgrade.assess._case_model import Assessor, Attack, EvidenceItem, Model
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.evidence import AttackEvidence, AttemptCounts, DerivedMetric
 from jbgrade.evidence import TargetInfo as EvidenceTargetInfo

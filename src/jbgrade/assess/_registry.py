@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from jbgrade._errors import InputError
-from jbgrade.assess._case import HandMetric, Precedence
+from jbgrade.assess._case_model import HandMetric, Precedence
 from jbgrade.assess._dispute_records import DisputeSide, Reconciliation
 from jbgrade.assess._merge import merge_metrics
 from jbgrade.rubric import default_tables, parse_vector

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from jbgrade.assess._calibrate import CalibrationReport, CalibrationScenario
-from jbgrade.assess._case import Case
+from jbgrade.assess._case_model import Case
 from jbgrade.assess._dispute_records import Reconciliation
 from jbgrade.assess._records import AssessmentReport
 

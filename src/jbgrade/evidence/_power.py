@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from jbgrade.evidence._compute import RULES
+from jbgrade.evidence._rules import RULES
 from jbgrade.evidence._stats import z_one_sided
 
 __all__ = ["power_table", "rl_band_of", "rl_required_attempts"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import sqlite3
 import time
 from pathlib import Path
@@ -67,15 +68,43 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _setup(db: sqlite3.Connection, patience_s: float = 30.0) -> None:
+    """WAL mode and the schema, retried while another shard is doing the same.
+
+    SQLite's busy timeout does not cover two cases that shards starting together
+    hit: switching the journal mode while another connection opens the file, and
+    a write whose read snapshot went stale (``SQLITE_BUSY_SNAPSHOT``); both raise
+    "database is locked" at once. The schema is created under ``BEGIN IMMEDIATE``
+    (the write lock is taken before anything is read) and the whole step is
+    retried with a short jittered back-off.
+    """
+    deadline = time.monotonic() + patience_s
+    pause = 0.005
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+            return
+        except sqlite3.OperationalError as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(pause * (1.0 + random.random()))
+            pause = min(pause * 2.0, 0.25)
+
+
 class SharedLimits:
     """The ``limits.sqlite`` of one campaign directory, opened by one process."""
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / LIMITS_DB
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.executescript(_SCHEMA)
+        _setup(self._db)
         self._host = os.uname().nodename
         with self.transaction() as db:
             rows = db.execute("SELECT pid, host FROM holder").fetchall()
