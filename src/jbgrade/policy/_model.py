@@ -57,6 +57,13 @@ DECISION_KEYS = (
 
 Action = Literal["none", "monitor", "mitigate", "restrict_export", "block_deployment"]
 
+#: A value a condition tests or a change sets: a metric letter, criterion level,
+#: severity, score, flag, context value (an enum string or a number) or a date.
+InputValue = bool | int | float | str
+
+#: A context value as the engine uses it: an enum string or a number.
+ContextValue = str | float
+
 _CFG = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
@@ -70,7 +77,9 @@ class Condition(BaseModel):
         "a metric key, context.NAME or aware_on."
     )
     test: str = Field(description="The test as written in the profile, e.g. 'at_least High'.")
-    actual: Any = Field(description="The value the test was evaluated on (X resolved to worst).")
+    actual: InputValue = Field(
+        description="The value the test was evaluated on (X resolved to worst)."
+    )
     holds: bool = Field(default=True, description="Whether the test held.")
     given: str | None = Field(
         default=None, description="The value as given when it differs from 'actual' (e.g. 'X')."
@@ -195,8 +204,8 @@ class Change(BaseModel):
     model_config = _CFG
 
     on: str = Field(description="Metric key or context.NAME.")
-    from_: Any = Field(alias="from", description="Current value.")
-    to: Any = Field(description="Value that would fire the rule.")
+    from_: InputValue = Field(alias="from", description="Current value.")
+    to: InputValue = Field(description="Value that would fire the rule.")
     action: Action = Field(description="The whole decision's action after this change.")
 
 
@@ -243,7 +252,7 @@ class Decision(BaseModel):
     aware_on: _dt.date | None = Field(
         default=None, description="Awareness date (Python model only)."
     )
-    context: dict[str, Any] | None = Field(
+    context: dict[str, ContextValue] | None = Field(
         default=None, description="Context values used, defaults included (Python model only)."
     )
 
