@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from jbgrade._base import FrozenRecord as _M
 from jbgrade._errors import CaseFileError, InputError, VectorError
+from jbgrade._vocab import Domain, Severity
 from jbgrade._yaml import LocatedDoc, read_located
 from jbgrade.assess._alpha import AlphaResult, Level, alpha_with_interval
 from jbgrade.assess._case import load_case
@@ -41,10 +43,6 @@ __all__ = [
 CALIBRATION_FORMAT = 1
 
 
-class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class CalibrationAssessment(_M):
     """One assessor's grading of a calibration scenario."""
 
@@ -60,11 +58,11 @@ class CalibrationScenario(_M):
     calibration_format: Literal[1] = Field(description="Calibration file format; this is 1.")
     id: str = Field(description="Scenario identifier, unique in the pack.")
     title: str = Field(description="Short title.")
-    domain: Literal["G", "S", "W", "C"] = Field(description="The scenario's hazard domain.")
+    domain: Domain = Field(description="The scenario's hazard domain.")
     description: str = Field(
         description="The scenario as the assessors read it (synthetic, non-actionable)."
     )
-    intended_label: Literal["None", "Low", "Medium", "High", "Critical"] | None = Field(
+    intended_label: Severity | None = Field(
         default=None, description="The label the pack's authors meant the scenario to illustrate."
     )
     assessments: list[CalibrationAssessment] = Field(

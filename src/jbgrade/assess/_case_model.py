@@ -13,7 +13,9 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from jbgrade._base import FrozenRecord as _Model
 
 __all__ = [
     "CASE_FORMAT",
@@ -45,10 +47,6 @@ class Precedence(StrEnum):
     #: The higher (more severe) of the two: precaution, as when a threshold cannot be
     #: ruled out.
     precautionary = "precautionary"
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
 class Payload(_Model):

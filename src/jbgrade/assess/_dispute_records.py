@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from jbgrade._base import FrozenRecord as _R
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.rubric import Vector
 
@@ -44,10 +45,6 @@ class DisputeSide:
     @property
     def party(self) -> str:
         return f"{self.organisation}, {self.assessor}"
-
-
-class _R(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Citation(_R):

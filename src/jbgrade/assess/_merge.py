@@ -11,18 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import Field, JsonValue
 
+from jbgrade._base import FrozenRecord as _Rec
 from jbgrade.assess._case_model import HandMetric, Precedence
 from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables
 
 __all__ = ["HandValue", "MeasuredProvenance", "MeasuredValue", "MergedMetric", "merge_metrics"]
 
 Source = Literal["measured", "assessor", "both", "none"]
-
-
-class _Rec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MeasuredProvenance(_Rec):

@@ -9,7 +9,6 @@ from importlib import resources
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     JsonValue,
@@ -18,6 +17,8 @@ from pydantic import (
     model_serializer,
 )
 
+from jbgrade._base import FrozenRecord as _R
+from jbgrade._vocab import Severity
 from jbgrade.assess._case_model import Assessor, Attack, EvidenceItem, Model
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.evidence import AttackEvidence, AttemptCounts, DerivedMetric
@@ -43,10 +44,6 @@ __all__ = [
 
 #: Report format 2: typed grade and decisions, content hash, signature (see CHANGELOG.md).
 REPORT_FORMAT = 2
-
-
-class _R(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EvidenceView(_R):
@@ -123,7 +120,7 @@ class GradeRecord(_R):
     vector: str = Field(description="The canonical vector string.")
     version: str = Field(description="Version of the standard the grade was computed under.")
     score: float = Field(ge=0.0, le=10.0)
-    severity: Literal["None", "Low", "Medium", "High", "Critical"]
+    severity: Severity
     criteria: dict[Literal["BP", "EC", "RI"], GradeCriterion]
     provisional: bool
     systemic: bool

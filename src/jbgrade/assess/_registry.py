@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from jbgrade._base import error_field, error_message
 from jbgrade._errors import InputError
 from jbgrade.assess._case_model import HandMetric, Precedence
 from jbgrade.assess._dispute_records import DisputeSide, Reconciliation
@@ -118,9 +119,9 @@ def store_reconciliation(
             record = Reconciliation.model_validate(record)
         except ValidationError as exc:
             err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "reconciliation"
+            where = error_field(err) or "reconciliation"
             raise InputError(
-                f"not a valid reconciliation record: {where}: {err['msg']}",
+                f"not a valid reconciliation record: {where}: {error_message(err)}",
                 field="reconciliation",
             ) from None
     return reg.add_reconciliation(actor, case_id, record.model_dump(mode="json"))

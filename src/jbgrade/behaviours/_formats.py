@@ -16,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from jbgrade._base import FrozenRecord
 from jbgrade._errors import BehaviourFileError
 from jbgrade._plugins import PluginRegistry
 from jbgrade.behaviours._loaders import (
@@ -43,10 +44,8 @@ __all__ = [
 ]
 
 
-class FormatOptions(BaseModel):
+class FormatOptions(FrozenRecord):
     """Options every behaviour-format plug-in takes: how categories map to domains."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     mapping: str | None = Field(
         default=None,

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jbgrade._base import validation_error
 from jbgrade._errors import BehaviourFileError
 from jbgrade._yaml import dotted, load_located
 from jbgrade.records import DOMAINS, Behaviour
@@ -159,9 +160,7 @@ def _make(fields: dict[str, Any], path: str, line: int) -> Behaviour:
     try:
         b = Behaviour.model_validate(fields)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise BehaviourFileError(err["msg"], path=path, line=line, field=field) from None
+        raise validation_error(exc, cls=BehaviourFileError, path=path, line=line) from None
     if not b.text.strip():
         raise BehaviourFileError("empty text", path=path, line=line, field="text")
     if not b.id.strip():

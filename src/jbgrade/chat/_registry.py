@@ -11,8 +11,9 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from jbgrade._base import FrozenRecord
 from jbgrade._errors import InputError
 from jbgrade._plugins import PluginRegistry
 from jbgrade.chat._model import ChatModel
@@ -27,10 +28,8 @@ ChatModelFactory = Callable[[Any], ChatModel]
 CHAT_MODELS: PluginRegistry[ChatModelFactory] = PluginRegistry("chat-model", "jbgrade.chat_models")
 
 
-class OpenAIOptions(BaseModel):
+class OpenAIOptions(FrozenRecord):
     """An OpenAI-compatible endpoint as a chat model."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str = Field(pattern=r"^https?://", description="Base URL, e.g. http://h/v1.")
     model: str = Field(min_length=1, description="Model name at the endpoint.")

@@ -347,32 +347,70 @@ def dispute_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramet
     The sides are two case files or report.json files, or (with --case) the current
     assessments of two parties in the registry.
     """
-    from jbgrade.assess import PolicyDecider, dispute
-    from jbgrade.reports import write_dispute_reports
-
     if store and case is None:
         raise InputError("--store needs --case (and --db, --token)", field="store")
+    sa, sb = _dispute_sides(
+        a,
+        b,
+        evidence=evidence,
+        db=db,
+        case=case,
+        token=token,
+        parties=list(party or []),
+        context=context,
+        aware_on=aware_on,
+    )
+    rec = _reconcile(sa, sb, profile or [])
+    stored = _store(db=db, case_id=case, token=token, rec=rec) if store and case else None
+    _print_dispute(rec, as_json=as_json, out=out, stored=stored, case=case)
+
+
+def _reconcile(sa: DisputeSide, sb: DisputeSide, profiles: list[str]) -> Reconciliation:
+    """The reconciliation record, under the named profiles (none named: all shipped)."""
+    from jbgrade.assess import PolicyDecider, dispute
+
+    decider = PolicyDecider(profiles or None)
+    if profiles:
+        sa.profiles = sb.profiles = list(decider.profiles())
+    return dispute(sa, sb, decider)
+
+
+def _dispute_sides(
+    a: Path | None,
+    b: Path | None,
+    *,
+    evidence: Path | None,
+    db: str | None,
+    case: str | None,
+    token: str | None,
+    parties: list[str],
+    context: Path | None,
+    aware_on: str | None,
+) -> tuple[DisputeSide, DisputeSide]:
+    """The two sides: two files, or (with ``--case``) two parties' registry assessments."""
     if case is not None:
         if a is not None or b is not None:
             raise InputError("give either two files or --case, not both")
-        sa, sb = _registry_sides(
+        return _registry_sides(
             db=db,
             case_id=case,
             token=token,
-            parties=list(party or []),
+            parties=parties,
             context=context,
             aware_on=aware_on,
         )
-    elif a is None or b is None:
+    if a is None or b is None:
         raise InputError("give two case files or report.json files (or --case ID)")
-    else:
-        sa, sb = _side(a, evidence), _side(b, evidence)
-    decider = PolicyDecider(profile or None)
-    if profile:
-        sa.profiles = sb.profiles = list(decider.profiles())
-    rec = dispute(sa, sb, decider)
-    stored = _store(db=db, case_id=case, token=token, rec=rec) if store and case else None
+    return _side(a, evidence), _side(b, evidence)
+
+
+def _print_dispute(
+    rec: Reconciliation, *, as_json: bool, out: Path | None, stored: str | None, case: str | None
+) -> None:
+    """The reports (``--out``), then the record as one JSON document or rendered."""
     if out is not None:
+        from jbgrade.reports import write_dispute_reports
+
         w = write_dispute_reports(rec, out)
         for fmt, why in w.skipped.items():
             err_console.print(f"[yellow]{fmt} skipped:[/] {why}")

@@ -15,7 +15,7 @@ from jbgrade.cli import _evidence
 from jbgrade.cli._common import out_console, print_json, warn_skipped
 
 if TYPE_CHECKING:
-    from jbgrade.harness import Reporter, RunSummary
+    from jbgrade.harness import AttemptStore, CampaignPlan, Reporter, RunSummary, Shard
 
 __all__ = ["register"]
 
@@ -92,17 +92,45 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
     # Imported here, not at module level: every other command starts faster.
     import asyncio
 
-    from jbgrade._errors import InputError
-    from jbgrade.harness import (
-        AttemptStore,
-        JsonReporter,
-        QuietReporter,
-        RichReporter,
-        Shard,
-        build_plan,
-        load_spec,
-        run_campaign,
+    from jbgrade.harness import AttemptStore, build_plan, load_spec
+
+    sh = _shard(shard, executor, address)
+    cspec = load_spec(spec)
+    plan = build_plan(cspec, spec.parent, str(spec))
+    manifest = plan.manifest()
+    directory = out or Path("campaigns") / cspec.name
+    store = AttemptStore.open(directory, manifest, resume=resume, shard=sh, fsync=fsync)
+    summary = asyncio.run(
+        _execute(
+            plan,
+            store,
+            _reporter(log_format, quiet=quiet),
+            executor=executor,
+            address=address,
+            base_dir=spec.parent,
+            shard=sh,
+            retry_errors=retry_errors,
+            campaign=manifest.campaign,
+        )
     )
+    warn_skipped(store.skipped, "their attempts were run again (the lines stay in the file)")
+    _print_summary(summary, log_format, directory)
+    _check_health(summary, max_error_share)
+
+
+def _print_summary(summary: RunSummary, log_format: LogFormat, directory: Path) -> None:
+    """One JSON line (``--log-format json``) or the summary line and where the attempts are."""
+    if log_format is LogFormat.json:
+        print_json(summary.to_dict(), indent=None)
+    else:
+        out_console.print(_summary_line(summary), markup=False)
+        out_console.print(f"Attempts in {directory}", markup=False)
+
+
+def _shard(shard: str, executor: Executor, address: str | None) -> Shard:
+    """``--shard`` parsed, and checked against ``--executor`` and ``--address``."""
+    from jbgrade._errors import InputError
+    from jbgrade.harness import Shard
 
     if address is not None and executor is not Executor.ray:
         raise InputError("--address needs --executor ray", field="--address")
@@ -113,54 +141,60 @@ def run(  # noqa: PLR0917 - a Typer command takes its options as parameters
             "--shard and --executor ray do not combine: Ray spreads the grid itself",
             field="--shard",
         )
-    cspec = load_spec(spec)
-    plan = build_plan(cspec, spec.parent, str(spec))
-    manifest = plan.manifest()
-    directory = out or Path("campaigns") / cspec.name
-    store = AttemptStore.open(directory, manifest, resume=resume, shard=sh, fsync=fsync)
-    reporter: Reporter
+    return sh
+
+
+def _reporter(log_format: LogFormat, *, quiet: bool) -> Reporter:
+    """JSON lines for CI, nothing with --quiet, else the progress bar."""
+    from jbgrade.harness import JsonReporter, QuietReporter, RichReporter
+
     if log_format is LogFormat.json:
-        reporter = JsonReporter()
-    elif quiet:
-        reporter = QuietReporter()
-    else:
-        reporter = RichReporter()
+        return JsonReporter()
+    if quiet:
+        return QuietReporter()
+    return RichReporter()
 
-    async def go() -> RunSummary:
-        try:
-            if executor is Executor.ray:
-                from jbgrade.harness import run_campaign_ray
 
-                return await run_campaign_ray(
-                    plan,
-                    store,
-                    address=address,
-                    base_dir=spec.parent,
-                    reporter=reporter,
-                    shard=sh,
-                    retry_errors=retry_errors,
-                    campaign=manifest.campaign,
-                )
-            return await run_campaign(
+async def _execute(
+    plan: CampaignPlan,
+    store: AttemptStore,
+    reporter: Reporter,
+    *,
+    executor: Executor,
+    address: str | None,
+    base_dir: Path,
+    shard: Shard,
+    retry_errors: bool,
+    campaign: str,
+) -> RunSummary:
+    """Run the plan on the chosen executor; the plan's clients and the store close after."""
+    from jbgrade.harness import run_campaign
+
+    try:
+        if executor is Executor.ray:
+            from jbgrade.harness import run_campaign_ray
+
+            return await run_campaign_ray(
                 plan,
                 store,
+                address=address,
+                base_dir=base_dir,
                 reporter=reporter,
-                shard=sh,
+                shard=shard,
                 retry_errors=retry_errors,
-                campaign=manifest.campaign,
+                campaign=campaign,
             )
-        finally:
-            await plan.aclose()
-            store.close()
-
-    summary = asyncio.run(go())
-    warn_skipped(store.skipped, "their attempts were run again (the lines stay in the file)")
-    if log_format is LogFormat.json:
-        print_json(summary.to_dict(), indent=None)
-    else:
-        out_console.print(_summary_line(summary), markup=False)
-        out_console.print(f"Attempts in {directory}", markup=False)
-    _check_health(summary, max_error_share)
+        return await run_campaign(
+            plan,
+            store,
+            reporter=reporter,
+            shard=shard,
+            retry_errors=retry_errors,
+            campaign=campaign,
+        )
+    finally:
+        await plan.aclose()
+        store.close()
 
 
 def _check_health(summary: RunSummary, max_error_share: float) -> None:

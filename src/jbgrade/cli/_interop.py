@@ -105,8 +105,6 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
     """Export an assessment report (or a registry case) as CSAF, STIX, SARIF, AVID,
     an ATLAS case study or a JEF document. Payloads are never exported unless asked
     for (--include-payload) on a registry case the caller may read outside its embargo."""
-    import json
-
     from jbgrade._errors import InputError
     from jbgrade.interop import exporter
 
@@ -125,21 +123,30 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
                 "--include-payload and --party need --case: payloads are exported only "
                 "from a registry case, where access and embargo are checked"
             )
-        try:
-            loaded = json.loads(report.read_text("utf-8"))
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", path=str(report)) from None
-        except ValueError as exc:
-            raise InputError(f"not JSON: {exc}", path=str(report)) from None
-        if not isinstance(loaded, dict):
-            raise InputError("not an assessment report", path=str(report))
-        data = loaded
+        data = _read_report(report)
     text = exp.dumps(exp(data))
     if out is None:
         sys.stdout.write(text)
     else:
         out.write_text(text, encoding="utf-8")
         out_console.print(f"Wrote {fmt} export to {out}", markup=False)
+
+
+def _read_report(report: Path) -> dict[str, Any]:
+    """A report file as a JSON object (exit 2 with one line when it is not one)."""
+    import json
+
+    from jbgrade._errors import InputError
+
+    try:
+        loaded = json.loads(report.read_text("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(report)) from None
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc}", path=str(report)) from None
+    if not isinstance(loaded, dict):
+        raise InputError("not an assessment report", path=str(report))
+    return loaded
 
 
 def _case_report(

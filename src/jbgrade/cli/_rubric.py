@@ -108,53 +108,41 @@ def score(
         out_console.print(_grade_line(g), markup=False)
 
 
-def render_explanation(g: Grade) -> None:
-    """Print a readable explanation of a grade to the console."""
-    ex = g.explanation
-    style = _SEV_STYLE.get(g.severity, "")
-    flags = []
-    if g.provisional:
-        flags.append("[yellow]provisional[/]")
-    if g.systemic:
-        flags.append("[red]systemic[/]")
-    head = f"[{style}] {g.severity} [/] [bold]{g.score:.1f}[/]  " + "  ".join(flags)
-    out_console.print(Panel(f"{head}\n{g.vector}", title="JBG grade", expand=False))
-    for c, entry in ex["criteria"].items():
-        t = Table(
-            title=f"{c} {entry['name']}: level {entry['level']} ({entry['level_name']})",
-            title_justify="left",
-        )
-        t.add_column("metric")
-        t.add_column("given")
-        t.add_column("scored as")
-        if entry["method"] == "points":
-            t.add_column("points", justify="right")
-        for row in entry["metrics"]:
-            cells = [row["metric"], row["value"], row["scored_as"]]
-            if entry["method"] == "points":
-                cells.append(str(row["points"]))
-            t.add_row(*cells)
-        out_console.print(t)
-        if entry["method"] == "points":
-            b = entry["band"]
-            out_console.print(
-                f"  {entry['points']} points -> band {b['min']}-{b['max']} -> level {b['level']}"
-            )
-        else:
-            out_console.print(f"  lookup row {entry['row']} -> level {entry['level']}")
-    cell = ex["score_cell"]
-    band = ex["severity_band"]
-    out_console.print(
-        f"Score table [EC {cell['EC']}][BP {cell['BP']}][RI {cell['RI']}] = "
-        f"[bold]{cell['score']:.1f}[/] -> {g.severity} ({band['min']:.1f}-{band['max']:.1f})"
+def _criterion_table(c: str, entry: dict[str, Any]) -> None:
+    """One criterion: its metrics as given and as scored, and how they give its level."""
+    t = Table(
+        title=f"{c} {entry['name']}: level {entry['level']} ({entry['level_name']})",
+        title_justify="left",
     )
+    t.add_column("metric")
+    t.add_column("given")
+    t.add_column("scored as")
+    if entry["method"] == "points":
+        t.add_column("points", justify="right")
+    for row in entry["metrics"]:
+        cells = [row["metric"], row["value"], row["scored_as"]]
+        if entry["method"] == "points":
+            cells.append(str(row["points"]))
+        t.add_row(*cells)
+    out_console.print(t)
+    if entry["method"] == "points":
+        b = entry["band"]
+        out_console.print(
+            f"  {entry['points']} points -> band {b['min']}-{b['max']} -> level {b['level']}"
+        )
+    else:
+        out_console.print(f"  lookup row {entry['row']} -> level {entry['level']}")
+
+
+def _effects_and_tips(g: Grade) -> None:
+    """Each metric's effect on the score, and the single changes that move the label."""
     eff = Table(
         title="Each metric's effect (score minus score with the metric at its lowest)",
         title_justify="left",
     )
     for col in ("metric", "value", "lowest", "score if lowest", "effect"):
         eff.add_column(col)
-    for e in ex["metric_effects"]:
+    for e in g.explanation["metric_effects"]:
         eff.add_row(
             e["metric"],
             e["value"],
@@ -181,6 +169,28 @@ def render_explanation(g: Grade) -> None:
         out_console.print(tt)
     else:
         out_console.print("No single metric change moves the label.")
+
+
+def render_explanation(g: Grade) -> None:
+    """Print a readable explanation of a grade to the console."""
+    ex = g.explanation
+    style = _SEV_STYLE.get(g.severity, "")
+    flags = []
+    if g.provisional:
+        flags.append("[yellow]provisional[/]")
+    if g.systemic:
+        flags.append("[red]systemic[/]")
+    head = f"[{style}] {g.severity} [/] [bold]{g.score:.1f}[/]  " + "  ".join(flags)
+    out_console.print(Panel(f"{head}\n{g.vector}", title="JBG grade", expand=False))
+    for c, entry in ex["criteria"].items():
+        _criterion_table(c, entry)
+    cell = ex["score_cell"]
+    band = ex["severity_band"]
+    out_console.print(
+        f"Score table [EC {cell['EC']}][BP {cell['BP']}][RI {cell['RI']}] = "
+        f"[bold]{cell['score']:.1f}[/] -> {g.severity} ({band['min']:.1f}-{band['max']:.1f})"
+    )
+    _effects_and_tips(g)
     for na in ex["not_assessed"]:
         out_console.print(
             f"[yellow]{na['metric']} not assessed: scored as {na['scored_as']} (precaution)[/]"

@@ -7,11 +7,14 @@ import secrets
 import socket
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jbgrade._errors import InputError, PermissionDeniedError
+
+if TYPE_CHECKING:
+    from jbgrade.registry import Keyring, Registry
 
 __all__ = ["load_or_create_key", "register"]
 
@@ -76,8 +79,8 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     import uvicorn
 
     from jbgrade.api import Settings
-    from jbgrade.cli._registry import check_sqlite_file, default_keyring_file, private_file
-    from jbgrade.registry import Keyring, Registry, default_data_dir, make_engine, upgrade
+    from jbgrade.cli._registry import check_sqlite_file, private_file
+    from jbgrade.registry import Registry, default_data_dir, make_engine, upgrade
     from jbgrade.web import create_app
 
     # The port first: a busy port must fail before anything is created or printed.
@@ -86,47 +89,14 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     ddir.mkdir(parents=True, exist_ok=True)
     url = db or os.environ.get("JBGRADE_DATABASE_URL") or f"sqlite:///{ddir / 'registry.db'}"
     db_file = check_sqlite_file(url, must_exist=False)
-    new_key: Path | None = None
-    if key_file is not None or os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
-        keyring = Keyring.from_environment(key_file=key_file)
-    else:
-        kpath = default_keyring_file(ddir)
-        if kpath.exists():
-            keyring = Keyring.from_file(kpath)
-        else:
-            keyring, new_key = Keyring.generate(), kpath
+    keyring, new_key = _keyring(key_file, ddir)
     engine = make_engine(url)
     upgrade(engine)
     private_file(db_file)
     registry = Registry(engine, keyring)
     if new_key is not None:
-        # A fresh key next to a registry that already holds encrypted values would
-        # open none of them (a key file left behind): say so and stop.
-        lacking = sorted(registry.key_usage())
-        if lacking:
-            engine.dispose()
-            raise InputError(
-                f"the registry holds values encrypted under {', '.join(lacking)} and there is "
-                f"no key file at {new_key}: pass it with --key-file (or JBGRADE_KEY_FILE), "
-                "or put it there"
-            )
-        new_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        keyring.save(new_key)
-        print(f"jbgrade: created the encryption key file {new_key} (back it up)", file=sys.stderr)
-    password = secrets.token_urlsafe(15)
-    try:
-        admin, token = registry.bootstrap(admin_org, admin_user, password=password)
-    except PermissionDeniedError:
-        pass  # the registry already has users: nothing to print
-    else:
-        print(
-            "jbgrade: created the first administrator. Shown once, store them now:\n"
-            f"  organisation: {admin_org}\n"
-            f"  username:     {admin.username}\n"
-            f"  password:     {password}\n"
-            f"  API token:    {token.token.get_secret_value()}",
-            flush=True,
-        )
+        _save_new_key(registry, keyring, new_key)
+    _bootstrap(registry, admin_org, admin_user)
     engine.dispose()
     others = [k for kid, k in keyring.keys.items() if kid != keyring.active]
     keys = (keyring.keys[keyring.active], *others)
@@ -140,6 +110,53 @@ def serve(  # noqa: PLR0917 - one parameter per CLI option
     print(f"jbgrade: serving on http://{host}:{bound}/calculator", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def _keyring(key_file: Path | None, ddir: Path) -> tuple[Keyring, Path | None]:
+    """The keyring to serve with, and where to save it when it was just generated."""
+    from jbgrade.cli._registry import default_keyring_file
+    from jbgrade.registry import Keyring
+
+    if key_file is not None or os.environ.get("JBGRADE_KEY") or os.environ.get("JBGRADE_KEY_FILE"):
+        return Keyring.from_environment(key_file=key_file), None
+    kpath = default_keyring_file(ddir)
+    if kpath.exists():
+        return Keyring.from_file(kpath), None
+    return Keyring.generate(), kpath
+
+
+def _save_new_key(registry: Registry, keyring: Keyring, new_key: Path) -> None:
+    """Save a freshly generated key file, unless the registry holds values it cannot open."""
+    # A fresh key next to a registry that already holds encrypted values would
+    # open none of them (a key file left behind): say so and stop.
+    lacking = sorted(registry.key_usage())
+    if lacking:
+        registry.engine.dispose()
+        raise InputError(
+            f"the registry holds values encrypted under {', '.join(lacking)} and there is "
+            f"no key file at {new_key}: pass it with --key-file (or JBGRADE_KEY_FILE), "
+            "or put it there"
+        )
+    new_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keyring.save(new_key)
+    print(f"jbgrade: created the encryption key file {new_key} (back it up)", file=sys.stderr)
+
+
+def _bootstrap(registry: Registry, admin_org: str, admin_user: str) -> None:
+    """On an empty registry: the first organisation and admin, their secrets printed once."""
+    password = secrets.token_urlsafe(15)
+    try:
+        admin, token = registry.bootstrap(admin_org, admin_user, password=password)
+    except PermissionDeniedError:
+        return  # the registry already has users: nothing to print
+    print(
+        "jbgrade: created the first administrator. Shown once, store them now:\n"
+        f"  organisation: {admin_org}\n"
+        f"  username:     {admin.username}\n"
+        f"  password:     {password}\n"
+        f"  API token:    {token.token.get_secret_value()}",
+        flush=True,
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jbgrade._base import error_field, error_message
 from jbgrade._errors import CampaignDirError
 from jbgrade.evidence._compute import stream_evidence
 from jbgrade.evidence._judge_error import JudgeError, judge_error_record
@@ -77,7 +78,9 @@ def _target_infos(data: dict[str, Any], path: str, key: str = "targets") -> list
                 )
             )
         except ValidationError as exc:
-            raise CampaignDirError(exc.errors()[0]["msg"], path=path, field=f"{key}[{i}]") from None
+            raise CampaignDirError(
+                error_message(exc.errors()[0]), path=path, field=f"{key}[{i}]"
+            ) from None
     return out
 
 
@@ -136,8 +139,8 @@ def _parse(path: Path, n: int, line: bytes) -> Attempt | SkippedLine:
         return Attempt.model_validate_json(line)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        msg = str(err["msg"]).splitlines()[0][:120]
+        where = error_field(err) or ""
+        msg = error_message(err)[:120]
         return SkippedLine(
             str(path), n, f"not an attempt record: {msg}" + (f" ({where})" if where else "")
         )
@@ -292,8 +295,7 @@ def _judge_error(
     try:
         me = MeasuredError.model_validate(declared[0][MEASURED_ERROR_KEY])
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        msg = error_message(exc.errors()[0])
         raise CampaignDirError(
             f"judges[0].measured_error: {msg}", path=where, field="spec.judges"
         ) from None

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, TypeAlias
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, Field
 
+from jbgrade._base import FrozenRecord
 from jbgrade.evidence._judge_error import Corrected
 
 __all__ = [
@@ -52,10 +53,8 @@ __all__ = [
 ]
 
 
-class _Keyed(BaseModel):
+class _Keyed(FrozenRecord):
     """A frozen record that also reads like the JSON object it serialises to."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     def keys(self) -> list[str]:
         """The keys present (declaration order), as in the JSON."""

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from jbgrade._base import FrozenRecord as _R
 from jbgrade.evidence._stats import design_effect, newcombe, wilson_interval, z_one_sided
 from jbgrade.judges import JudgeConfusion
 
@@ -38,10 +39,6 @@ __all__ = [
 
 #: z for a two-sided 95% interval.
 _Z95 = 1.959964
-
-
-class _R(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class JudgeError(_R):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import MISSING, BaseModel, Field, ValidationInfo, field_validator
 
+from jbgrade._base import FrozenRecord as _R
 from jbgrade._errors import InputError
+from jbgrade._vocab import Domain
 from jbgrade.evidence._figures import MetricFigures, RuleThresholds, figures_for, thresholds_for
 from jbgrade.evidence._judge_error import Corrected, JudgeError, Pooled
 
@@ -34,10 +36,6 @@ __all__ = [
     "Uplift",
     "evidence_schema",
 ]
-
-
-class _R(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class TargetInfo(_R):
@@ -107,7 +105,7 @@ class Uplift(_R):
 class DomainStats(_R):
     """One target x attack x domain."""
 
-    domain: Literal["G", "S", "W", "C"]
+    domain: Domain
     attack: Rate = Field(description="Attack-arm success rate in this domain.")
     baseline: Rate = Field(description="Baseline-arm success rate in this domain.")
     adjusted: float | None = Field(description="max(0, attack rate - baseline rate).")
@@ -346,7 +344,7 @@ class GainRow(_R):
 class CapabilityGainDomain(_R):
     """Capability gain over the best comparator in one hazard domain (design 0105)."""
 
-    domain: Literal["G", "S", "W", "C"]
+    domain: Domain
     target: GainArm | None = Field(
         description="The jailbroken target whose gain is reported (the largest over targets)."
     )

@@ -19,8 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from jbgrade._base import FrozenRecord, validation_error
 from jbgrade._errors import InputError
 from jbgrade._yaml import LocatedDoc, Path_, load_located, read_located
 from jbgrade.harness._located import located_error, value_at
@@ -140,10 +141,8 @@ def attack_atlas(attack: object) -> tuple[str, ...]:
     return tuple(str(i) for i in ids)
 
 
-class AttackSpec(BaseModel):
+class AttackSpec(FrozenRecord):
     """An attack declared in YAML."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$", description="Attack id.")
     kind: Literal["template", "multi_turn"] = Field(
@@ -329,10 +328,7 @@ def attack_from_spec(raw: Any, where: str | None = None) -> Attack:
     try:
         spec = AttackSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        raise InputError(msg, path=where, field=loc or None) from None
+        raise validation_error(exc, path=where) from None
     return _build(spec)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jbgrade._base import error_message
 from jbgrade._errors import InputError
 from jbgrade._yaml import LocatedDoc, Path_, dotted
 
@@ -70,9 +71,7 @@ def located_error(
 ) -> InputError:
     """The first error of ``exc`` (raised validating the value at ``at``) as ``cls``."""
     err = exc.errors()[0]
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field"
+    msg = error_message(err)
     loc = [p for p in err["loc"] if isinstance(p, str | int)]
     found, field = _where(value_at(doc, at), loc, skip)
     here: Path_ = (*at, *found)

@@ -27,9 +27,11 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any, ClassVar, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from jbgrade._base import FrozenRecord, validation_error
 from jbgrade._errors import InputError
+from jbgrade._vocab import DOMAINS, Domain
 from jbgrade._yaml import LocatedDoc, Path_, read_located
 from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import (
@@ -53,10 +55,9 @@ __all__ = [
     "load_reference_configs",
 ]
 
-Domain = Literal["G", "S", "W", "C"]
 Odds = dict[Layer, float]
 
-_STOP_LAYERS = ("system_prompt", "input_classifier", "refusal_training", "output_classifier")
+_STOP_LAYERS = LAYER_ORDER[:-1]  # every layer but monitoring, which stops nothing
 
 #: Pass probabilities without attack for layers the config does not mention.
 DEFAULT_BASELINE: dict[str, float] = {
@@ -68,19 +69,15 @@ DEFAULT_BASELINE: dict[str, float] = {
 }
 
 
-class AnswerStyle(BaseModel):
+class AnswerStyle(FrozenRecord):
     """How specific and convincing a compliant (placeholder) answer would have been."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     specificity: int = Field(default=3, ge=1, le=5, description="StrongREJECT scale, 1-5.")
     convincingness: int = Field(default=3, ge=1, le=5, description="StrongREJECT scale, 1-5.")
 
 
-class ReferenceConfig(BaseModel):
+class ReferenceConfig(FrozenRecord):
     """One simulated deployment and its known weaknesses."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format_version: Literal[1] = 1
     model: str = Field(default="reference-model", description="Model name it answers to.")
@@ -293,7 +290,7 @@ class ReferenceModel:
         arm = str(hints.get("arm", "attack"))
         tags = [str(t) for t in hints.get("tags", [])]
         domain = str(hints.get("domain", "G"))
-        if domain not in ("G", "S", "W", "C"):
+        if domain not in DOMAINS:
             domain = "G"
         category = _CATEGORY_RE.sub("-", str(hints.get("category", "unknown"))) or "unknown"
         sample = int(hints.get("sample", 0))
@@ -365,10 +362,7 @@ def _validate(raw: Any, where: str) -> ReferenceConfig:
     try:
         return ReferenceConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        raise InputError(msg, path=where, field=loc or None) from None
+        raise validation_error(exc, path=where) from None
 
 
 def _validate_at(doc: LocatedDoc, at: Path_) -> ReferenceConfig:

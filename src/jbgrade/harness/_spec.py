@@ -14,9 +14,11 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from jbgrade._base import FrozenRecord as _Spec
 from jbgrade._errors import CampaignSpecError, InputError
+from jbgrade._vocab import Domain
 from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, load_located, read_text_limited
 from jbgrade.harness._attacks import AttackSpec, attack_from_doc
 from jbgrade.harness._located import located_error, value_at
@@ -38,10 +40,6 @@ __all__ = [
 ]
 
 SPEC_VERSION = 1
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Budget(_Spec):
@@ -102,7 +100,7 @@ class BehaviourRef(_Spec):
 
     source: str = Field(description="Set name (e.g. 'canary', 'advbench') or file path.")
     format: str | None = Field(default=None, description="File format when not detected.")
-    domains: list[Literal["G", "S", "W", "C"]] | None = Field(
+    domains: list[Domain] | None = Field(
         default=None, description="Keep only these hazard domains."
     )
     ids: list[str] | None = Field(default=None, description="Keep only these behaviour ids.")

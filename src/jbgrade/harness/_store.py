@@ -34,8 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from jbgrade._base import FrozenRecord, error_message
 from jbgrade._errors import CampaignStoreError, InputError
 from jbgrade.evidence import SkippedLine, iter_attempt_lines
 from jbgrade.harness._targets import TargetInfo
@@ -87,10 +88,8 @@ class Shard:
         return f"attempts.shard-{self.index}-of-{self.count}.jsonl"
 
 
-class Manifest(BaseModel):
+class Manifest(FrozenRecord):
     """What a campaign directory holds: written once, checked on every resume."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format_version: Literal[1] = 1
     campaign: str = Field(description="Campaign id: name and the first 12 hex of the spec hash.")
@@ -128,7 +127,9 @@ def load_manifest(directory: Path) -> Manifest:
     try:
         return Manifest.model_validate_json(path.read_bytes())
     except ValidationError as exc:
-        raise CampaignStoreError(f"{path}: invalid manifest: {exc.errors()[0]['msg']}") from None
+        raise CampaignStoreError(
+            f"{path}: invalid manifest: {error_message(exc.errors()[0])}"
+        ) from None
 
 
 def _attempt_files(directory: Path) -> list[Path]:

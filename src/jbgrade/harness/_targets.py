@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from jbgrade._base import FrozenRecord
 from jbgrade._errors import TargetError
+from jbgrade._vocab import Layer
 from jbgrade.chat import CHAT_MODELS, AttemptHints, ChatModel, ChatReply, ChatRequest
 from jbgrade.harness._registry import Registry
 
@@ -31,15 +33,9 @@ __all__ = [
     "target_chat_model",
 ]
 
-Layer = Literal[
-    "system_prompt", "input_classifier", "refusal_training", "output_classifier", "monitoring"
-]
 
-
-class TargetSpec(BaseModel):
+class TargetSpec(FrozenRecord):
     """One target as declared in a campaign spec."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(
         pattern=r"^[A-Za-z0-9_.:-]+$", description="Target id, unique within the campaign."
@@ -101,10 +97,8 @@ class TargetSpec(BaseModel):
     )
 
 
-class TargetInfo(BaseModel):
+class TargetInfo(FrozenRecord):
     """What a target says about itself; stored in the campaign manifest."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(description="Target id from the campaign spec.")
     type: str = Field(description="Registered target type.")
@@ -165,10 +159,8 @@ def build_target(spec: TargetSpec, base_dir: Path | None = None) -> Target:
     return TARGETS.get(spec.type)(spec, base_dir or Path.cwd())
 
 
-class TargetModelOptions(BaseModel):
+class TargetModelOptions(FrozenRecord):
     """A harness target as a chat model (``chat-model`` type ``target``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     target: TargetSpec = Field(description="The target spec, as in a campaign spec.")
     base_dir: str | None = Field(

@@ -56,13 +56,10 @@ def _case_uri(report: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------ SARIF
 
 
-def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
-    """A SARIF 2.1.0 log: one rule per attack and per JBG metric, one result per model."""
-    r = jbg_record(report)
-    names = atlas_names()
+def _sarif_attack_rule(r: dict[str, Any], security_severity: str) -> dict[str, Any]:
+    """The rule of the attack: its label, decisions and ATLAS techniques."""
     attack = str(r["attack"] or "jailbreak")
-    security_severity = f"{float(r['score'] or 0.0):.1f}"
-    attack_rule: dict[str, Any] = {
+    return {
         "id": f"JBG/attack/{attack}",
         "name": f"Jailbreak{attack.title().replace('-', '').replace('_', '')}",
         "shortDescription": {"text": f"Jailbreak: {attack}"},
@@ -86,70 +83,78 @@ def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
             for t in r["atlas"]
         ],
     }
-    rules: list[dict[str, Any]] = [attack_rule]
-    for m in report.get("metrics") or []:
-        key = str(m.get("metric"))
-        rules.append(
+
+
+def _sarif_metric_rule(m: dict[str, Any]) -> dict[str, Any]:
+    """The rule of one JBG metric: its value as used and where it came from."""
+    key = str(m.get("metric"))
+    return {
+        "id": f"JBG/metric/{key}",
+        "name": f"JbgMetric{key}",
+        "shortDescription": {"text": f"{key}: {m.get('name') or key}"},
+        "fullDescription": {"text": f"{key} = {m.get('used')}: {m.get('meaning') or ''}".strip()},
+        "defaultConfiguration": {"level": "note"},
+        "properties": {
+            "jbg-metric": key,
+            "value": m.get("used"),
+            "source": m.get("source"),
+            "conflict": bool(m.get("conflict")),
+        },
+    }
+
+
+def _sarif_result(
+    r: dict[str, Any], m: dict[str, Any], *, rule_id: str, uri: str, security_severity: str
+) -> dict[str, Any]:
+    """The result for one affected model (fingerprinted by case and model)."""
+    where = f" on {m['id']}" if m["id"] else ""
+    fp = hashlib.sha256(f"{r['case_id']}/{m['id']}".encode()).hexdigest()
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": 0,
+        "level": _LEVEL.get(str(r["label"]), "none"),
+        "message": {"text": f"{r['case_id']}: {r['title']}{where} - {_label_text(r)}"},
+        "locations": [
             {
-                "id": f"JBG/metric/{key}",
-                "name": f"JbgMetric{key}",
-                "shortDescription": {"text": f"{key}: {m.get('name') or key}"},
-                "fullDescription": {
-                    "text": f"{key} = {m.get('used')}: {m.get('meaning') or ''}".strip()
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uri},
+                    "region": {"startLine": 1},
                 },
-                "defaultConfiguration": {"level": "note"},
-                "properties": {
-                    "jbg-metric": key,
-                    "value": m.get("used"),
-                    "source": m.get("source"),
-                    "conflict": bool(m.get("conflict")),
-                },
-            }
-        )
-    uri = _case_uri(report)
-    level = _LEVEL.get(str(r["label"]), "none")
-    results: list[dict[str, Any]] = []
-    models = r["models"] or [{"id": None, "vendor": None}]
-    for m in models:
-        where = f" on {m['id']}" if m["id"] else ""
-        fp = hashlib.sha256(f"{r['case_id']}/{m['id']}".encode()).hexdigest()
-        results.append(
-            {
-                "ruleId": attack_rule["id"],
-                "ruleIndex": 0,
-                "level": level,
-                "message": {"text": f"{r['case_id']}: {r['title']}{where} - {_label_text(r)}"},
-                "locations": [
+                "logicalLocations": [
                     {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": uri},
-                            "region": {"startLine": 1},
-                        },
-                        "logicalLocations": [
-                            {
-                                "name": str(m["id"] or r["case_id"]),
-                                "fullyQualifiedName": "/".join(
-                                    str(x) for x in (m["vendor"], m["id"]) if x
-                                )
-                                or r["case_id"],
-                                "kind": "module",
-                            }
-                        ],
+                        "name": str(m["id"] or r["case_id"]),
+                        "fullyQualifiedName": "/".join(str(x) for x in (m["vendor"], m["id"]) if x)
+                        or r["case_id"],
+                        "kind": "module",
                     }
                 ],
-                "partialFingerprints": {"jbgCaseModel/v1": fp},
-                "taxa": [{"id": t, "toolComponent": {"name": "MITRE ATLAS"}} for t in r["atlas"]],
-                "properties": {
-                    "security-severity": security_severity,
-                    "jbg": {
-                        k: r[k]
-                        for k in ("case_id", "vector", "score", "label", "systemic", "provisional")
-                    },
-                    "decisions": r["decisions"],
-                    "model": m,
-                },
             }
-        )
+        ],
+        "partialFingerprints": {"jbgCaseModel/v1": fp},
+        "taxa": [{"id": t, "toolComponent": {"name": "MITRE ATLAS"}} for t in r["atlas"]],
+        "properties": {
+            "security-severity": security_severity,
+            "jbg": {
+                k: r[k] for k in ("case_id", "vector", "score", "label", "systemic", "provisional")
+            },
+            "decisions": r["decisions"],
+            "model": m,
+        },
+    }
+
+
+def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one rule per attack and per JBG metric, one result per model."""
+    r = jbg_record(report)
+    names = atlas_names()
+    security_severity = f"{float(r['score'] or 0.0):.1f}"
+    attack_rule = _sarif_attack_rule(r, security_severity)
+    rules = [attack_rule, *(_sarif_metric_rule(m) for m in report.get("metrics") or [])]
+    uri = _case_uri(report)
+    results = [
+        _sarif_result(r, m, rule_id=attack_rule["id"], uri=uri, security_severity=security_severity)
+        for m in r["models"] or [{"id": None, "vendor": None}]
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -210,20 +215,8 @@ def _evidence_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def to_avid(report: dict[str, Any]) -> dict[str, Any]:
-    """An AVID report (avidtools ``Report``): an LLM evaluation of the case."""
-    r = jbg_record(report)
-    case = report["case"]
-    names = atlas_names()
-    vendors = sorted({str(m["vendor"]) for m in r["models"] if m.get("vendor")})
-    deployers = sorted(
-        {
-            str(d.get("name"))
-            for m in case.get("models") or []
-            for d in m.get("deployments") or []
-            if d.get("name")
-        }
-    )
+def _avid_metrics(r: dict[str, Any], targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The JBG grade as a metric, and the measured success rates when there are any."""
     metrics: list[dict[str, Any]] = [
         {
             "name": "JBG grade",
@@ -234,7 +227,6 @@ def to_avid(report: dict[str, Any]) -> dict[str, Any]:
             "results": r,
         }
     ]
-    targets = _evidence_targets(report)
     if targets:
         metrics.append(
             {
@@ -258,6 +250,25 @@ def to_avid(report: dict[str, Any]) -> dict[str, Any]:
                 },
             }
         )
+    return metrics
+
+
+def to_avid(report: dict[str, Any]) -> dict[str, Any]:
+    """An AVID report (avidtools ``Report``): an LLM evaluation of the case."""
+    r = jbg_record(report)
+    case = report["case"]
+    names = atlas_names()
+    vendors = sorted({str(m["vendor"]) for m in r["models"] if m.get("vendor")})
+    deployers = sorted(
+        {
+            str(d.get("name"))
+            for m in case.get("models") or []
+            for d in m.get("deployments") or []
+            if d.get("name")
+        }
+    )
+    targets = _evidence_targets(report)
+    metrics = _avid_metrics(r, targets)
     jb = case.get("jailbreak") or {}
     refs = [{"label": str(u), "url": str(u)} for u in jb.get("references") or []]
     reported = jb.get("reported_on") or case.get("assessed_on")

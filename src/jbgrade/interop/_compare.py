@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from jbgrade._errors import InputError
+from jbgrade._vocab import DOMAINS
 from jbgrade.evidence import load_campaign_evidence, read_campaign_attempts
 
 __all__ = [
@@ -188,7 +189,7 @@ def compare_campaigns(
     for k in common:
         cells.setdefault(a[k][0], []).append((a[k][1], b[k][1]))
     rows = []
-    for dom in ("G", "S", "W", "C"):
+    for dom in DOMAINS:
         pairs = cells.get(dom)
         if not pairs:
             continue

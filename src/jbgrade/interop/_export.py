@@ -184,10 +184,8 @@ def _sid(kind: str, *parts: str) -> str:
     return f"{kind}--{_uuid4_from(kind, *parts)}"
 
 
-def to_stix(report: dict[str, Any]) -> dict[str, Any]:
-    """A STIX 2.1 bundle: identity, JBG extension-definition, vulnerability, attack-pattern(s)."""
-    r = jbg_record(report)
-    names = _atlas_table()["names"]
+def _stix_preamble() -> list[dict[str, Any]]:
+    """The jbgrade identity and the JBG extension-definition every bundle starts with."""
     ident = {
         "type": "identity",
         "spec_version": "2.1",
@@ -211,8 +209,12 @@ def to_stix(report: dict[str, Any]) -> dict[str, Any]:
         "version": "1.0.0",
         "extension_types": ["property-extension"],
     }
-    vid = _sid("vulnerability", r["case_id"])
-    vuln = {
+    return [ident, ext_def]
+
+
+def _stix_vulnerability(r: dict[str, Any], vid: str) -> dict[str, Any]:
+    """The case as a vulnerability carrying the JBG record in its property extension."""
+    return {
         "type": "vulnerability",
         "spec_version": "2.1",
         "id": vid,
@@ -238,57 +240,56 @@ def to_stix(report: dict[str, Any]) -> dict[str, Any]:
             }
         },
     }
-    objs: list[dict[str, Any]] = [ident, ext_def, vuln]
+
+
+def _stix_technique(r: dict[str, Any], tid: str, vid: str, name: str) -> list[dict[str, Any]]:
+    """One ATLAS technique as an attack-pattern, and its ``targets`` relationship."""
+    aid = _sid("attack-pattern", r["case_id"], tid)
+    return [
+        {
+            "type": "attack-pattern",
+            "spec_version": "2.1",
+            "id": aid,
+            "created_by_ref": _IDENTITY,
+            "created": _TS,
+            "modified": _TS,
+            "name": name,
+            "external_references": [
+                {
+                    "source_name": "mitre-atlas",
+                    "external_id": tid,
+                    "url": f"https://atlas.mitre.org/techniques/{tid}",
+                }
+            ],
+        },
+        {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": _sid("relationship", r["case_id"], tid),
+            "created_by_ref": _IDENTITY,
+            "created": _TS,
+            "modified": _TS,
+            "relationship_type": "targets",
+            "source_ref": aid,
+            "target_ref": vid,
+        },
+    ]
+
+
+def to_stix(report: dict[str, Any]) -> dict[str, Any]:
+    """A STIX 2.1 bundle: identity, JBG extension-definition, vulnerability, attack-pattern(s)."""
+    r = jbg_record(report)
+    names = _atlas_table()["names"]
+    vid = _sid("vulnerability", r["case_id"])
+    objs: list[dict[str, Any]] = [*_stix_preamble(), _stix_vulnerability(r, vid)]
     for tid in r["atlas"]:
-        aid = _sid("attack-pattern", r["case_id"], tid)
-        objs.append(
-            {
-                "type": "attack-pattern",
-                "spec_version": "2.1",
-                "id": aid,
-                "created_by_ref": _IDENTITY,
-                "created": _TS,
-                "modified": _TS,
-                "name": names.get(tid, tid),
-                "external_references": [
-                    {
-                        "source_name": "mitre-atlas",
-                        "external_id": tid,
-                        "url": f"https://atlas.mitre.org/techniques/{tid}",
-                    }
-                ],
-            }
-        )
-        objs.append(
-            {
-                "type": "relationship",
-                "spec_version": "2.1",
-                "id": _sid("relationship", r["case_id"], tid),
-                "created_by_ref": _IDENTITY,
-                "created": _TS,
-                "modified": _TS,
-                "relationship_type": "targets",
-                "source_ref": aid,
-                "target_ref": vid,
-            }
-        )
+        objs.extend(_stix_technique(r, tid, vid, names.get(tid, tid)))
     return {"type": "bundle", "id": _sid("bundle", r["case_id"]), "objects": objs}
 
 
-def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
-    """A CSAF 2.0 ``csaf_base`` document carrying the JBG record."""
-    r = jbg_record(report)
-    when = str(report.get("generated_at") or _TS)
-    products: list[dict[str, Any]] = [
-        {
-            "category": "product_name",
-            "name": str(m["id"]),
-            "product": {"name": str(m["id"]), "product_id": f"CSAFPID-{i + 1:04d}"},
-        }
-        for i, m in enumerate(r["models"])
-    ]
-    pids = [p["product"]["product_id"] for p in products]
-    notes = [
+def _csaf_notes(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document notes: the grade, the whole JBG record, one per decision."""
+    notes: list[dict[str, Any]] = [
         {
             "category": "summary",
             "title": "JBG grade",
@@ -311,6 +312,43 @@ def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
                 "text": f"action {d['action']}; obligations: {obl}",
             }
         )
+    return notes
+
+
+def _csaf_vulnerability(r: dict[str, Any], pids: list[str], grade_text: str) -> dict[str, Any]:
+    """The one vulnerability: the case, its affected products and the decisions' actions."""
+    return {
+        "ids": [{"system_name": "jbgrade", "text": r["case_id"]}],
+        "title": r["title"],
+        "notes": [{"category": "description", "text": grade_text}],
+        "product_status": {"known_affected": pids},
+        "threats": [{"category": "impact", "details": grade_text, "product_ids": pids}],
+        "remediations": [
+            {
+                "category": "mitigation",
+                "details": f"{d['profile']}: {d['action']}",
+                "product_ids": pids,
+            }
+            for d in r["decisions"]
+        ]
+        or [{"category": "none_available", "details": "no decision", "product_ids": pids}],
+    }
+
+
+def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
+    """A CSAF 2.0 ``csaf_base`` document carrying the JBG record."""
+    r = jbg_record(report)
+    when = str(report.get("generated_at") or _TS)
+    products: list[dict[str, Any]] = [
+        {
+            "category": "product_name",
+            "name": str(m["id"]),
+            "product": {"name": str(m["id"]), "product_id": f"CSAFPID-{i + 1:04d}"},
+        }
+        for i, m in enumerate(r["models"])
+    ]
+    pids = [p["product"]["product_id"] for p in products]
+    notes = _csaf_notes(r)
     vendors = sorted({str(m["vendor"]) for m in r["models"] if m.get("vendor")})
     doc: dict[str, Any] = {
         "document": {
@@ -350,26 +388,7 @@ def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
                 }
             ]
         }
-        doc["vulnerabilities"] = [
-            {
-                "ids": [{"system_name": "jbgrade", "text": r["case_id"]}],
-                "title": r["title"],
-                "notes": [{"category": "description", "text": notes[0]["text"]}],
-                "product_status": {"known_affected": pids},
-                "threats": [
-                    {"category": "impact", "details": notes[0]["text"], "product_ids": pids}
-                ],
-                "remediations": [
-                    {
-                        "category": "mitigation",
-                        "details": f"{d['profile']}: {d['action']}",
-                        "product_ids": pids,
-                    }
-                    for d in r["decisions"]
-                ]
-                or [{"category": "none_available", "details": "no decision", "product_ids": pids}],
-            }
-        ]
+        doc["vulnerabilities"] = [_csaf_vulnerability(r, pids, notes[0]["text"])]
     return doc
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from jbgrade._errors import InputError
 from jbgrade.interop._sink import ImportSink, Source, file_sha256
-from jbgrade.records import ChatMessage
+from jbgrade.records import ChatMessage, Verdict
 
 __all__ = ["import_pyrit"]
 
@@ -75,6 +75,51 @@ def import_pyrit(path: Path, sink_factory: Any) -> Any:
         engine.dispose()
 
 
+def _conversation(
+    conn: Any, sa: Any, pm: Any, conv: Any
+) -> tuple[list[ChatMessage], str | None, Any]:
+    """The messages sent in a conversation, the last reply, and that reply's id."""
+    msgs = conn.execute(
+        sa.select(pm.c.id, pm.c.role, pm.c.converted_value, pm.c.response_error)
+        .where(pm.c.conversation_id == conv)
+        .order_by(pm.c.sequence)
+    ).all()
+    sent: list[ChatMessage] = []
+    response: str | None = None
+    last_id = None
+    for m in msgs:
+        if m.role == "assistant":
+            response, last_id = m.converted_value, m.id
+        else:
+            sent.append(
+                ChatMessage(
+                    role=m.role if m.role in _ROLES else "user", content=m.converted_value or ""
+                )
+            )
+    return sent, response, last_id
+
+
+def _scores(sink: ImportSink, conn: Any, sa: Any, sc: Any, reply_id: Any) -> list[Verdict]:
+    """PyRIT's scores of one reply, each as a verdict of its scorer."""
+    out: list[Verdict] = []
+    for s in conn.execute(
+        sa.select(sc).where(sc.c.prompt_request_response_id == reply_id)
+    ).mappings():
+        cls = _json(s["scorer_class_identifier"]) or {}
+        scorer = cls.get("class_name", "scorer") if isinstance(cls, dict) else str(cls)
+        val = s["score_value"]
+        v = 1.0 if val == "true" else 0.0 if val == "false" else float(val)
+        out.append(
+            sink.verdict(
+                scorer,
+                v,
+                record_id=str(s["id"]),
+                explanation=str(s["score_rationale"] or "")[:500],
+            )
+        )
+    return out
+
+
 def _result(  # noqa: PLR0917 - internal helper
     sink: ImportSink, conn: Any, sa: Any, pm: Any, sc: Any, row: dict[str, Any], name: str
 ) -> None:
@@ -95,23 +140,7 @@ def _result(  # noqa: PLR0917 - internal helper
         or (ident.get("class_name") if isinstance(ident, dict) else None)
         or "pyrit"
     )
-    msgs = conn.execute(
-        sa.select(pm.c.id, pm.c.role, pm.c.converted_value, pm.c.response_error)
-        .where(pm.c.conversation_id == conv)
-        .order_by(pm.c.sequence)
-    ).all()
-    sent: list[ChatMessage] = []
-    response: str | None = None
-    last_id = None
-    for m in msgs:
-        if m.role == "assistant":
-            response, last_id = m.converted_value, m.id
-        else:
-            sent.append(
-                ChatMessage(
-                    role=m.role if m.role in _ROLES else "user", content=m.converted_value or ""
-                )
-            )
+    sent, response, last_id = _conversation(conn, sa, pm, conv)
     verdicts = [
         sink.verdict(
             "outcome",
@@ -123,21 +152,7 @@ def _result(  # noqa: PLR0917 - internal helper
         )
     ]
     if last_id is not None:
-        for s in conn.execute(
-            sa.select(sc).where(sc.c.prompt_request_response_id == last_id)
-        ).mappings():
-            cls = _json(s["scorer_class_identifier"]) or {}
-            scorer = cls.get("class_name", "scorer") if isinstance(cls, dict) else str(cls)
-            val = s["score_value"]
-            v = 1.0 if val == "true" else 0.0 if val == "false" else float(val)
-            verdicts.append(
-                sink.verdict(
-                    scorer,
-                    v,
-                    record_id=str(s["id"]),
-                    explanation=str(s["score_rationale"] or "")[:500],
-                )
-            )
+        verdicts.extend(_scores(sink, conn, sa, sc, last_id))
     cats = _json(row.get("targeted_harm_categories"))
     category = cats[0] if isinstance(cats, list) and cats else None
     undecided = outcome in ("error", "undetermined")

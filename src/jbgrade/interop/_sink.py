@@ -22,10 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from jbgrade import __version__
+from jbgrade._base import FrozenRecord, error_message
 from jbgrade._errors import InputError
+from jbgrade._vocab import Domain
 from jbgrade._yaml import read_located
 from jbgrade.harness import Manifest
 from jbgrade.harness import TargetInfo as HarnessTarget
@@ -44,7 +46,6 @@ __all__ = [
     "load_import_map",
 ]
 
-Domain = Literal["G", "S", "W", "C"]
 
 #: Gap ids a manifest may list under ``spec.import.gaps[].id``.
 GAP_BASELINE = "baseline"
@@ -54,10 +55,8 @@ GAP_VENDOR = "vendor"
 _to_json = Attempt.__pydantic_serializer__.to_json
 
 
-class TargetMap(BaseModel):
+class TargetMap(FrozenRecord):
     """What the mapping file says about a target the source names only by model."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str | None = Field(default=None, description="Target id (default: the model name).")
     model: str | None = Field(default=None, description="Model name (overrides the source's).")
@@ -66,14 +65,12 @@ class TargetMap(BaseModel):
     layers: list[str] = Field(default_factory=list, description="Declared protection layers.")
 
 
-class ImportMap(BaseModel):
+class ImportMap(FrozenRecord):
     """The mapping file of ``jbgrade evidence import --map``: what the source lacks.
 
     Patterns are shell globs (``fnmatch``) matched against the attack id, the
     behaviour id and the category, in that order; the first match wins.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format_version: Literal[1] = 1
     campaign: str | None = Field(default=None, description="Campaign id to write.")
@@ -130,7 +127,7 @@ def load_import_map(path: Path | None) -> tuple[ImportMap, Path | None]:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = [str(p) for p in err["loc"]]
-        raise doc.error(err["msg"], where) from None
+        raise doc.error(error_message(err), where) from None
 
 
 def file_sha256(path: Path) -> str:

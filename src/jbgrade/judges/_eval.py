@@ -16,8 +16,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from jbgrade._base import FrozenRecord as _R
 from jbgrade._errors import InputError
 from jbgrade.judges._base import build_judge
 from jbgrade.records import Behaviour, ChatMessage
@@ -30,10 +31,6 @@ __all__ = [
     "evaluate_judge",
     "read_labels",
 ]
-
-
-class _R(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class LabelledResponse(_R):

@@ -25,8 +25,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from jbgrade._base import FrozenRecord, error_message
 from jbgrade._errors import JudgeSpecError
 
 __all__ = ["MEASURED_ERROR_KEY", "JudgeConfusion", "MeasuredError", "load_measured_error"]
@@ -35,10 +36,8 @@ __all__ = ["MEASURED_ERROR_KEY", "JudgeConfusion", "MeasuredError", "load_measur
 MEASURED_ERROR_KEY = "measured_error"
 
 
-class MeasuredError(BaseModel):
+class MeasuredError(FrozenRecord):
     """``measured_error`` of a judge spec: inline figures or a saved evaluation."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     sensitivity: float | None = Field(
         default=None, ge=0, le=1, description="Share of labelled successes judged successes."
@@ -90,10 +89,8 @@ class MeasuredError(BaseModel):
         return JudgeConfusion(tp=tp, fn=ne - tp, tn=tn, fp=nn - tn, source=self.source)
 
 
-class JudgeConfusion(BaseModel):
+class JudgeConfusion(FrozenRecord):
     """A judge's confusion counts on a labelled set (success is the positive class)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     tp: int = Field(ge=0)
     fn: int = Field(ge=0)
@@ -156,5 +153,5 @@ def load_measured_error(path: Path) -> JudgeConfusion:
             }
         )
     except ValidationError as exc:
-        msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        msg = error_message(exc.errors()[0])
         raise JudgeSpecError(f"{path}: {msg}", field=MEASURED_ERROR_KEY) from None

@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from jbgrade._base import FrozenRecord
+from jbgrade._vocab import Action
+
 __all__ = [
     "DECISION_FORMAT_VERSION",
     "DECISION_KEYS",
@@ -55,7 +58,6 @@ DECISION_KEYS = (
     "bundle_sha256",
 )
 
-Action = Literal["none", "monitor", "mitigate", "restrict_export", "block_deployment"]
 
 #: A value a condition tests or a change sets: a metric letter, criterion level,
 #: severity, score, flag, context value (an enum string or a number) or a date.
@@ -64,13 +66,11 @@ InputValue = bool | int | float | str
 #: A context value as the engine uses it: an enum string or a number.
 ContextValue = str | float
 
-_CFG = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-
-class Condition(BaseModel):
+class Condition(FrozenRecord):
     """One tested condition and the actual value it was tested against."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     on: str = Field(
         description="The input: severity, score, systemic, provisional, a criterion (BP/EC/RI), "
@@ -92,7 +92,7 @@ class Condition(BaseModel):
     )
 
 
-class RuleCitation(BaseModel):
+class RuleCitation(FrozenRecord):
     """Where a fired rule, near miss or obligation comes from, as a decision publishes it.
 
     Either ``{"illustrative": true}`` (no official text: our own illustration), or the
@@ -102,7 +102,7 @@ class RuleCitation(BaseModel):
     out of the JSON, never written as null.
     """
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     illustrative: Literal[True] | None = Field(
         default=None, description="No official text: an illustration of our own."
@@ -141,10 +141,10 @@ class RuleCitation(BaseModel):
         return ", ".join(dict.fromkeys(parts))
 
 
-class FiredRule(BaseModel):
+class FiredRule(FrozenRecord):
     """A rule (or the applicability gate, or the context assumptions) that applied."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     id: str = Field(description="Rule id; 'applies_when' / 'in_force' for gates.")
     kind: Literal["rule", "gate", "assumption"] = Field(
@@ -168,10 +168,10 @@ class FiredRule(BaseModel):
     )
 
 
-class Obligation(BaseModel):
+class Obligation(FrozenRecord):
     """A concrete obligation: who, what, and by when."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     id: str = Field(description="Obligation id in the profile's catalogue.")
     party: str = Field(description="Who must act or be notified.")
@@ -198,10 +198,10 @@ class Obligation(BaseModel):
     citation: RuleCitation = Field(description="Source of the obligation and its deadline.")
 
 
-class Change(BaseModel):
+class Change(FrozenRecord):
     """A single change of one input."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     on: str = Field(description="Metric key or context.NAME.")
     from_: InputValue = Field(alias="from", description="Current value.")
@@ -209,10 +209,10 @@ class Change(BaseModel):
     action: Action = Field(description="The whole decision's action after this change.")
 
 
-class NearMiss(BaseModel):
+class NearMiss(FrozenRecord):
     """A rule that did not fire but would after one change, and would change the decision."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     id: str = Field(description="Rule id.")
     title: str = Field(description="Rule title.")
@@ -224,10 +224,8 @@ class NearMiss(BaseModel):
     changes: list[Change] = Field(description="Single changes, each of which fires the rule.")
 
 
-class Decision(BaseModel):
+class Decision(FrozenRecord):
     """What a profile decides for a grade in a context (versioned record)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format_version: int = Field(
         default=DECISION_FORMAT_VERSION, description="Decision format version (Python model only)."
@@ -393,10 +391,10 @@ def lazy_decision(values: dict[str, Any], explainer: Explainer) -> Decision:
     return d
 
 
-class DecisionDelta(BaseModel):
+class DecisionDelta(FrozenRecord):
     """The difference between two decisions of the same profile."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     profile: str = Field(description="Profile id (of the first decision).")
     same_profile_bundle: bool = Field(description="Both decisions used the same bundle hash.")

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from jbgrade.rubric import Tables
 
+from jbgrade._vocab import ACTIONS
+
 __all__ = [
     "ACTIONS",
     "CLOCKS",
@@ -30,8 +32,7 @@ __all__ = [
     "action_rank",
 ]
 
-#: The actions, weakest first. Several rules combine by the maximum.
-ACTIONS: tuple[str, ...] = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
+# Rank of each action (ACTIONS is weakest first). Several rules combine by the maximum.
 _RANK = {a: i for i, a in enumerate(ACTIONS)}
 
 #: Events that can start an obligation's clock.

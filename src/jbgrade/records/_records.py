@@ -8,7 +8,10 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from jbgrade._base import FrozenRecord
+from jbgrade._vocab import DOMAINS, LAYER_ORDER, Domain
 
 __all__ = [
     "CANARY_RE",
@@ -23,28 +26,8 @@ __all__ = [
     "parse_canary",
 ]
 
-#: JBG hazard domains, lowest to highest (the HD metric's letters).
-DOMAINS: tuple[str, ...] = ("G", "S", "W", "C")
 
-#: Protection layers a target can declare, in the order a request meets them.
-#: LY is derived from how far successful attempts got: refusal_training -> M,
-#: system_prompt -> S, input/output classifiers -> C, monitoring (undetected) -> F.
-LAYER_ORDER: tuple[str, ...] = (
-    "system_prompt",
-    "input_classifier",
-    "refusal_training",
-    "output_classifier",
-    "monitoring",
-)
-
-Domain = Literal["G", "S", "W", "C"]
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Behaviour(_Record):
+class Behaviour(FrozenRecord):
     """A behaviour to elicit: what a jailbreak would have to make the model do."""
 
     format_version: Literal[1] = 1
@@ -58,14 +41,14 @@ class Behaviour(_Record):
     )
 
 
-class ChatMessage(_Record):
+class ChatMessage(FrozenRecord):
     """One chat message as sent to an OpenAI-compatible endpoint."""
 
     role: Literal["system", "user", "assistant", "tool"]
     content: str
 
 
-class Verdict(_Record):
+class Verdict(FrozenRecord):
     """A judge's verdict on one response. Never a bare float."""
 
     format_version: Literal[1] = 1
@@ -89,7 +72,7 @@ class Verdict(_Record):
     )
 
 
-class Attempt(_Record):
+class Attempt(FrozenRecord):
     """One attempt: one (attack or baseline) prompt for one behaviour on one target.
 
     Written to the append-only store as soon as it completes; ``key`` makes a

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.orm import Session
 
+from jbgrade._base import validation_error
 from jbgrade._errors import (
     InputError,
     InvalidTransitionError,
@@ -194,11 +195,7 @@ class AssessmentStore(RegistryContext):
             try:
                 rec = EvidenceRecord.model_validate(dict(evidence))
             except ValidationError as exc:
-                err = exc.errors()[0]
-                loc = ".".join(str(x) for x in err["loc"])
-                raise InputError(
-                    err["msg"], field=f"evidence.{loc}" if loc else "evidence"
-                ) from None
+                raise validation_error(exc, prefix="evidence") from None
         body = canonical_json(rec.model_dump(mode="json"))
         if len(body) > _MAX_SECRET:
             raise InputError(f"evidence larger than {_MAX_SECRET} bytes", field="evidence")

@@ -224,68 +224,84 @@ def _entries(session: Session) -> Iterator[Any]:
     yield from session.execute(stmt.execution_options(yield_per=5000))
 
 
-def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> AuditReport:
-    """Check every link and every object's binding; report all problems, first first."""
-    chain: list[AuditProblem] = []
-    latest: dict[tuple[str, str], tuple[int, str]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    prev_seq = 0
-    prev_hash = GENESIS
-    n = 0
-    seen_hash_at: dict[str, int] = {}
+@dataclass
+class _Walk:
+    """What one pass over the log in ``seq`` order finds."""
+
+    problems: list[AuditProblem] = field(default_factory=list)
+    # (object type, id) -> (seq, state hash) of its latest entry; content entries per object.
+    latest: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    seen_hash_at: dict[str, int] = field(default_factory=dict)
+    entries: int = 0
+    prev_seq: int = 0
+    prev_hash: str = GENESIS
+
+
+def _link_problem(w: _Walk, e: Any, recomputed: str) -> AuditProblem:
+    """Why ``e.prev_sha256`` does not name the previous entry: reordered, inserted, replaced."""
+    if e.prev_sha256 in w.seen_hash_at:
+        m = w.seen_hash_at[e.prev_sha256]
+        msg = (
+            f"prev_sha256 points to seq {m}, not seq {w.prev_seq}: "
+            + (
+                f"seq {m + 1} was inserted"
+                if m + 1 == w.prev_seq
+                else f"seq {m + 1}..{w.prev_seq} were inserted"
+            )
+            + ", or entries were reordered"
+        )
+        return AuditProblem(e.seq, "reordered", msg)
+    if recomputed == e.entry_sha256 and e.seq == w.prev_seq + 1:
+        msg = (
+            f"prev_sha256 does not match seq {w.prev_seq}: an entry was inserted "
+            "or the previous one was replaced"
+        )
+        return AuditProblem(e.seq, "link", msg)
+    return AuditProblem(e.seq, "link", f"prev_sha256 does not match seq {w.prev_seq}'s entry hash")
+
+
+def _walk(session: Session) -> _Walk:
+    """Every entry's own hash, its ``seq`` step and its link to the previous entry."""
+    w = _Walk()
     for e in _entries(session):
-        n += 1
+        w.entries += 1
         recomputed = _hash_of(e)
         if recomputed != e.entry_sha256:
-            chain.append(
+            w.problems.append(
                 AuditProblem(e.seq, "edited", "entry hash mismatch: this entry was edited")
             )
-        if e.seq != prev_seq + 1:
-            if e.seq > prev_seq + 1:
-                chain.append(
+        if e.seq != w.prev_seq + 1:
+            if e.seq > w.prev_seq + 1:
+                w.problems.append(
                     AuditProblem(
                         e.seq,
                         "gap",
-                        f"entries {prev_seq + 1}..{e.seq - 1} are missing (deleted)",
+                        f"entries {w.prev_seq + 1}..{e.seq - 1} are missing (deleted)",
                     )
                 )
             else:  # pragma: no cover - seq is the primary key and sorted
-                chain.append(AuditProblem(e.seq, "reordered", "sequence goes backwards"))
-        if e.prev_sha256 != prev_hash:
-            if e.prev_sha256 in seen_hash_at:
-                m = seen_hash_at[e.prev_sha256]
-                msg = (
-                    f"prev_sha256 points to seq {m}, not seq {prev_seq}: "
-                    + (
-                        f"seq {m + 1} was inserted"
-                        if m + 1 == prev_seq
-                        else f"seq {m + 1}..{prev_seq} were inserted"
-                    )
-                    + ", or entries were reordered"
-                )
-                kind = "reordered"
-            elif recomputed == e.entry_sha256 and e.seq == prev_seq + 1:
-                msg = (
-                    f"prev_sha256 does not match seq {prev_seq}: an entry was inserted "
-                    "or the previous one was replaced"
-                )
-                kind = "link"
-            else:
-                msg = f"prev_sha256 does not match seq {prev_seq}'s entry hash"
-                kind = "link"
-            chain.append(AuditProblem(e.seq, kind, msg))
-        seen_hash_at[e.entry_sha256] = e.seq
+                w.problems.append(AuditProblem(e.seq, "reordered", "sequence goes backwards"))
+        if e.prev_sha256 != w.prev_hash:
+            w.problems.append(_link_problem(w, e, recomputed))
+        w.seen_hash_at[e.entry_sha256] = e.seq
         key = (e.object_type, e.object_id)
-        latest[key] = (e.seq, e.state_sha256)
+        w.latest[key] = (e.seq, e.state_sha256)
         if e.action != "keys.rotate":  # re-encryption changes ciphertext, not content
-            counts[key] = counts.get(key, 0) + 1
-        prev_seq, prev_hash = e.seq, e.entry_sha256
+            w.counts[key] = w.counts.get(key, 0) + 1
+        w.prev_seq, w.prev_hash = e.seq, e.entry_sha256
+    return w
 
+
+def _ends(session: Session, w: _Walk, anchor: tuple[int, str] | None) -> list[AuditProblem]:
+    """The head row against the log's last entry, and the anchor (if any) against its entry."""
+    out: list[AuditProblem] = []
+    prev_seq, prev_hash = w.prev_seq, w.prev_hash
     head = session.execute(sa.select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     if head is None:
-        chain.append(AuditProblem(None, "head", "the audit head row is missing"))
+        out.append(AuditProblem(None, "head", "the audit head row is missing"))
     elif head.seq != prev_seq or head.entry_sha256 != prev_hash:
-        chain.append(
+        out.append(
             AuditProblem(
                 prev_seq + 1 if head.seq > prev_seq else None,
                 "head",
@@ -298,16 +314,51 @@ def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> 
     if anchor is not None:
         a_seq, a_hash = anchor
         if a_seq > prev_seq:
-            chain.append(AuditProblem(a_seq, "anchor", f"anchored seq {a_seq} is missing"))
+            out.append(AuditProblem(a_seq, "anchor", f"anchored seq {a_seq} is missing"))
         else:
             anchored = session.get(AuditEntry, a_seq)
             if anchored is None or anchored.entry_sha256 != a_hash:
-                chain.append(AuditProblem(a_seq, "anchor", "entry differs from the anchored hash"))
+                out.append(AuditProblem(a_seq, "anchor", "entry differs from the anchored hash"))
+    return out
 
+
+def _row_problems(
+    w: _Walk, otype: str, oid: str, row: Any, model: Any, *, immutable: bool
+) -> list[AuditProblem]:
+    """One stored object against the state its latest entry records."""
+    key = (otype, oid)
+    if key not in w.latest:
+        return [
+            AuditProblem(None, "unaudited", f"{otype} {oid} has no audit entry (written outside)")
+        ]
+    out: list[AuditProblem] = []
+    seq, st = w.latest[key]
+    if st != sha256_hex(canonical_json(audit_state_of(row, model.AUDIT_FIELDS))):
+        out.append(
+            AuditProblem(
+                seq,
+                "state",
+                f"{otype} {oid} differs from the state its latest entry records "
+                "(edited outside the registry)",
+            )
+        )
+    if immutable and w.counts.get(key, 0) != 1:
+        out.append(
+            AuditProblem(
+                seq,
+                "immutable",
+                f"{otype} {oid} is immutable but has {w.counts.get(key, 0)} content entries",
+            )
+        )
+    return out
+
+
+def _bindings(session: Session, w: _Walk) -> tuple[list[AuditProblem], int]:
+    """Every audited object's row against its latest entry; rows deleted or never audited."""
     binding: list[AuditProblem] = []
     checked = 0
     by_type: dict[str, dict[str, int]] = {}
-    for (t, obj_id), (seq, _) in latest.items():
+    for (t, obj_id), (seq, _) in w.latest.items():
         by_type.setdefault(t, {})[obj_id] = seq
     for otype, (model, immutable) in OBJECT_TYPES.items():
         present: set[str] = set()
@@ -317,41 +368,23 @@ def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> 
             checked += 1
             oid = str(row["id"])
             present.add(oid)
-            key = (otype, oid)
-            if key not in latest:
-                binding.append(
-                    AuditProblem(
-                        None, "unaudited", f"{otype} {oid} has no audit entry (written outside)"
-                    )
-                )
-            else:
-                seq, st = latest[key]
-                if st != sha256_hex(canonical_json(audit_state_of(row, model.AUDIT_FIELDS))):
-                    binding.append(
-                        AuditProblem(
-                            seq,
-                            "state",
-                            f"{otype} {oid} differs from the state its latest entry records "
-                            "(edited outside the registry)",
-                        )
-                    )
-                if immutable and counts.get(key, 0) != 1:
-                    binding.append(
-                        AuditProblem(
-                            seq,
-                            "immutable",
-                            f"{otype} {oid} is immutable but has "
-                            f"{counts.get(key, 0)} content entries",
-                        )
-                    )
+            binding.extend(_row_problems(w, otype, oid, row, model, immutable=immutable))
         for oid, seq in by_type.get(otype, {}).items():
             if oid not in present:
                 binding.append(AuditProblem(seq, "missing_row", f"{otype} {oid} was deleted"))
+    return binding, checked
+
+
+def verify_chain(session: Session, *, anchor: tuple[int, str] | None = None) -> AuditReport:
+    """Check every link and every object's binding; report all problems, first first."""
+    w = _walk(session)
+    chain = w.problems + _ends(session, w, anchor)
+    binding, checked = _bindings(session, w)
     problems = sorted(chain + binding, key=lambda p: (p.seq is None, p.seq or 0))
     return AuditReport(
-        entries=n,
-        head_seq=prev_seq,
-        head_sha256=prev_hash,
+        entries=w.entries,
+        head_seq=w.prev_seq,
+        head_sha256=w.prev_hash,
         objects_checked=checked,
         problems=tuple(problems),
     )

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from jbgrade._errors import (
     InputError,
 )
+from jbgrade._vocab import DOMAINS
 from jbgrade.registry._context import (
     _OWN_ORG,
     _REP_ORG,
@@ -92,7 +93,7 @@ class CaseQuery:
             raise InputError("limit must be 1 to 500", field="limit")
         object.__setattr__(self, "states", _many(self.state, "state", STATES))
         object.__setattr__(self, "severities", _many(self.severity, "severity", SEVERITIES))
-        doms = _many(self.domain, "domain", ("G", "S", "W", "C", "X"))
+        doms = _many(self.domain, "domain", (*DOMAINS, "X"))
         object.__setattr__(self, "domains", doms)
 
     @property

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
+from jbgrade._base import FrozenRecord
 from jbgrade.registry._tables import Role
 
 __all__ = [
@@ -36,18 +37,14 @@ __all__ = [
 FORMAT_VERSION = "1.0"
 
 
-class _View(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _View(FrozenRecord):
     format_version: str = Field(
         default=FORMAT_VERSION, description="Version of this record's format."
     )
 
 
-class Actor(BaseModel):
+class Actor(FrozenRecord):
     """Who is calling: every service method takes one (never a global)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     user_id: str = Field(description="The user's id.")
     org_id: str = Field(description="The user's organisation.")

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jbgrade._vocab import ACTIONS
 from jbgrade.assess import EvidenceView, ProfileComparison, view_of_evidence
 from jbgrade.evidence import Evidence
 from jbgrade.records import DOMAINS
@@ -260,9 +261,6 @@ def transfer_chart(ev: EvidenceView) -> Chart | None:
     )
 
 
-_ACTION_ORDER = ("none", "monitor", "mitigate", "restrict_export", "block_deployment")
-
-
 def dispute_actions_chart(
     comparisons: Sequence[ProfileComparison], party_a: str, party_b: str
 ) -> Chart | None:
@@ -285,8 +283,8 @@ def dispute_actions_chart(
         ),
         x=alt.X(
             "action:N",
-            sort=list(_ACTION_ORDER),
-            scale=alt.Scale(domain=list(_ACTION_ORDER)),
+            sort=list(ACTIONS),
+            scale=alt.Scale(domain=list(ACTIONS)),
             title="action (weakest to strongest)",
             axis=alt.Axis(labelAngle=0),
         ),
@@ -296,7 +294,7 @@ def dispute_actions_chart(
         .mark_line(color="#bbb")
         .encode(
             y=alt.Y("profile:N", sort=[c.profile for c in comparisons]),
-            x=alt.X("action:N", sort=list(_ACTION_ORDER)),
+            x=alt.X("action:N", sort=list(ACTIONS)),
             detail="profile:N",
         )
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jbgrade._errors import InputError, RubricTableError
+from jbgrade._vocab import SEVERITIES
 
 __all__ = [
     "CRITERIA",
@@ -37,7 +38,6 @@ CRITERIA = ("BP", "EC", "RI")
 VERSIONS = ("1.0", "1.1")
 #: The version for new work (vectors, case files, calculators).
 LATEST_VERSION = "1.1"
-SEVERITIES = ("None", "Low", "Medium", "High", "Critical")
 
 
 @dataclass(frozen=True, slots=True)

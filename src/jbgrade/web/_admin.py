@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from jbgrade._errors import JbgradeError
 from jbgrade.api import get_registry
 from jbgrade.registry import ORG_KINDS, ROLES, Actor, Registry, permissions
-from jbgrade.web._pages import _Ctx, _login_redirect, _text
+from jbgrade.web._page_context import PageCtx, form_text, login_redirect
 from jbgrade.web._templating import Renderer
 
 __all__ = ["admin_router"]
@@ -53,10 +53,10 @@ def admin_router(renderer: Renderer) -> APIRouter:
     async def _page(
         request: Request, *, error: str | None = None, issued: Any = None, status: int = 200
     ) -> Response:
-        ctx = _Ctx(request, renderer)
+        ctx = PageCtx(request, renderer)
         actor = await ctx.actor()
         if actor is None:
-            return _login_redirect(request)
+            return login_redirect(request)
         model = await ctx.call(_model, get_registry(request), actor)
         model["error"], model["issued"] = error, issued
         return ctx.render("admin.html", model, status=status)
@@ -69,30 +69,34 @@ def admin_router(renderer: Renderer) -> APIRouter:
     async def admin_action(request: Request) -> Response:
         """One form, one ``op``: org, user, role, active, token."""
         reg = get_registry(request)
-        ctx = _Ctx(request, renderer)
+        ctx = PageCtx(request, renderer)
         actor, form = await ctx.poster()
-        op = _text(form, "op")
+        op = form_text(form, "op")
         issued = None
         try:
             if op == "org":
-                await ctx.call(reg.create_org, actor, _text(form, "name"), kind=_text(form, "kind"))
+                await ctx.call(
+                    reg.create_org, actor, form_text(form, "name"), kind=form_text(form, "kind")
+                )
             elif op == "user":
                 await ctx.call(
                     reg.create_user,
                     actor,
-                    _text(form, "org_id"),
-                    _text(form, "username"),
-                    _text(form, "role"),
-                    password=_text(form, "password") or None,
+                    form_text(form, "org_id"),
+                    form_text(form, "username"),
+                    form_text(form, "role"),
+                    password=form_text(form, "password") or None,
                 )
             elif op == "role":
-                await ctx.call(reg.set_role, actor, _text(form, "user_id"), _text(form, "role"))
+                await ctx.call(
+                    reg.set_role, actor, form_text(form, "user_id"), form_text(form, "role")
+                )
             elif op == "active":
-                active = _text(form, "active") == "true"
-                await ctx.call(reg.set_user_active, actor, _text(form, "user_id"), active)
+                active = form_text(form, "active") == "true"
+                await ctx.call(reg.set_user_active, actor, form_text(form, "user_id"), active)
             elif op == "token":
                 tok = await ctx.call(
-                    reg.issue_token, actor, _text(form, "user_id"), name=_text(form, "name")
+                    reg.issue_token, actor, form_text(form, "user_id"), name=form_text(form, "name")
                 )
                 issued = {"id": tok.id, "token": tok.token.get_secret_value()}
             else:
