@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import MISSING, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import MISSING, BaseModel, Field, JsonValue, ValidationInfo, field_validator
 
 from jbgrade._base import FrozenRecord as _R
 from jbgrade._errors import InputError
@@ -434,7 +434,10 @@ class Evidence(_R):
     )
     attacks: list[AttackEvidence]
     counts: AttemptCounts
-    judges: list[dict[str, Any]] = Field(description="Distinct judge specs seen in the verdicts.")
+    judges: list[dict[str, JsonValue]] = Field(
+        description="Distinct judge specs seen in the verdicts (each a judge plug-in's "
+        "parameters: a JSON object with its 'type')."
+    )
     notes: list[str] = Field(default_factory=list, description="Caveats found while computing.")
     judge_error: JudgeError | None = Field(
         default=None,
