@@ -73,4 +73,8 @@ TIKTOKEN_CACHE_DIR="$TOOLS/jbb-wheel/x/litellm/llms/tokenizers" LITELLM_LOCAL_MO
 kill "$JBB_SERVE"
 cp "$TOOLS/run/jbb/submissions/gpt-3.5-turbo-1106.json" "$FIX/jailbreakbench/artifact.json"
 cp "$TOOLS/run/jbb/logs/eval/gpt-3.5-turbo-1106/canary-000.json" "$FIX/jailbreakbench/eval-log-canary-000.json"
+# HarmBench (commit 8e1604d, a git checkout in $HARMBENCH_DIR): its own DirectRequest and
+# generate_completions.py against the reference target; see scripts/interop/harmbench_run.sh.
+HB_VENV=$TOOLS/harmbench HARMBENCH_DIR=${HARMBENCH_DIR:-$TOOLS/HarmBench} \
+  "$ROOT/scripts/interop/harmbench_run.sh" "$FIX/harmbench"
 echo "fixtures regenerated in $FIX"

@@ -394,3 +394,94 @@ def test_attack_plugins_declare_atlas_ids_outside_the_spec_hash() -> None:
     assert "atlas" not in a.spec()
     with pytest.raises(InputError):
         attack_from_spec({"id": "x", "template": "{behaviour}", "atlas": ["T1059"]})
+
+
+def _export_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jbgrade", "export", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", **(env or {})},
+    )
+
+
+@pytest.mark.parametrize(("fmt", "spec"), [("csaf", "v20"), ("csaf-2.1", "v21")])
+def test_csaf_publisher_comes_from_the_option_then_the_environment(
+    report: dict[str, Any], tmp_path: Path, fmt: str, spec: str
+) -> None:
+    rp = tmp_path / "report.json"
+    rp.write_text(json.dumps(report), encoding="utf-8")
+    out = tmp_path / "a.json"
+    r = _export_cli(
+        fmt,
+        str(rp),
+        "--out",
+        str(out),
+        "--csaf-publisher-namespace",
+        "https://psirt.example.org",
+        "--csaf-publisher-name",
+        "Example PSIRT",
+        env={"JBGRADE_CSAF_PUBLISHER_NAMESPACE": "https://env.example.net"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "jbgrade.invalid" not in r.stderr
+    doc = json.loads(out.read_text("utf-8"))
+    pub = doc["document"]["publisher"]
+    assert pub == {
+        "category": "other",
+        "name": "Example PSIRT",
+        "namespace": "https://psirt.example.org",
+    }
+    assert doc["document"]["aggregate_severity"]["namespace"] == "https://psirt.example.org/jbg"
+    _csaf_validate(doc, tmp_path, spec)
+    r = _export_cli(
+        fmt,
+        str(rp),
+        "--out",
+        str(out),
+        env={
+            "JBGRADE_CSAF_PUBLISHER_NAMESPACE": "https://env.example.net/advisories",
+            "JBGRADE_CSAF_PUBLISHER_CATEGORY": "coordinator",
+        },
+    )
+    assert r.returncode == 0, r.stderr
+    pub = json.loads(out.read_text("utf-8"))["document"]["publisher"]
+    assert pub["namespace"] == "https://env.example.net/advisories"
+    assert pub["category"] == "coordinator" and pub["name"] == "jbgrade"
+
+
+def test_csaf_publisher_default_is_the_invalid_placeholder_and_says_so(
+    report: dict[str, Any], tmp_path: Path
+) -> None:
+    rp = tmp_path / "report.json"
+    rp.write_text(json.dumps(report), encoding="utf-8")
+    r = _export_cli("csaf", str(rp))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["document"]["publisher"]["namespace"] == "https://jbgrade.invalid"
+    assert "CSAF publisher namespace not set" in r.stderr
+    # other formats neither take nor mention a publisher
+    r = _export_cli("sarif", str(rp))
+    assert r.returncode == 0 and "publisher" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (("csaf", "--csaf-publisher-namespace", "psirt.example.org"), {}, "namespace"),
+        (("csaf", "--csaf-publisher-namespace", "ftp://example.org"), {}, "namespace"),
+        (("csaf",), {"JBGRADE_CSAF_PUBLISHER_NAMESPACE": "not a url"}, "namespace"),
+        (("csaf",), {"JBGRADE_CSAF_PUBLISHER_CATEGORY": "boss"}, "category"),
+        (("stix", "--csaf-publisher-namespace", "https://example.org"), {}, "csaf"),
+    ],
+)
+def test_bad_csaf_publisher_settings_exit_2_one_line(
+    report: dict[str, Any], tmp_path: Path, args: tuple[str, ...], env: dict[str, str], needle: str
+) -> None:
+    rp = tmp_path / "report.json"
+    rp.write_text(json.dumps(report), encoding="utf-8")
+    r = _export_cli(args[0], str(rp), *args[1:], env=env)
+    assert r.returncode == 2, r.stdout + r.stderr
+    err = r.stderr.strip()
+    assert len(err.splitlines()) == 1 and needle in err and "Traceback" not in err

@@ -156,3 +156,42 @@ def test_case_input_errors(reg_case: dict[str, str], tmp_path: Path) -> None:
     rp.write_text("{}", encoding="utf-8")
     assert_one_line_error(run("export", "sarif", str(rp), "--include-payload"), "need --case")
     assert_one_line_error(run("export", "sarif", str(rp), "--case", reg_case["case"]), "not both")
+
+
+def test_case_exports_carry_the_attack_kind_and_atlas_ids_stored_on_the_case(
+    tmp_path: Path,
+) -> None:
+    from jbgrade.interop import case_report, export_report, report_atlas
+    from jbgrade.registry import Keyring, Registry, make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    upgrade(engine)
+    reg = Registry(engine, Keyring.generate())
+    admin, _ = reg.bootstrap("Registry operator", "root")
+    org = reg.create_org(admin, "Fablewright AI", kind="lab").id
+    lab = Registry.actor_of(reg.create_user(admin, org, "lab-assessor", "assessor"))
+    c = reg.report_case(
+        lab,
+        title="Injected instructions",
+        attack_kind="prompt-injection",
+        atlas_techniques=["AML.T0051.001"],
+    )
+    reg.add_assessment(lab, c.id, LAB)
+    rep = case_report(reg, lab, c.id)
+    assert rep["case"]["jailbreak"]["attack"]["atlas"] == ["AML.T0051.001"]
+    ids = report_atlas(rep)
+    # the stored id first, then AML.T0054 (always) and the kind table's injection ids
+    assert ids[0] == "AML.T0051.001" and {"AML.T0054", "AML.T0051"} <= set(ids)
+    stix = export_report("stix", rep)
+    refs = {
+        r.get("external_id")
+        for o in stix["objects"]
+        for r in o.get("external_references", [])
+        if r.get("source_name") == "mitre-atlas"
+    }
+    assert "AML.T0051.001" in refs
+    assert "AML.T0051.001" in json.dumps(export_report("atlas", rep))
+    plain = reg.report_case(lab, title="No attack details")
+    reg.add_assessment(lab, plain.id, LAB)
+    assert report_atlas(case_report(reg, lab, plain.id)) == ["AML.T0054"]
+    engine.dispose()

@@ -3,6 +3,7 @@ target (see fixtures/README.md), and the normal evidence path reads what they wr
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -202,24 +203,92 @@ def test_unknown_format_and_existing_campaign_are_input_errors(tmp_path: Path) -
         import_evidence("garak", GARAK, tmp_path / "c")
 
 
-def test_harmbench_and_jailbreakbench_layouts(tmp_path: Path) -> None:
-    # Not real-tool fixtures (see fixtures/README.md): the documented layouts, to
-    # check mapping and error paths only.
-    hb = tmp_path / "hb.json"
-    hb.write_text(
-        json.dumps(
-            {
-                "b1": [{"test_case": "[canary] t1", "generation": "x", "label": 1}],
-                "b2": [{"test_case": "[canary] t2", "generation": "y", "label": 0}],
-            }
-        ),
+HB = FIX / "harmbench"
+
+
+def _hb_map(tmp_path: Path) -> Path:
+    m = tmp_path / "hb-map.yaml"
+    m.write_text(
+        "target: {id: gpt-3.5-turbo-1106, vendor: jbgrade-reference}\n"
+        "attack: DirectRequest\n"
+        f"behaviours: {HB / 'behaviors.csv'}\n",
         encoding="utf-8",
     )
-    m = tmp_path / "m.yaml"
-    m.write_text("model: m1\nattack: gcg\ndomains: {b1: W, b2: S}\n", encoding="utf-8")
-    res = import_evidence("harmbench", hb, tmp_path / "h", m)
-    got = {a.behaviour_id: (a.domain, a.success) for a in read_campaign_attempts(res.directory)}
-    assert got == {"b1": ("W", True), "b2": ("S", False)}
+    return m
+
+
+def test_harmbench_completions_from_the_real_tool_import_unclassified(tmp_path: Path) -> None:
+    """Completions HarmBench's own generate_completions.py wrote (GPT API-model class
+    against the reference target; scripts/interop/harmbench_run.sh): every record is an
+    attempt with HarmBench's test case and generation, domains come from the behaviour
+    CSV, and with no classifier label none is counted as a refusal or a success."""
+    data = json.loads((HB / "completions.json").read_text("utf-8"))
+    cases = json.loads((HB / "test_cases.json").read_text("utf-8"))
+    assert data.keys() == cases.keys()
+    res = import_evidence("harmbench", HB / "completions.json", tmp_path / "h", _hb_map(tmp_path))
+    assert res.tool == "harmbench" and res.attacks == ["DirectRequest"]
+    atts = list(read_campaign_attempts(res.directory))
+    assert len(atts) == sum(len(v) for v in data.values())
+    with (HB / "behaviors.csv").open(encoding="utf-8") as fh:
+        sem = {row["BehaviorID"]: row["SemanticCategory"] for row in csv.DictReader(fh)}
+    # jbgrade's versioned HarmBench table (behaviours/data/domain_map.json)
+    table = {
+        "chemical_biological": "C",
+        "cybercrime_intrusion": "W",
+        "illegal": "W",
+        "misinformation_disinformation": "S",
+        "harassment_bullying": "S",
+        "harmful": "S",
+        "copyright": "G",
+    }
+    for a in atts:
+        item = data[a.behaviour_id][0]
+        assert a.messages[-1].content == item["test_case"] == cases[a.behaviour_id][0]
+        assert a.response == item["generation"]
+        assert a.success is None and a.verdicts == []
+        assert a.status == "error" and "not classified" in str(a.error)
+        assert a.domain == table[sem[a.behaviour_id]]
+    assert {a.domain for a in atts} == {"C", "W", "S", "G"}
+    notes = " ".join(g["message"] for g in res.gaps)
+    assert f"{len(atts)} of {len(atts)} HarmBench completions carry no classifier verdict" in notes
+    r = _cli("campaign", "evidence", str(res.directory), "--json")
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    assert ev["counts"]["judged"] == 0
+
+
+def test_harmbench_classifier_labels_decide_and_minus_one_is_not_a_refusal(
+    tmp_path: Path,
+) -> None:
+    """evaluate_completions.py adds ``label`` (1 yes, 0 no, -1 neither) to each record
+    of the completions file. Its 13B classifier cannot run here, so this test adds
+    labels itself to the real completions: they check the mapping, not HarmBench."""
+    data = json.loads((HB / "completions.json").read_text("utf-8"))
+    labels = {}
+    for i, (bid, items) in enumerate(sorted(data.items())):
+        labels[bid] = (1, 0, -1)[i % 3]
+        for it in items:
+            it["label"] = labels[bid]
+    f = tmp_path / "results.json"
+    f.write_text(json.dumps(data), encoding="utf-8")
+    res = import_evidence("harmbench", f, tmp_path / "h", _hb_map(tmp_path))
+    got = {a.behaviour_id: a for a in read_campaign_attempts(res.directory)}
+    for bid, lab in labels.items():
+        a = got[bid]
+        if lab == -1:
+            assert a.success is None and a.status == "error" and "-1" in str(a.error)
+        else:
+            assert a.success is bool(lab)
+            assert [v.spec["detector"] for v in a.verdicts] == ["harmbench-classifier"]
+    bad = json.loads(f.read_text("utf-8"))
+    first = sorted(bad)[0]
+    bad[first][0]["label"] = 2
+    f.write_text(json.dumps(bad), encoding="utf-8")
+    with pytest.raises(InputError, match=rf"{first}\[0\]\.label"):
+        import_evidence("harmbench", f, tmp_path / "k", _hb_map(tmp_path))
+
+
+def test_jailbreakbench_layouts(tmp_path: Path) -> None:
     jb = tmp_path / "jb.json"
     jb.write_text(
         json.dumps(

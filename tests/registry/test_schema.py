@@ -39,7 +39,7 @@ def test_db_upgrade_cli_and_fresh_database(
     with pytest.raises(SystemExit) as ex:
         main(["db", "upgrade", "--db", url])
     assert ex.value.code == 0
-    assert "revision 0003" in capsys.readouterr().out
+    assert "revision 0004" in capsys.readouterr().out
     eng = make_engine(url)
     with eng.connect() as c:
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -195,3 +195,23 @@ def test_overdue_obligations_are_flagged(env: Env) -> None:
     page = env.page(f"/cases/{cid}").text
     assert 'data-testid="overdue"' in page and "OVERDUE" in page
     assert page.count("flag-overdue") >= 2  # the headline and the obligation rows
+
+
+def test_case_form_takes_atlas_ids_and_the_page_shows_them(env: Env) -> None:
+    r = env.form(
+        "/cases",
+        {
+            "title": "Injected instructions",
+            "attack_kind": "prompt-injection",
+            "atlas_techniques": "AML.T0051.000, AML.T0054",
+        },
+    )
+    assert r.status_code == 303, r.text
+    cid = r.headers["location"].rsplit("/", 1)[1]
+    case = env.reg.get_case(env.actor, cid)
+    assert case.attack_kind == "prompt-injection"
+    assert case.atlas_techniques == ["AML.T0051.000", "AML.T0054"]
+    page = env.page(f"/cases/{cid}").text
+    assert "prompt-injection: AML.T0051.000, AML.T0054" in page
+    bad = env.form("/cases", {"title": "x", "atlas_techniques": "T0054"})
+    assert bad.status_code == 422 and "atlas_techniques" in bad.text

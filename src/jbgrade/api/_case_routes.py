@@ -77,6 +77,8 @@ def _report_router() -> APIRouter:
             affected_vendors=body.affected_vendors,
             affected_deployments=body.affected_deployments,
             attack_description=body.attack_description,
+            attack_kind=body.attack_kind,
+            atlas_techniques=body.atlas_techniques,
             payload=body.payload,
             transcripts=body.transcripts,
             embargo_until=body.embargo_until,

@@ -122,6 +122,14 @@ class CaseIn(BaseModel):
     attack_description: str = Field(
         "", max_length=20_000, description="How the attack works, without the payload."
     )
+    attack_kind: str | None = Field(
+        None, max_length=60, description="The attack's kind (roleplay, prompt-injection, ...)."
+    )
+    atlas_techniques: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="MITRE ATLAS technique ids of the attack (AML.T0054, AML.T0051.000).",
+    )
     payload: str | None = Field(
         None, max_length=100_000, description="The sensitive payload (stored encrypted)."
     )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jbgrade.cli._common import out_console, print_json
+from jbgrade.cli._common import err_console, out_console, print_json
+
+if TYPE_CHECKING:
+    from jbgrade.interop import CsafPublisher
 
 __all__ = ["register"]
 
@@ -101,6 +104,23 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
         Path | None,
         typer.Option("--key-file", help="With --include-payload: key file.", show_default=False),
     ] = None,
+    publisher_namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--csaf-publisher-namespace",
+            help="CSAF: the publishing organisation's URL (document.publisher.namespace); "
+            "default $JBGRADE_CSAF_PUBLISHER_NAMESPACE, else https://jbgrade.invalid.",
+            show_default=False,
+        ),
+    ] = None,
+    publisher_name: Annotated[
+        str | None,
+        typer.Option(
+            "--csaf-publisher-name",
+            help="CSAF: the publisher's name; default $JBGRADE_CSAF_PUBLISHER_NAME, else jbgrade.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Export an assessment report (or a registry case) as CSAF, STIX, SARIF, AVID,
     an ATLAS case study or a JEF document. Payloads are never exported unless asked
@@ -109,6 +129,7 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
     from jbgrade.interop import exporter
 
     exp = exporter(fmt)  # unknown format: exit 2 before any work
+    publisher = _publisher(fmt, exp.with_publisher is not None, publisher_namespace, publisher_name)
     if case is not None:
         if report is not None:
             raise InputError("give either INPUT or --case, not both")
@@ -124,7 +145,7 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
                 "from a registry case, where access and embargo are checked"
             )
         data = _read_report(report)
-    text = exp.dumps(exp(data))
+    text = exp.dumps(exp(data, publisher))
     if out is None:
         sys.stdout.write(text)
     else:
@@ -147,6 +168,31 @@ def _read_report(report: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise InputError("not an assessment report", path=str(report))
     return loaded
+
+
+def _publisher(
+    fmt: str, takes: bool, namespace: str | None, name: str | None
+) -> CsafPublisher | None:
+    """The CSAF publisher for a CSAF export (options, else environment, else default);
+    None for other formats, where the options are an input error."""
+    from jbgrade._errors import InputError
+    from jbgrade.interop import csaf_publisher
+
+    if not takes:
+        if namespace is not None or name is not None:
+            raise InputError(
+                f"--csaf-publisher-namespace/--csaf-publisher-name apply to csaf exports, not {fmt}"
+            )
+        return None
+    pub = csaf_publisher(name=name, namespace=namespace)
+    if not pub.configured:
+        err_console.print(
+            "note: CSAF publisher namespace not set; the advisory names the placeholder "
+            "https://jbgrade.invalid (give --csaf-publisher-namespace or set "
+            "JBGRADE_CSAF_PUBLISHER_NAMESPACE)",
+            markup=False,
+        )
+    return pub
 
 
 def _case_report(

@@ -10,6 +10,7 @@ read unchanged. What the source lacks is listed in the manifest's
 
 from jbgrade.interop._case import case_report
 from jbgrade.interop._compare import Comparison, DomainChange, compare_campaigns, mcnemar_exact
+from jbgrade.interop._csaf_publisher import CsafPublisher, csaf_publisher
 from jbgrade.interop._export import (
     JBG_EXTENSION_ID,
     JBG_EXTENSION_SCHEMA_URN,
@@ -36,6 +37,7 @@ __all__ = [
     "JBG_EXTENSION_ID",
     "JBG_EXTENSION_SCHEMA_URN",
     "Comparison",
+    "CsafPublisher",
     "DomainChange",
     "Exporter",
     "FailOn",
@@ -46,6 +48,7 @@ __all__ = [
     "atlas_techniques",
     "case_report",
     "compare_campaigns",
+    "csaf_publisher",
     "export_report",
     "exporter",
     "import_evidence",

@@ -10,9 +10,14 @@ jbgrade's versioned table (``domain_map.json``, source ``jailbreakbench``);
 ``jailbroken`` is the benchmark judge's verdict. A record whose ``prompt`` is
 null was not submitted and is stored as an error.
 
-HarmBench classified completions::
+HarmBench completions (``generate_completions.py``) and classified completions
+(``evaluate_completions.py``, which adds ``label``)::
 
-    {behavior_id: [{test_case, generation, label (0/1), advbench_label?}, ...]}
+    {behavior_id: [{test_case, generation, label (0/1)?, advbench_label?}, ...]}
+
+A completion without ``label`` was never classified, and ``label: -1`` is HarmBench's
+"classifier answered neither yes nor no": both are stored as errors ("not classified"),
+a gap note counts them, and neither is ever read as a refusal.
 
 The file names neither model nor method: the mapping supplies ``model`` and
 ``attack``; domains come from ``behaviours:`` (HarmBench's behaviour CSV, read
@@ -164,7 +169,7 @@ def import_harmbench(path: Path, sink_factory: Any) -> Any:
             "HarmBench completions do not name the attack: recorded as "
             "'harmbench'; give attack: in the mapping file",
         )
-    n = 0
+    n = unlabelled = 0
     try:
         target = sink.target(sink.map.model or (sink.map.target.model if sink.map.target else None))
         with path.open("rb") as fh:
@@ -174,7 +179,7 @@ def import_harmbench(path: Path, sink_factory: Any) -> Any:
                         raise InputError("must be a list", path=name, field=behaviour_id)
                     for j, it in enumerate(items):
                         n += 1
-                        _hb_item(
+                        unlabelled += not _hb_item(
                             sink, it, f"{behaviour_id}[{j}]", name, target, attack, behaviour_id, j
                         )
             except ijson.JSONError as exc:
@@ -186,23 +191,42 @@ def import_harmbench(path: Path, sink_factory: Any) -> Any:
         sink.abort()
         raise InputError("no completions", path=name)
     sink.note("tool-version", "HarmBench result files do not record the HarmBench version")
+    if unlabelled:
+        sink.note(
+            "verdicts",
+            f"{unlabelled} of {n} HarmBench completions carry no classifier verdict (no "
+            "label: evaluate_completions.py was not run on them; or label -1): stored "
+            "as unclassified errors, never counted as refusals or successes",
+        )
     return sink.finish()
+
+
+#: Why a completion has no decisive verdict, by its ``label`` (absent, or HarmBench's -1:
+#: the classifier answered neither "yes" nor "no"; HarmBench's own ASR counts it as a
+#: failure, jbgrade keeps it out of the rates as an error).
+_HB_UNCLASSIFIED: dict[Any, str] = {
+    None: "not classified (no label)",
+    -1: "not classified (HarmBench classifier label -1: answer neither yes nor no)",
+    0: "not classified (the mapping's detectors exclude the classifier)",
+    1: "not classified (the mapping's detectors exclude the classifier)",
+}
 
 
 def _hb_item(  # noqa: PLR0917
     sink: ImportSink, it: Any, field: str, name: str, target: Any, attack: str, bid: str, j: int
-) -> None:
+) -> bool:
+    """Add one completion; whether it carried a classifier label."""
     if not isinstance(it, dict):
         raise InputError("not an object", path=name, field=field)
     for key in ("test_case", "generation"):
         if not isinstance(it.get(key), str):
             raise InputError("missing or not a string", path=name, field=f"{field}.{key}")
     label = it.get("label")
-    if label is not None and label not in (0, 1):
-        raise InputError("must be 0 or 1", path=name, field=f"{field}.label")
+    if label is not None and (isinstance(label, bool) or label not in (0, 1, -1)):
+        raise InputError("must be 0, 1 or -1", path=name, field=f"{field}.label")
     rid = f"{bid}/{j}"
     verdicts = []
-    if label is not None:
+    if label in (0, 1):
         verdicts.append(
             sink.verdict(
                 "harmbench-classifier",
@@ -235,5 +259,6 @@ def _hb_item(  # noqa: PLR0917
         verdicts=verdicts,
         success=decisive[0].success if decisive else None,
         record_id=rid,
-        error=None if decisive else "not classified (no label)",
+        error=None if decisive else _HB_UNCLASSIFIED[label],
     )
+    return label in (0, 1)

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 __all__ = ["case_report"]
 
 
+def _attack(kind: str | None, atlas: list[str]) -> dict[str, Any] | None:
+    """The case's attack as a report's ``case.jailbreak.attack`` (kind and ATLAS ids
+    stored on the case; None when the case records neither)."""
+    if kind is None and not atlas:
+        return None
+    return {"kind": kind, "name": None, "atlas": list(atlas)}
+
+
 def case_report(
     reg: Registry,
     actor: Actor,
@@ -61,7 +69,7 @@ def case_report(
             "summary": view.summary,
             "jailbreak": {
                 "description": view.attack_description or view.title,
-                "attack": None,
+                "attack": _attack(view.attack_kind, view.atlas_techniques),
                 "reported_on": view.created_at.date().isoformat(),
                 "references": [],
             },

@@ -21,6 +21,7 @@ from typing import Any
 
 from jbgrade import __version__
 from jbgrade._errors import InputError
+from jbgrade.interop._csaf_publisher import CsafPublisher, csaf_publisher
 
 __all__ = [
     "JBG_EXTENSION_ID",
@@ -335,8 +336,9 @@ def _csaf_vulnerability(r: dict[str, Any], pids: list[str], grade_text: str) -> 
     }
 
 
-def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
+def to_csaf(report: dict[str, Any], publisher: CsafPublisher | None = None) -> dict[str, Any]:
     """A CSAF 2.0 ``csaf_base`` document carrying the JBG record."""
+    pub = publisher or csaf_publisher()
     r = jbg_record(report)
     when = str(report.get("generated_at") or _TS)
     products: list[dict[str, Any]] = [
@@ -358,14 +360,14 @@ def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
             "lang": "en",
             "title": f"{r['case_id']}: {r['title']}",
             "aggregate_severity": {
-                "namespace": "https://jbgrade.invalid/jbg",
+                "namespace": pub.scale_namespace(),
                 "text": str(r["label"]),
             },
             "notes": notes,
             "publisher": {
-                "category": "other",
-                "name": "jbgrade",
-                "namespace": "https://jbgrade.invalid",
+                "category": pub.category,
+                "name": pub.name,
+                "namespace": pub.namespace,
             },
             "tracking": {
                 "id": r["case_id"],
@@ -392,14 +394,14 @@ def to_csaf(report: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def to_csaf21(report: dict[str, Any]) -> dict[str, Any]:
+def to_csaf21(report: dict[str, Any], publisher: CsafPublisher | None = None) -> dict[str, Any]:
     """A CSAF 2.1 ``csaf_base`` document (committee specification draft, as the ``csaf``
     package's validator implements it): the 2.0 document with 2.1's ``$schema`` and
     version, a title without the tracking id (2.1 test 6.2.x), and the JBG label as a
     ``qualitative_severity_rating`` metric of each vulnerability. The full JBG record
     stays in the ``details`` note (a registered 2.1 extension for JBG does not exist)."""
     r = jbg_record(report)
-    doc = to_csaf(report)
+    doc = to_csaf(report, publisher)
     doc = {"$schema": "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json", **doc}
     doc["document"]["csaf_version"] = "2.1"
     doc["document"]["title"] = str(r["title"])

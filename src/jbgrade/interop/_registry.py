@@ -21,6 +21,7 @@ from jbgrade._errors import InputError
 from jbgrade._plugins import PluginRegistry
 from jbgrade.interop._advisories import to_atlas, to_avid, to_jef, to_sarif
 from jbgrade.interop._benchmarks import import_harmbench, import_jailbreakbench
+from jbgrade.interop._csaf_publisher import CsafPublisher
 from jbgrade.interop._export import to_csaf, to_csaf21, to_stix
 from jbgrade.interop._garak import import_garak
 from jbgrade.interop._inspect import import_inspect
@@ -64,8 +65,20 @@ class Exporter:
     schema: str | None = None  # `jbgrade schema show NAME` of the format's schema
     description: str = ""
 
-    def __call__(self, report: dict[str, Any]) -> dict[str, Any]:
-        return self.build(report)
+    #: Formats with a publisher (CSAF): the build taking a :class:`CsafPublisher`.
+    with_publisher: Callable[[dict[str, Any], CsafPublisher], dict[str, Any]] | None = None
+
+    def __call__(
+        self, report: dict[str, Any], publisher: CsafPublisher | None = None
+    ) -> dict[str, Any]:
+        if publisher is None:
+            return self.build(report)
+        if self.with_publisher is None:
+            raise InputError(
+                f"the {self.name} export names no publisher (publisher settings are for csaf)",
+                field="--csaf-publisher-namespace",
+            )
+        return self.with_publisher(report, publisher)
 
     def dumps(self, doc: dict[str, Any]) -> str:
         """The document as the file is written."""
@@ -82,11 +95,18 @@ EXPORTS: PluginRegistry[Callable[[dict[str, Any]], dict[str, Any]]] = PluginRegi
     "exporter", "jbgrade.exporters"
 )
 for _exp in (
-    Exporter("csaf", to_csaf, schema="csaf-2.0", description="CSAF 2.0 csaf_base advisory"),
+    Exporter(
+        "csaf",
+        to_csaf,
+        schema="csaf-2.0",
+        description="CSAF 2.0 csaf_base advisory",
+        with_publisher=to_csaf,
+    ),
     Exporter(
         "csaf-2.1",
         to_csaf21,
         schema="csaf-2.1",
+        with_publisher=to_csaf21,
         description="CSAF 2.1 (CSD04, as the csaf package validates it) csaf_base advisory",
     ),
     Exporter(
@@ -120,15 +140,20 @@ def exporter(fmt: str) -> Exporter:
     return fn if isinstance(fn, Exporter) else Exporter(fmt, fn)
 
 
-def export_report(fmt: str, report: dict[str, Any]) -> dict[str, Any]:
-    """Export a report.json (as a dict) to ``fmt``."""
-    return exporter(fmt)(report)
+def export_report(
+    fmt: str, report: dict[str, Any], *, publisher: CsafPublisher | None = None
+) -> dict[str, Any]:
+    """Export a report.json (as a dict) to ``fmt``; ``publisher`` (CSAF only) overrides
+    the one :func:`~jbgrade.interop.csaf_publisher` reads from the environment."""
+    return exporter(fmt)(report, publisher)
 
 
-def render_export(fmt: str, report: dict[str, Any]) -> str:
+def render_export(
+    fmt: str, report: dict[str, Any], *, publisher: CsafPublisher | None = None
+) -> str:
     """Export and serialise (JSON, or YAML for ``atlas``)."""
     exp = exporter(fmt)
-    return exp.dumps(exp(report))
+    return exp.dumps(exp(report, publisher))
 
 
 def import_evidence(fmt: str, path: Path, out: Path, mapping: Path | None = None) -> ImportResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from jbgrade.registry._models import (
     Organization,
 )
 from jbgrade.registry._tables import STATES, lifecycle
-from jbgrade.registry._util import new_id, row_view
+from jbgrade.registry._util import canonical_json, new_id, row_view
 from jbgrade.registry._views import (
     Actor,
     CaseView,
@@ -38,6 +39,40 @@ from jbgrade.registry._views import (
 )
 
 __all__ = ["CaseStore"]
+
+
+_ATLAS_ID = re.compile(r"AML\.T\d{4}(\.\d{3})?")
+_KIND = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
+
+
+def _attack_kind(kind: str | None) -> str | None:
+    if kind is None or not kind.strip():
+        return None
+    k = kind.strip().lower()
+    if not _KIND.fullmatch(k):
+        raise InputError(
+            f"must be a short lower-case id (letters, digits, '-', '_'), got {kind!r}",
+            field="attack_kind",
+        )
+    return k
+
+
+def _atlas_ids(ids: Sequence[str]) -> str:
+    """Canonical JSON list of ATLAS technique ids, in order, without repeats."""
+    if isinstance(ids, str):
+        raise InputError("must be a list of ATLAS ids, not one text", field="atlas_techniques")
+    out: list[str] = []
+    for t in ids:
+        if not isinstance(t, str) or not _ATLAS_ID.fullmatch(t.strip()):
+            raise InputError(
+                f"{t!r} is not a MITRE ATLAS technique id (AML.T0054, AML.T0051.000)",
+                field="atlas_techniques",
+            )
+        if t.strip() not in out:
+            out.append(t.strip())
+    if len(out) > 50:
+        raise InputError("more than 50 entries", field="atlas_techniques")
+    return canonical_json(out)
 
 
 class CaseStore(RegistryContext):
@@ -53,12 +88,16 @@ class CaseStore(RegistryContext):
         affected_vendors: Sequence[str] = (),
         affected_deployments: Sequence[str] = (),
         attack_description: str = "",
+        attack_kind: str | None = None,
+        atlas_techniques: Sequence[str] = (),
         payload: str | None = None,
         transcripts: str | None = None,
         embargo_until: datetime | None = None,
     ) -> CaseView:
         """Report a case; the actor's organisation is the reporting one. ``payload`` and
-        ``transcripts`` are encrypted before they reach the database."""
+        ``transcripts`` are encrypted before they reach the database. ``attack_kind``
+        and ``atlas_techniques`` (MITRE ATLAS ids, ``AML.T0054`` or ``AML.T0051.000``
+        form) describe the attack for exports (STIX, ATLAS case study)."""
         with self._write() as s:
             self._check_actor(s, actor)
             self._require(actor, "case.report")
@@ -75,6 +114,8 @@ class CaseStore(RegistryContext):
                 affected_vendors=_str_list(affected_vendors, "affected_vendors"),
                 affected_deployments=_str_list(affected_deployments, "affected_deployments"),
                 attack_description=_text(attack_description, "attack_description"),
+                attack_kind=_attack_kind(attack_kind),
+                atlas_techniques=_atlas_ids(atlas_techniques),
                 payload_ct=self._seal(payload, cid, "payload"),
                 transcripts_ct=self._seal(transcripts, cid, "transcripts"),
                 embargo_until=_aware(embargo_until, "embargo_until"),
@@ -153,6 +194,8 @@ class CaseStore(RegistryContext):
             affected_vendors=json.loads(case.affected_vendors),
             affected_deployments=json.loads(case.affected_deployments),
             attack_description=case.attack_description,
+            attack_kind=case.attack_kind,
+            atlas_techniques=json.loads(case.atlas_techniques or "[]"),
             reported_by=case.reported_by,
             embargoed=embargoed,
             has_payload=case.payload_ct is not None,

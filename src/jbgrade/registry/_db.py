@@ -34,7 +34,7 @@ __all__ = [
     "upgrade",
 ]
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -79,12 +79,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: Audited fields added after audit entries existed (migration 0004), with the value
+#: rows written before them hold: left out of the audited state while they hold it, so
+#: entries written before the migration still verify.
+LATE_AUDIT_DEFAULTS: dict[str, tuple[Any, ...]] = {
+    "attack_kind": (None,),
+    "atlas_techniques": (None, "[]"),  # None: an ORM object before the column default
+}
+
+
 def audit_state_of(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     """The audited state of an ORM object or a result row (same text either way)."""
     get = row.__getitem__ if isinstance(row, Mapping) else row.__getattribute__
     out: dict[str, Any] = {}
     for f in fields:
         v = get(f)
+        if f in LATE_AUDIT_DEFAULTS and v in LATE_AUDIT_DEFAULTS[f]:
+            continue
         if isinstance(v, datetime):
             v = iso_utc(v)
         elif isinstance(v, date):
@@ -210,6 +221,9 @@ class Case(Base):
     affected_vendors: Mapped[str] = mapped_column(sa.Text())
     affected_deployments: Mapped[str] = mapped_column(sa.Text())
     attack_description: Mapped[str] = mapped_column(sa.Text())
+    # The attack's kind and its MITRE ATLAS technique ids (canonical JSON list; 0004).
+    attack_kind: Mapped[str | None] = mapped_column(sa.String(60))
+    atlas_techniques: Mapped[str] = mapped_column(sa.Text(), default="[]", server_default="[]")
     payload_ct: Mapped[str | None] = mapped_column(sa.Text())
     transcripts_ct: Mapped[str | None] = mapped_column(sa.Text())
     embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -233,6 +247,8 @@ class Case(Base):
         "affected_vendors",
         "affected_deployments",
         "attack_description",
+        "attack_kind",
+        "atlas_techniques",
         "payload_ct",
         "transcripts_ct",
         "embargo_until",

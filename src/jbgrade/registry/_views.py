@@ -136,6 +136,12 @@ class CaseView(CaseSummary):
     affected_vendors: list[str] = Field(description="Their vendors.")
     affected_deployments: list[str] = Field(description="Affected deployments/products.")
     attack_description: str = Field(description="How the attack works, without the payload.")
+    attack_kind: str | None = Field(
+        default=None, description="The attack's kind (e.g. roleplay, prompt-injection), if given."
+    )
+    atlas_techniques: list[str] = Field(
+        default_factory=list, description="MITRE ATLAS technique ids of the attack, if given."
+    )
     reported_by: str = Field(description="User who reported it.")
     embargoed: bool = Field(description="Whether the embargo is in force now.")
     has_payload: bool = Field(description="Whether an encrypted payload is stored.")

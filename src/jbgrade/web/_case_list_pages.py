@@ -126,6 +126,8 @@ def report_router(renderer: Renderer) -> APIRouter:
                 affected_vendors=split_list(form_text(form, "affected_vendors")),
                 affected_deployments=split_list(form_text(form, "affected_deployments")),
                 attack_description=form_text(form, "attack_description"),
+                attack_kind=form_text(form, "attack_kind") or None,
+                atlas_techniques=split_list(form_text(form, "atlas_techniques")),
                 payload=form_text(form, "payload") or None,
                 embargo_until=until,
             )
