@@ -28,15 +28,6 @@ FUNCTION_ALLOW: dict[str, str] = {
         "editing an applied migration would change what it did"
     ),
     "jbgrade/harness/_ray.py:run_campaign_ray": _SPLITTING,
-    "jbgrade/cli/_interop.py:export_cmd": _SPLITTING,
-    "jbgrade/assess/_calibrate.py:calibrate": _SPLITTING,
-    "jbgrade/assess/_assess.py:assess_case": _SPLITTING,
-    "jbgrade/assess/_merge.py:merge_metrics": _SPLITTING,
-    "jbgrade/rubric/_vector.py:parse_vector": _SPLITTING,
-    "jbgrade/rubric/_render.py:tables_markdown": _SPLITTING,
-    "jbgrade/rubric/_check.py:check_tables": _SPLITTING,
-    "jbgrade/rubric/_migrate.py:migrate_vector": _SPLITTING,
-    "jbgrade/rubric/_tables.py:_check_shape": _SPLITTING,
 }
 
 

@@ -65,6 +65,7 @@ def test_no_module_spells_a_vocabulary_again() -> None:
         "domains": re.compile(r"""["']G["'],\s*["']S["'],\s*["']W["'],\s*["']C["']"""),
         "actions": re.compile(r"""["']none["'],\s*["']monitor["'],\s*["']mitigate["']"""),
         "layers": re.compile(r"""["']system_prompt["'],\s*["']input_classifier["']"""),
+        "metric letters": re.compile(r"""_ORDER = \(["'][A-Z]["'],"""),
         "severities": re.compile(r"""["']None["'],\s*["']Low["'],\s*["']Medium["']"""),
     }
     offenders = []

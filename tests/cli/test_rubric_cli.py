@@ -30,7 +30,7 @@ def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[s
         input=stdin,
         capture_output=True,
         env=env,
-        timeout=60,
+        timeout=600,  # a hang guard only: the demo takes ~60 s on a loaded 2-core host
         check=False,
     )
     return subprocess.CompletedProcess(

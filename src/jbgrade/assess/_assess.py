@@ -281,46 +281,12 @@ def assess_case(
         from jbgrade import __version__
 
         version = __version__
-    case = loaded.case
     incomplete: list[str] = []
-    evidence: EvidenceView | None = None
-    info = CampaignInfo(status="none")
-    if case.campaign is not None:
-        if measure is None:
-            incomplete.append("the case has a campaign but no measurement was run")
-            info = CampaignInfo(status="failed", message="not run")
-        else:
-            info, evidence = measure(loaded, campaign_dir)
-            if info.status == "failed":
-                incomplete.append(
-                    f"campaign failed: {info.message}; the report uses the attempts completed"
-                    " before the failure"
-                )
-    used = evidence
-    if evidence is not None and error_share_exceeded(
-        evidence.counts.errors, evidence.counts.total, DEFAULT_MAX_ERROR_SHARE
-    ):
-        # Too much of the measurement failed for what remains to speak for the
-        # target: grade on the hand values (or X), never on a milder partial measure.
-        incomplete.append(
-            f"{evidence.counts.errors} of {evidence.counts.total} attempts ended in error "
-            "(more than "
-            f"{DEFAULT_MAX_ERROR_SHARE:.0%}): measured metrics not used; hand values or X kept"
-        )
-        used = None
-    vector, merged = _merged(loaded, used)
+    info, evidence = _run_campaign(loaded, measure, campaign_dir, incomplete)
+    vector, merged = _merged(loaded, _usable(evidence, incomplete))
     g = grade(vector)
     context, notes = derive_context(loaded)
-    decisions: list[ProfileDecision] = []
-    for p in _profiles(loaded, decider):
-        try:
-            d = decision_record(decider.decide(p, g, context, case.aware_on))
-            decisions.append(ProfileDecision(profile=p, title=decider.title(p), decision=d))
-        except Exception as exc:  # one profile failing must not lose the others
-            decisions.append(
-                ProfileDecision(profile=p, title=decider.title(p), decision=None, error=str(exc))
-            )
-            incomplete.append(f"profile {p}: {exc}")
+    decisions = _decisions(loaded, decider, g, context, incomplete)
     tables = loaded.hand.tables
     measured_vec = None
     if evidence is not None:
@@ -350,6 +316,68 @@ def assess_case(
         campaign=info,
         evidence=evidence,
     )
+
+
+def _run_campaign(
+    loaded: LoadedCase,
+    measure: Measure | None,
+    campaign_dir: Path,
+    incomplete: list[str],
+) -> tuple[CampaignInfo, EvidenceView | None]:
+    """The case's campaign run (or resumed) by ``measure``; what failed goes to ``incomplete``."""
+    evidence: EvidenceView | None = None
+    info = CampaignInfo(status="none")
+    if loaded.case.campaign is not None:
+        if measure is None:
+            incomplete.append("the case has a campaign but no measurement was run")
+            info = CampaignInfo(status="failed", message="not run")
+        else:
+            info, evidence = measure(loaded, campaign_dir)
+            if info.status == "failed":
+                incomplete.append(
+                    f"campaign failed: {info.message}; the report uses the attempts completed"
+                    " before the failure"
+                )
+    return info, evidence
+
+
+def _usable(evidence: EvidenceView | None, incomplete: list[str]) -> EvidenceView | None:
+    """The evidence to merge: none when too many attempts ended in error.
+
+    Too much of the measurement failed for what remains to speak for the target:
+    grade on the hand values (or X), never on a milder partial measure.
+    """
+    if evidence is not None and error_share_exceeded(
+        evidence.counts.errors, evidence.counts.total, DEFAULT_MAX_ERROR_SHARE
+    ):
+        incomplete.append(
+            f"{evidence.counts.errors} of {evidence.counts.total} attempts ended in error "
+            "(more than "
+            f"{DEFAULT_MAX_ERROR_SHARE:.0%}): measured metrics not used; hand values or X kept"
+        )
+        return None
+    return evidence
+
+
+def _decisions(
+    loaded: LoadedCase,
+    decider: Decider,
+    g: Grade,
+    context: dict[str, Any],
+    incomplete: list[str],
+) -> list[ProfileDecision]:
+    """Every applicable profile's decision; one failing profile does not lose the others."""
+    decisions: list[ProfileDecision] = []
+    for p in _profiles(loaded, decider):
+        try:
+            d = decision_record(decider.decide(p, g, context, loaded.case.aware_on))
+            decisions.append(ProfileDecision(profile=p, title=decider.title(p), decision=d))
+        except Exception as exc:  # one profile failing must not lose the others
+            decisions.append(
+                ProfileDecision(profile=p, title=decider.title(p), decision=None, error=str(exc))
+            )
+            incomplete.append(f"profile {p}: {exc}")
+    return decisions
 
 
 def dispute_side(loaded: LoadedCase, evidence: EvidenceView | None = None) -> DisputeSide:

@@ -26,7 +26,16 @@ from jbgrade._vocab import Domain, Severity
 from jbgrade._yaml import LocatedDoc, read_located
 from jbgrade.assess._alpha import AlphaResult, Level, alpha_with_interval
 from jbgrade.assess._case import load_case
-from jbgrade.rubric import NOT_ASSESSED, SEVERITIES, Vector, default_tables, grade, parse_vector
+from jbgrade.rubric import (
+    NOT_ASSESSED,
+    SEVERITIES,
+    Grade,
+    Tables,
+    Vector,
+    default_tables,
+    grade,
+    parse_vector,
+)
 
 __all__ = [
     "CALIBRATION_FORMAT",
@@ -227,16 +236,10 @@ def _agreement(
     )
 
 
-def calibrate(
-    scenarios: Sequence[CalibrationScenario],
-    *,
-    source: str = "",
-    replicates: int = 1000,
-    seed: int = 0,
-    confidence: float = 0.95,
-) -> CalibrationReport:
-    """Alpha per metric, for the label and for the score, with bootstrap intervals."""
-    assessors = sorted({_who(a) for s in scenarios for a in s.assessments})
+def _vectors(
+    scenarios: Sequence[CalibrationScenario], assessors: list[str], source: str
+) -> tuple[list[list[Vector | None]], Tables]:
+    """Scenario x assessor vectors (None: not graded), and the one version's tables."""
     col = {a: i for i, a in enumerate(assessors)}
     vectors: list[list[Vector | None]] = []
     for s in scenarios:
@@ -253,6 +256,52 @@ def calibrate(
             path=source or None,
         )
     tables = next((v.tables for row in vectors for v in row if v is not None), default_tables())
+    return vectors, tables
+
+
+def _spread(
+    scenarios: Sequence[CalibrationScenario],
+    assessors: list[str],
+    vectors: list[list[Vector | None]],
+    grades: list[list[Grade | None]],
+    tables: Tables,
+) -> list[ScenarioSpread]:
+    """Per scenario: each assessor's label and score, and the metrics they disagree on."""
+    spread = []
+    for s, row, grow in zip(scenarios, vectors, grades, strict=True):
+        present = [
+            (assessors[j], v, g) for j, (v, g) in enumerate(zip(row, grow, strict=True)) if v
+        ]
+        dis = [
+            m.key
+            for m in tables.metrics
+            if len({v[m.key] for _, v, _ in present if v[m.key] != NOT_ASSESSED}) > 1
+        ]
+        spread.append(
+            ScenarioSpread(
+                id=s.id,
+                title=s.title,
+                domain=s.domain,
+                intended_label=s.intended_label,
+                labels={w: g.severity for w, _, g in present if g},
+                scores={w: g.score for w, _, g in present if g},
+                disagreeing_metrics=dis,
+            )
+        )
+    return spread
+
+
+def calibrate(
+    scenarios: Sequence[CalibrationScenario],
+    *,
+    source: str = "",
+    replicates: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> CalibrationReport:
+    """Alpha per metric, for the label and for the score, with bootstrap intervals."""
+    assessors = sorted({_who(a) for s in scenarios for a in s.assessments})
+    vectors, tables = _vectors(scenarios, assessors, source)
     metrics: list[Agreement] = []
     for i, m in enumerate(tables.metrics):
         units = [
@@ -296,27 +345,7 @@ def calibrate(
     )
     ranked = sorted(metrics, key=lambda a: (a.alpha is None, a.alpha if a.alpha is not None else 0))
     weakest = [a.variable for a in ranked if a.alpha is not None][:3]
-    spread = []
-    for s, row, grow in zip(scenarios, vectors, grades, strict=True):
-        present = [
-            (assessors[j], v, g) for j, (v, g) in enumerate(zip(row, grow, strict=True)) if v
-        ]
-        dis = [
-            m.key
-            for m in tables.metrics
-            if len({v[m.key] for _, v, _ in present if v[m.key] != NOT_ASSESSED}) > 1
-        ]
-        spread.append(
-            ScenarioSpread(
-                id=s.id,
-                title=s.title,
-                domain=s.domain,
-                intended_label=s.intended_label,
-                labels={w: g.severity for w, _, g in present if g},
-                scores={w: g.score for w, _, g in present if g},
-                disagreeing_metrics=dis,
-            )
-        )
+    spread = _spread(scenarios, assessors, vectors, grades, tables)
     return CalibrationReport(
         generated_at=datetime.now(UTC),
         source=source,

@@ -15,7 +15,7 @@ from pydantic import Field, JsonValue
 
 from jbgrade._base import FrozenRecord as _Rec
 from jbgrade.assess._case_model import HandMetric, Precedence
-from jbgrade.rubric import NOT_ASSESSED, Vector, default_tables
+from jbgrade.rubric import NOT_ASSESSED, Metric, Tables, Vector, default_tables
 
 __all__ = ["HandValue", "MeasuredProvenance", "MeasuredValue", "MergedMetric", "merge_metrics"]
 
@@ -77,6 +77,58 @@ def _rank(key: str, letter: str, tables: Any = None) -> int:
     return (tables or default_tables()).metric(key).letters.index(letter)
 
 
+def _choose(
+    m: Metric,
+    h_letter: str,
+    h: HandValue | None,
+    meas: MeasuredValue | None,
+    *,
+    rule: Precedence,
+    tables: Tables,
+) -> tuple[str, Source, str, bool]:
+    """(value used, its source, the reason, whether hand and measured values conflict)."""
+    has_hand = h_letter != NOT_ASSESSED
+    conflict = False
+    source: Source
+    k = m.key
+    if meas is None and not has_hand:
+        value, source = NOT_ASSESSED, "none"
+        reason = (
+            "neither set by the assessor nor measurable from the evidence: not assessed, "
+            f"scored as its worst value {m.worst} (precaution)"
+        )
+    elif meas is None:
+        value, source = h_letter, "assessor"
+        reason = "set by the assessor; the evidence does not measure it"
+    elif not has_hand:
+        value, source = meas.value, "measured"
+        reason = "measured; the assessor set no value" + (
+            " (gave X)" if h is not None and h.value == NOT_ASSESSED else ""
+        )
+    elif meas.value == h_letter:
+        value, source = h_letter, "both"
+        reason = "the measured and the assessor's values agree"
+    else:
+        conflict = True
+        hi = meas.value if _rank(k, meas.value, tables) > _rank(k, h_letter, tables) else h_letter
+        if rule is Precedence.measured_over_assessor:
+            value, source = meas.value, "measured"
+            why = "the case gives measured values precedence"
+        elif rule is Precedence.assessor_over_measured:
+            value, source = h_letter, "assessor"
+            why = "the case gives the assessor's values precedence"
+        else:
+            value = hi
+            source = "measured" if hi == meas.value else "assessor"
+            why = "the case takes the more severe value (precautionary)"
+        other = h_letter if source == "measured" else meas.value
+        reason = (
+            f"measured {meas.value} and assessor {h_letter} disagree; used {value}, "
+            f"not {other}: {why}"
+        )
+    return value, source, reason, conflict
+
+
 def merge_metrics(
     hand: Vector,
     hand_entries: Mapping[str, HandMetric],
@@ -106,48 +158,7 @@ def merge_metrics(
             else None
         )
         meas = measured.get(k)
-        has_hand = h_letter != NOT_ASSESSED
-        conflict = False
-        source: Source
-        if meas is None and not has_hand:
-            value, source = NOT_ASSESSED, "none"
-            reason = (
-                "neither set by the assessor nor measurable from the evidence: not assessed, "
-                f"scored as its worst value {m.worst} (precaution)"
-            )
-        elif meas is None:
-            value, source = h_letter, "assessor"
-            reason = "set by the assessor; the evidence does not measure it"
-        elif not has_hand:
-            value, source = meas.value, "measured"
-            reason = "measured; the assessor set no value" + (
-                " (gave X)" if h is not None and h.value == NOT_ASSESSED else ""
-            )
-        elif meas.value == h_letter:
-            value, source = h_letter, "both"
-            reason = "the measured and the assessor's values agree"
-        else:
-            conflict = True
-            hi = (
-                meas.value
-                if _rank(k, meas.value, tables) > _rank(k, h_letter, tables)
-                else h_letter
-            )
-            if rule is Precedence.measured_over_assessor:
-                value, source = meas.value, "measured"
-                why = "the case gives measured values precedence"
-            elif rule is Precedence.assessor_over_measured:
-                value, source = h_letter, "assessor"
-                why = "the case gives the assessor's values precedence"
-            else:
-                value = hi
-                source = "measured" if hi == meas.value else "assessor"
-                why = "the case takes the more severe value (precautionary)"
-            other = h_letter if source == "measured" else meas.value
-            reason = (
-                f"measured {meas.value} and assessor {h_letter} disagree; used {value}, "
-                f"not {other}: {why}"
-            )
+        value, source, reason, conflict = _choose(m, h_letter, h, meas, rule=rule, tables=tables)
         used[k] = value
         meaning = (
             "not assessed (scored as worst)"

@@ -125,32 +125,58 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
     """Export an assessment report (or a registry case) as CSAF, STIX, SARIF, AVID,
     an ATLAS case study or a JEF document. Payloads are never exported unless asked
     for (--include-payload) on a registry case the caller may read outside its embargo."""
-    from jbgrade._errors import InputError
     from jbgrade.interop import exporter
 
     exp = exporter(fmt)  # unknown format: exit 2 before any work
     publisher = _publisher(fmt, exp.with_publisher is not None, publisher_namespace, publisher_name)
-    if case is not None:
-        if report is not None:
-            raise InputError("give either INPUT or --case, not both")
-        data = _case_report(
-            case, party=party, include_payload=include_payload, db=db, token=token, key=key_file
-        )
-    else:
-        if report is None:
-            raise InputError("give a report.json (INPUT) or --case ID")
-        if include_payload or party is not None:
-            raise InputError(
-                "--include-payload and --party need --case: payloads are exported only "
-                "from a registry case, where access and embargo are checked"
-            )
-        data = _read_report(report)
-    text = exp.dumps(exp(data, publisher))
+    data = _export_input(
+        report,
+        case=case,
+        party=party,
+        include_payload=include_payload,
+        db=db,
+        token=token,
+        key_file=key_file,
+    )
+    _write(exp.dumps(exp(data, publisher)), out, fmt)
+
+
+def _write(text: str, out: Path | None, fmt: str) -> None:
+    """The export on stdout, or in ``out`` with one line saying so."""
     if out is None:
         sys.stdout.write(text)
     else:
         out.write_text(text, encoding="utf-8")
         out_console.print(f"Wrote {fmt} export to {out}", markup=False)
+
+
+def _export_input(
+    report: Path | None,
+    *,
+    case: str | None,
+    party: str | None,
+    include_payload: bool,
+    db: str | None,
+    token: str | None,
+    key_file: Path | None,
+) -> dict[str, Any]:
+    """What to export: a registry case (``--case``) or a report file, never both."""
+    from jbgrade._errors import InputError
+
+    if case is not None:
+        if report is not None:
+            raise InputError("give either INPUT or --case, not both")
+        return _case_report(
+            case, party=party, include_payload=include_payload, db=db, token=token, key=key_file
+        )
+    if report is None:
+        raise InputError("give a report.json (INPUT) or --case ID")
+    if include_payload or party is not None:
+        raise InputError(
+            "--include-payload and --party need --case: payloads are exported only "
+            "from a registry case, where access and embargo are checked"
+        )
+    return _read_report(report)
 
 
 def _read_report(report: Path) -> dict[str, Any]:

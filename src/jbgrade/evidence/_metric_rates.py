@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jbgrade._vocab import METRIC_LETTERS
 from jbgrade.evidence._judge_error import claim_high, claim_low
 from jbgrade.evidence._model import DerivedMetric, TargetStats
 from jbgrade.evidence._rules import RULES, _Family, _r4
 from jbgrade.evidence._target_stats import _un_needed
 from jbgrade.records import DOMAINS
 
-_RL_ORDER = ("L", "M", "H")
-_UN_ORDER = ("N", "D", "U")
+# Letter orders, lowest first, from the rubric tables (one vocabulary).
+_RL_ORDER = METRIC_LETTERS["RL"]
+_UN_ORDER = METRIC_LETTERS["UN"]
 
 
 def _max(letters: Iterable[str | None], order: tuple[str, ...]) -> str | None:

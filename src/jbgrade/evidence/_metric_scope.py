@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from jbgrade._vocab import METRIC_LETTERS
 from jbgrade.evidence._cells import _Cell
 from jbgrade.evidence._metric_rates import _max
 from jbgrade.evidence._model import AttackInfo, DerivedMetric, TargetInfo, TransferRow
 from jbgrade.evidence._rules import RULES, _r4
 
-_LY_ORDER = ("M", "S", "C", "F")
+_LY_ORDER = METRIC_LETTERS["LY"]  # lowest first, from the rubric tables
 
 
 def _derive_tr(rows: list[TransferRow]) -> DerivedMetric:

@@ -27,6 +27,7 @@ __all__ = [
     "wilson",
 ]
 
+#: z for a two-sided 95% interval.
 Z95 = 1.96
 
 _RULES_FILE = "derivation-rules-2.1.json"

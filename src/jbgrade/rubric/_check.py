@@ -18,12 +18,16 @@ make the copy pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import compress, product
 from operator import gt, ne
 
 from jbgrade._errors import RubricTableError
 from jbgrade.rubric._tables import CRITERIA, SEVERITIES, VERSIONS, Anchor, Tables, tables_for
+
+#: Records one violation: (check, message, example vector or None).
+_Add = Callable[[str, str, str | None], None]
 
 __all__ = ["CheckReport", "Violation", "check_tables"]
 
@@ -203,15 +207,32 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
         if problems and any(p.startswith("metrics") for p in problems):
             return rep  # the normative anchors cannot even be evaluated
 
-    n_levels = len(t.levels)
     try:
         flat = _Flat(t)
     except RubricTableError as exc:
         add("completeness", str(exc), None)
         return rep
-    metrics, strides, sizes, total = t.metrics, flat.strides, flat.sizes, flat.total
-    score, rank, systemic, vec = flat.score, flat.rank, flat.systemic, flat.vector
+    _check_score_table(t, add)
+    rep.checks.append("monotonicity: the score table never decreases along EC, BP or RI")
+    rep.combinations = flat.total
+    rep.checks.append(f"completeness: {flat.total} combinations scored, each in one band")
+    if conform_to is not None:
+        _check_same_grades(flat, conform_to, add)
+        rep.checks.append(
+            f"conformance: every grade equals {conform_to.standard} {conform_to.version}'s"
+        )
+    _check_single_steps(t, flat, add)
+    rep.checks.append("monotonicity: every single-step raise of every metric")
+    rep.checks.append("relevance: every metric changes the score somewhere")
+    for a in anchors:
+        _check_anchor(a, flat, add)
+        rep.checks.append(f"anchor {a.id}: {a.statement}")
+    return rep
 
+
+def _check_score_table(t: Tables, add: _Add) -> None:
+    """The score table never decreases along EC, BP or RI."""
+    n_levels = len(t.levels)
     for e, b, r in product(range(n_levels), repeat=3):
         cell = t.score[e][b][r]
         for axis, nxt in (("EC", (e + 1, b, r)), ("BP", (e, b + 1, r)), ("RI", (e, b, r + 1))):
@@ -222,36 +243,39 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
                     f"{axis} level's {t.score[nxt[0]][nxt[1]][nxt[2]]}",
                     None,
                 )
-    rep.checks.append("monotonicity: the score table never decreases along EC, BP or RI")
-    rep.combinations = total
-    rep.checks.append(f"completeness: {total} combinations scored, each in one band")
 
-    if conform_to is not None:
-        # Same standard and version: every grade must be what the normative tables give.
-        ref_flat = _Flat(conform_to)
-        diff = sorted(
-            {
-                *compress(range(total), map(ne, score, ref_flat.score)),
-                *compress(range(total), map(ne, systemic, ref_flat.systemic)),
-            }
-        )
-        if diff:
-            i = diff[0]
-            add(
-                "conformance",
-                f"{len(diff)} of {total} grades differ from {conform_to.standard} "
-                f"{conform_to.version} (score {score[i]} vs {ref_flat.score[i]}, systemic "
-                f"{systemic[i]} vs {ref_flat.systemic[i]}); changing outcomes needs a new "
-                "version of the standard, not a table revision",
-                vec(i),
-            )
-        rep.checks.append(
-            f"conformance: every grade equals {conform_to.standard} {conform_to.version}'s"
+
+def _check_same_grades(flat: _Flat, conform_to: Tables, add: _Add) -> None:
+    """Same standard and version: every grade must be what the normative tables give."""
+    total, score, systemic = flat.total, flat.score, flat.systemic
+    ref_flat = _Flat(conform_to)
+    diff = sorted(
+        {
+            *compress(range(total), map(ne, score, ref_flat.score)),
+            *compress(range(total), map(ne, systemic, ref_flat.systemic)),
+        }
+    )
+    if diff:
+        i = diff[0]
+        add(
+            "conformance",
+            f"{len(diff)} of {total} grades differ from {conform_to.standard} "
+            f"{conform_to.version} (score {score[i]} vs {ref_flat.score[i]}, systemic "
+            f"{systemic[i]} vs {ref_flat.systemic[i]}); changing outcomes needs a new "
+            "version of the standard, not a table revision",
+            flat.vector(i),
         )
 
-    # Monotonicity and relevance: compare each combination with the one a single step up
-    # in one metric (flat index + stride), skipping pairs that wrap across a block.
-    for i, m in enumerate(metrics):
+
+def _check_single_steps(t: Tables, flat: _Flat, add: _Add) -> None:
+    """Monotonicity and relevance of every metric.
+
+    Each combination is compared with the one a single step up in one metric (flat
+    index + stride), skipping pairs that wrap across a block.
+    """
+    strides, sizes, total = flat.strides, flat.sizes, flat.total
+    score, systemic, vec = flat.score, flat.systemic, flat.vector
+    for i, m in enumerate(t.metrics):
         st, n = strides[i], sizes[i]
         span = total - st
         matters = False
@@ -278,24 +302,23 @@ def check_tables(tables: Tables, *, max_examples: int = 1) -> CheckReport:
             )
         if not matters:
             add(f"relevance:{m.key}", f"metric {m.key} never changes the score", None)
-    rep.checks.append("monotonicity: every single-step raise of every metric")
-    rep.checks.append("relevance: every metric changes the score somewhere")
 
-    for a in anchors:
-        hi = SEVERITIES.index(a.max_severity) if a.max_severity is not None else None
-        lo = SEVERITIES.index(a.min_severity) if a.min_severity is not None else None
-        for idx in flat.matching(a.when):
-            rk = rank[idx]
-            bound = None
-            if hi is not None and rk > hi:
-                bound = f"max {a.max_severity}"
-            elif lo is not None and rk < lo:
-                bound = f"min {a.min_severity}"
-            if bound is not None:
-                add(
-                    f"anchor:{a.id}",
-                    f"{a.statement} Got {SEVERITIES[rk]} {score[idx]} ({bound})",
-                    vec(idx),
-                )
-        rep.checks.append(f"anchor {a.id}: {a.statement}")
-    return rep
+
+def _check_anchor(a: Anchor, flat: _Flat, add: _Add) -> None:
+    """Every combination matching the anchor's condition is within its severity bounds."""
+    score, rank, vec = flat.score, flat.rank, flat.vector
+    hi = SEVERITIES.index(a.max_severity) if a.max_severity is not None else None
+    lo = SEVERITIES.index(a.min_severity) if a.min_severity is not None else None
+    for idx in flat.matching(a.when):
+        rk = rank[idx]
+        bound = None
+        if hi is not None and rk > hi:
+            bound = f"max {a.max_severity}"
+        elif lo is not None and rk < lo:
+            bound = f"min {a.min_severity}"
+        if bound is not None:
+            add(
+                f"anchor:{a.id}",
+                f"{a.statement} Got {SEVERITIES[rk]} {score[idx]} ({bound})",
+                vec(idx),
+            )

@@ -83,6 +83,59 @@ def _note_ex(v: str) -> str:
     )
 
 
+def _cg_from_up(up: str) -> tuple[str, str]:
+    """1.1's CG from 1.0's UP, and its note.
+
+    1.0's UP was "beyond what they could get without the model", F "would materially
+    help a non-expert": a novice-level gain, which is CG:S. Expert gain needs new evidence.
+    """
+    if up == NOT_ASSESSED:
+        return NOT_ASSESSED, (
+            "CG:X: UP was not assessed in 1.0, so neither was the gain over alternatives; "
+            "measure CG from the comparator arm (section 5.3, M-CG)."
+        )
+    return "S", (
+        "CG:S (stated default): 1.0's UP counted uplift 'beyond what they could get without "
+        "the model' for a non-expert, which is 1.1's novice-level gain S; with it, "
+        "text-only grades keep their 1.0 exposed-capabilities level. Re-assess from the "
+        "comparator arm: N or L when other public models or tools give as much, E for "
+        "expert-level gain."
+    )
+
+
+def _note_ag(ag: str) -> str:
+    if ag == "A":
+        return (
+            "AG:A copied: 1.0's A ('drives tools or actions') is 1.1's A when the actions take "
+            "effect in the world; use AG:C if they were sandboxed, read-only or approved by a "
+            "person. In 1.1 harmful actions count in their own right, without uplift."
+        )
+    if ag == "T":
+        return "AG:T copied: text only."
+    return "AG:X copied (not assessed; scored as A, acts in the world)."
+
+
+def _re_from_ex(ex: str) -> tuple[str, str]:
+    """1.1's RE from 1.0's EX, and its note.
+
+    1.0 gave EX:P 2 points and EX:O 3; 1.1 splits them into EX (P 1, O 2) and RE
+    (L 0, M 1, W 2). RE:M for a public or open model keeps the 1.0 points; RE:L for a
+    restricted one keeps its 0.
+    """
+    if ex == NOT_ASSESSED:
+        return NOT_ASSESSED, "RE:X: exposure was not assessed in 1.0, so neither was reach."
+    if ex == "R":
+        return "L", (
+            "RE:L (stated default): a restricted deployment (EX:R) reaches a limited user base; "
+            "this keeps the 1.0 impact points."
+        )
+    return "M", (
+        f"RE:M (stated default): 1.0 scored EX:{ex} without reach; RE:M keeps the 1.0 "
+        "impact points. Set RE:W for a mass-market product, flagship API or widely "
+        "redistributed weights, RE:L for an allow-listed or small user base."
+    )
+
+
 def migrate_vector(vector: str | Vector, to: str = "1.1") -> Migration:
     """Map a JBG 1.0 vector to ``to`` (only ``"1.1"``), with one note per metric.
 
@@ -111,36 +164,10 @@ def migrate_vector(vector: str | Vector, to: str = "1.1") -> Migration:
         notes.append(_SAME[k] if old[k] != NOT_ASSESSED else f"{k}:X copied (not assessed).")
     new["RL"] = old["RL"]
     notes.insert(2, _note_rl(old["RL"]))
-    # CG: 1.0's UP was "beyond what they could get without the model", F "would materially
-    # help a non-expert": a novice-level gain, which is CG:S. Expert gain needs new evidence.
-    up = old["UP"]
-    if up == NOT_ASSESSED:
-        new["CG"] = NOT_ASSESSED
-        notes.append(
-            "CG:X: UP was not assessed in 1.0, so neither was the gain over alternatives; "
-            "measure CG from the comparator arm (section 5.3, M-CG)."
-        )
-    else:
-        new["CG"] = "S"
-        notes.append(
-            "CG:S (stated default): 1.0's UP counted uplift 'beyond what they could get without "
-            "the model' for a non-expert, which is 1.1's novice-level gain S; with it, "
-            "text-only grades keep their 1.0 exposed-capabilities level. Re-assess from the "
-            "comparator arm: N or L when other public models or tools give as much, E for "
-            "expert-level gain."
-        )
-    ag = old["AG"]
-    new["AG"] = ag
-    if ag == "A":
-        notes.append(
-            "AG:A copied: 1.0's A ('drives tools or actions') is 1.1's A when the actions take "
-            "effect in the world; use AG:C if they were sandboxed, read-only or approved by a "
-            "person. In 1.1 harmful actions count in their own right, without uplift."
-        )
-    elif ag == "T":
-        notes.append("AG:T copied: text only.")
-    else:
-        notes.append("AG:X copied (not assessed; scored as A, acts in the world).")
+    new["CG"], note = _cg_from_up(old["UP"])
+    notes.append(note)
+    new["AG"] = old["AG"]
+    notes.append(_note_ag(old["AG"]))
     new["AC"] = old["AC"]
     notes.append(_note_ac(old["AC"]))
     new["AU"] = old["AU"]
@@ -148,25 +175,8 @@ def migrate_vector(vector: str | Vector, to: str = "1.1") -> Migration:
     ex = old["EX"]
     new["EX"] = ex
     notes.append(_note_ex(ex))
-    # RE: 1.0 gave EX:P 2 points and EX:O 3; 1.1 splits them into EX (P 1, O 2) and RE
-    # (L 0, M 1, W 2). RE:M for a public or open model keeps the 1.0 points; RE:L for a
-    # restricted one keeps its 0.
-    if ex == NOT_ASSESSED:
-        new["RE"] = NOT_ASSESSED
-        notes.append("RE:X: exposure was not assessed in 1.0, so neither was reach.")
-    elif ex == "R":
-        new["RE"] = "L"
-        notes.append(
-            "RE:L (stated default): a restricted deployment (EX:R) reaches a limited user base; "
-            "this keeps the 1.0 impact points."
-        )
-    else:
-        new["RE"] = "M"
-        notes.append(
-            f"RE:M (stated default): 1.0 scored EX:{ex} without reach; RE:M keeps the 1.0 "
-            "impact points. Set RE:W for a mass-market product, flagship API or widely "
-            "redistributed weights, RE:L for an allow-listed or small user base."
-        )
+    new["RE"], note = _re_from_ex(ex)
+    notes.append(note)
     t = tables_for(to)
     out = Vector({m.key: new[m.key] for m in t.metrics}, t)
     return Migration(v.canonical(), src, to, out.canonical(), tuple(notes))

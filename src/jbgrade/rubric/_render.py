@@ -33,7 +33,18 @@ def _anchor_bound(a: Anchor) -> str:
 
 def tables_markdown(t: Tables) -> str:
     """The metric, criterion, score and severity tables as Markdown (deterministic)."""
-    n = len(t.levels)
+    out = _metrics_section(t)
+    for c in CRITERIA:
+        out += _criterion_section(c, t)
+        out.append("")
+    out += _score_section(t)
+    out += _rules_section(t)
+    out.append("")
+    return "\n".join(out)
+
+
+def _metrics_section(t: Tables) -> list[str]:
+    """The header, the metrics and the criterion levels."""
     out: list[str] = [
         f"<!-- generated from the {t.standard} {t.version} tables, revision "
         f"{t.table_revision}, by `jbgrade rubric show --format markdown`; do not edit -->",
@@ -61,47 +72,56 @@ def tables_markdown(t: Tables) -> str:
         *[f"| {i} | {name} |" for i, name in enumerate(t.levels)],
         "",
     ]
-    for c in CRITERIA:
-        crit = t.criteria[c]
-        if crit.method == "points":
-            out += [
-                f"### {c}: {crit.name} (points)",
-                "",
-                f"{c} points = the sum of the points of its metrics' values; the band "
-                "gives the level.",
-                "",
-                "| Metric | " + " | ".join(f"Value {i + 1}" for i in range(_width(crit, t))) + " |",
-                "|---|" + "---|" * _width(crit, t),
-            ]
-            for k in crit.metrics:
-                cells = [f"{ltr} = {p}" for ltr, p in _ordered_points(crit.points[k], t, k)]
-                cells += [""] * (_width(crit, t) - len(cells))
-                out.append(f"| {k} | " + " | ".join(cells) + " |")
-            out += ["", "| Points | Level |", "|---|---|"]
-            for lo, hi, lvl in crit.bands:
-                rng = f"{lo}" if lo == hi else f"{lo}-{hi}"
-                out.append(f"| {rng} | {lvl} ({t.levels[lvl]}) |")
-        else:
-            *rows_keys, col_key = crit.metrics
-            col_letters = t.metric(col_key).letters
-            out += [
-                f"### {c}: {crit.name} (lookup)",
-                "",
-                f"The level is read from the row of {' x '.join(rows_keys)} and the "
-                f"column of {col_key}.",
-                "",
-                "| "
-                + " | ".join(rows_keys)
-                + " | "
-                + " | ".join(f"{col_key}:{x}" for x in col_letters)
-                + " |",
-                "|" + "---|" * (len(rows_keys) + len(col_letters)),
-            ]
-            for row in product(*[t.metric(k).letters for k in rows_keys]):
-                lv = [crit.table["/".join((*row, x))] for x in col_letters]
-                out.append("| " + " | ".join(row) + " | " + " | ".join(str(v) for v in lv) + " |")
-        out.append("")
-    out += [
+    return out
+
+
+def _criterion_section(c: str, t: Tables) -> list[str]:
+    """One criterion: its points and bands, or its lookup table."""
+    out: list[str] = []
+    crit = t.criteria[c]
+    if crit.method == "points":
+        out += [
+            f"### {c}: {crit.name} (points)",
+            "",
+            f"{c} points = the sum of the points of its metrics' values; the band gives the level.",
+            "",
+            "| Metric | " + " | ".join(f"Value {i + 1}" for i in range(_width(crit, t))) + " |",
+            "|---|" + "---|" * _width(crit, t),
+        ]
+        for k in crit.metrics:
+            cells = [f"{ltr} = {p}" for ltr, p in _ordered_points(crit.points[k], t, k)]
+            cells += [""] * (_width(crit, t) - len(cells))
+            out.append(f"| {k} | " + " | ".join(cells) + " |")
+        out += ["", "| Points | Level |", "|---|---|"]
+        for lo, hi, lvl in crit.bands:
+            rng = f"{lo}" if lo == hi else f"{lo}-{hi}"
+            out.append(f"| {rng} | {lvl} ({t.levels[lvl]}) |")
+    else:
+        *rows_keys, col_key = crit.metrics
+        col_letters = t.metric(col_key).letters
+        out += [
+            f"### {c}: {crit.name} (lookup)",
+            "",
+            f"The level is read from the row of {' x '.join(rows_keys)} and the "
+            f"column of {col_key}.",
+            "",
+            "| "
+            + " | ".join(rows_keys)
+            + " | "
+            + " | ".join(f"{col_key}:{x}" for x in col_letters)
+            + " |",
+            "|" + "---|" * (len(rows_keys) + len(col_letters)),
+        ]
+        for row in product(*[t.metric(k).letters for k in rows_keys]):
+            lv = [crit.table["/".join((*row, x))] for x in col_letters]
+            out.append("| " + " | ".join(row) + " | " + " | ".join(str(v) for v in lv) + " |")
+    return out
+
+
+def _score_section(t: Tables) -> list[str]:
+    """The score table, one block per EC level."""
+    n = len(t.levels)
+    out = [
         "### Score table",
         "",
         "score = table[EC level][BP level][RI level]. One table per EC level; "
@@ -118,7 +138,12 @@ def tables_markdown(t: Tables) -> str:
         for b in range(n):
             out.append(f"| {b} | " + " | ".join(f"{x:.1f}" for x in t.score[e][b]) + " |")
         out.append("")
-    out += ["### Severity bands", "", "| Label | Score |", "|---|---|"]
+    return out
+
+
+def _rules_section(t: Tables) -> list[str]:
+    """Severity bands, the systemic rule and the anchor rules."""
+    out = ["### Severity bands", "", "| Label | Score |", "|---|---|"]
     for label, slo, shi in t.severity_bands:
         out.append(f"| {label} | {slo:.1f}" + ("" if slo == shi else f"-{shi:.1f}") + " |")
     out += [
@@ -155,8 +180,7 @@ def tables_markdown(t: Tables) -> str:
             else f"{span[0]:.1f}" + ("" if span[0] == span[1] else f"-{span[1]:.1f}")
         )
         out.append(f"| {a.id} | {when} | {_anchor_bound(a)} | {a.statement} | {shown} |")
-    out.append("")
-    return "\n".join(out)
+    return out
 
 
 def _width(crit: object, t: Tables) -> int:

@@ -219,37 +219,7 @@ def _check_shape(t: Tables) -> None:
         if len(m.letters) < 2 or len(set(m.letters)) != len(m.letters) or "X" in m.letters:
             raise _fail(src, f"metrics.{m.key}", "needs 2+ distinct value letters, none 'X'")
     for key, c in t.criteria.items():
-        if c.method == "points":
-            for mk in c.metrics:
-                if set(c.points.get(mk, {})) != set(t.metric(mk).letters):
-                    raise _fail(src, f"criteria.{key}.points.{mk}", "must give every value")
-                if min(c.points[mk].values()) < 0:
-                    raise _fail(src, f"criteria.{key}.points.{mk}", "points must be >= 0")
-            if set(c.points) != set(c.metrics):
-                raise _fail(src, f"criteria.{key}.points", f"must cover exactly {list(c.metrics)}")
-            top = sum(max(c.points[mk].values()) for mk in c.metrics)
-            covered = sorted((lo, hi) for lo, hi, _ in c.bands)
-            expect = 0
-            for lo, hi in covered:
-                if lo != expect or hi < lo:
-                    raise _fail(src, f"criteria.{key}.bands", f"gap or overlap at {expect}")
-                expect = hi + 1
-            if expect <= top:
-                raise _fail(src, f"criteria.{key}.bands", f"points up to {top} not covered")
-            for _, _, lvl in c.bands:
-                if not 0 <= lvl < n:
-                    raise _fail(src, f"criteria.{key}.bands", f"level {lvl} out of range")
-        else:
-            letters = [t.metric(mk).letters for mk in c.metrics]
-            want = {"/".join(p) for p in product(*letters)}
-            have = set(c.table)
-            if want - have:
-                raise _fail(src, f"criteria.{key}.table", f"missing row {sorted(want - have)[0]}")
-            if have - want:
-                raise _fail(src, f"criteria.{key}.table", f"unknown row {sorted(have - want)[0]}")
-            for row, lvl in c.table.items():
-                if not 0 <= lvl < n:
-                    raise _fail(src, f"criteria.{key}.table.{row}", f"level {lvl} out of range")
+        _check_criterion(t, key, c, n)
     if len(t.score) != n or any(len(p) != n or any(len(r) != n for r in p) for p in t.score):
         raise _fail(src, "score.table", f"must be {n}x{n}x{n} (EC, BP, RI)")
     for plane in t.score:
@@ -280,6 +250,42 @@ def _check_shape(t: Tables) -> None:
         for sev in (a.max_severity, a.min_severity):
             if sev is not None and sev not in SEVERITIES:
                 raise _fail(src, f"anchors.{a.id}", f"unknown severity {sev!r}")
+
+
+def _check_criterion(t: Tables, key: str, c: Criterion, n: int) -> None:
+    """Shape checks of one criterion: its points and bands, or its lookup table."""
+    src = t.source
+    if c.method == "points":
+        for mk in c.metrics:
+            if set(c.points.get(mk, {})) != set(t.metric(mk).letters):
+                raise _fail(src, f"criteria.{key}.points.{mk}", "must give every value")
+            if min(c.points[mk].values()) < 0:
+                raise _fail(src, f"criteria.{key}.points.{mk}", "points must be >= 0")
+        if set(c.points) != set(c.metrics):
+            raise _fail(src, f"criteria.{key}.points", f"must cover exactly {list(c.metrics)}")
+        top = sum(max(c.points[mk].values()) for mk in c.metrics)
+        covered = sorted((lo, hi) for lo, hi, _ in c.bands)
+        expect = 0
+        for lo, hi in covered:
+            if lo != expect or hi < lo:
+                raise _fail(src, f"criteria.{key}.bands", f"gap or overlap at {expect}")
+            expect = hi + 1
+        if expect <= top:
+            raise _fail(src, f"criteria.{key}.bands", f"points up to {top} not covered")
+        for _, _, lvl in c.bands:
+            if not 0 <= lvl < n:
+                raise _fail(src, f"criteria.{key}.bands", f"level {lvl} out of range")
+    else:
+        letters = [t.metric(mk).letters for mk in c.metrics]
+        want = {"/".join(p) for p in product(*letters)}
+        have = set(c.table)
+        if want - have:
+            raise _fail(src, f"criteria.{key}.table", f"missing row {sorted(want - have)[0]}")
+        if have - want:
+            raise _fail(src, f"criteria.{key}.table", f"unknown row {sorted(have - want)[0]}")
+        for row, lvl in c.table.items():
+            if not 0 <= lvl < n:
+                raise _fail(src, f"criteria.{key}.table.{row}", f"level {lvl} out of range")
 
 
 def tables_from_data(raw: dict[str, Any], source: str = "<data>") -> Tables:

@@ -168,7 +168,7 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
         raise VectorError(f"a vector must be a string, not {type(text).__name__}")
     parts = text.split("/")
     # Fast path: a valid vector is exactly one known part per position. Anything
-    # else falls through to the checks below, which find and name the problem.
+    # else falls through to the strict parse, which finds and names the problem.
     if len(parts) == len(t.part_letters) + 1 and parts[0] == t.prefix[:-1]:
         try:
             found = tuple([d[p] for d, p in zip(t.part_letters, parts[1:], strict=True)])
@@ -176,14 +176,35 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
             pass
         else:
             return Vector._trusted(found, t, text if type(text) is str else str(text))
+    return _parse_strict(text, parts, t, explicit=tables is not None)
+
+
+def _parse_strict(text: str, parts: list[str], t: Tables, *, explicit: bool) -> Vector:
+    """The strict parse, for input the fast path did not take: names the first problem.
+
+    ``explicit``: the caller chose the tables (an unsupported version is then
+    reported against those tables' version alone).
+    """
     if not text:
         raise VectorPrefixError(f"empty vector (expected {t.prefix}...)", position=0)
+    _check_prefix(parts[0], t, explicit=explicit)
+    _check_whitespace(text, parts)
+    letters = _metric_letters(parts, t)
+    for i, m in enumerate(t.metrics, start=1):
+        if m.key not in letters:
+            raise MissingMetricError(
+                f"missing metric {m.key} (expected at position {i})", metric=m.key, position=i
+            )
+    return Vector._trusted(tuple(letters[m.key] for m in t.metrics), t)
+
+
+def _check_prefix(part0: str, t: Tables, *, explicit: bool) -> None:
     head = t.prefix[:-1]  # "JBG:1.0"
-    reads = head if tables is not None else ", ".join(f"{t.standard}:{v}" for v in VERSIONS)
+    reads = head if explicit else ", ".join(f"{t.standard}:{v}" for v in VERSIONS)
     std = t.standard + ":"
     # The prefix first (ignoring surrounding whitespace, reported next with its
     # location): for input that is not a JBG vector at all, that is the useful message.
-    p0 = parts[0].strip()
+    p0 = part0.strip()
     if p0 != head:
         if p0.upper() == head:
             raise VectorPrefixError(
@@ -200,6 +221,9 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
             f"vector must start with {t.prefix!r} (got {_show(p0)} at position 0)",
             position=0,
         )
+
+
+def _check_whitespace(text: str, parts: list[str]) -> None:
     ws = _WHITESPACE.search(text)
     if ws is not None:
         # Locate the whitespace by part so the message names the metric it sits in.
@@ -216,6 +240,10 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
             metric=key,
             position=pos,
         )
+
+
+def _metric_letters(parts: list[str], t: Tables) -> dict[str, str]:
+    """Metric key -> letter of each part after the prefix, in order, each part checked."""
     order = {m.key: i for i, m in enumerate(t.metrics)}
     seen: dict[str, int] = {}
     letters: dict[str, str] = {}
@@ -239,20 +267,7 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
                 metric=key or expected,
                 position=pos,
             )
-        if key not in order:
-            if key.upper() in order:
-                raise UnknownMetricError(
-                    f"metric keys are upper case: {_show(key)} at position {pos} "
-                    f"(did you mean {key.upper()}?)",
-                    metric=key,
-                    position=pos,
-                )
-            raise UnknownMetricError(
-                f"unknown metric {_show(key)} at position {pos} "
-                f"({t.standard} {t.version} metrics: {', '.join(order)})",
-                metric=key,
-                position=pos,
-            )
+        _check_key(key, pos, t, order)
         if key in seen:
             raise DuplicateMetricError(
                 f"metric {key} repeated at position {pos} (first at {seen[key]})",
@@ -264,25 +279,40 @@ def parse_vector(text: str, tables: Tables | None = None) -> Vector:
             raise MetricOrderError(
                 f"metric {key} at position {pos} must come before {prev}", metric=key, position=pos
             )
-        m = t.metrics[order[key]]
-        if val != NOT_ASSESSED and val not in m.letters:
-            if not val:
-                problem = ": no value"
-            elif val.upper() in m.letters or val.upper() == NOT_ASSESSED:
-                problem = f": values are upper case, got {_show(val)} (did you mean {val.upper()}?)"
-            else:
-                problem = f" does not allow value {_show(val)}"
-            raise MetricValueError(
-                f"metric {key} at position {pos}{problem} (allowed: {_allowed(m)})",
-                metric=key,
-                position=pos,
-            )
+        _check_value(t.metrics[order[key]], key, val, pos)
         seen[key] = pos
         letters[key] = val
         last = order[key]
-    for i, m in enumerate(t.metrics, start=1):
-        if m.key not in letters:
-            raise MissingMetricError(
-                f"missing metric {m.key} (expected at position {i})", metric=m.key, position=i
+    return letters
+
+
+def _check_key(key: str, pos: int, t: Tables, order: dict[str, int]) -> None:
+    if key not in order:
+        if key.upper() in order:
+            raise UnknownMetricError(
+                f"metric keys are upper case: {_show(key)} at position {pos} "
+                f"(did you mean {key.upper()}?)",
+                metric=key,
+                position=pos,
             )
-    return Vector._trusted(tuple(letters[m.key] for m in t.metrics), t)
+        raise UnknownMetricError(
+            f"unknown metric {_show(key)} at position {pos} "
+            f"({t.standard} {t.version} metrics: {', '.join(order)})",
+            metric=key,
+            position=pos,
+        )
+
+
+def _check_value(m: Metric, key: str, val: str, pos: int) -> None:
+    if val != NOT_ASSESSED and val not in m.letters:
+        if not val:
+            problem = ": no value"
+        elif val.upper() in m.letters or val.upper() == NOT_ASSESSED:
+            problem = f": values are upper case, got {_show(val)} (did you mean {val.upper()}?)"
+        else:
+            problem = f" does not allow value {_show(val)}"
+        raise MetricValueError(
+            f"metric {key} at position {pos}{problem} (allowed: {_allowed(m)})",
+            metric=key,
+            position=pos,
+        )
