@@ -22,7 +22,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter
 
 from jbgrade import decide, grade
-from jbgrade.policy import Decision, FiredRule, Profile, _decide
+from jbgrade.policy import Decision, FiredRule, Profile, _explain
 from jbgrade.rubric import NOT_ASSESSED, default_tables
 from tests.policy import eager_oracle
 from tests.policy.conftest import SHIPPED, WORST, p10
@@ -151,8 +151,8 @@ def test_memo_entries_are_shared_but_frozen(ref: str) -> None:
 
 
 def test_memos_emptied_when_full_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_decide, "_PROFILE_MEMO_MAX", 3)
-    monkeypatch.setattr(_decide, "_CONTEXT_MEMO_MAX", 5)
+    monkeypatch.setattr(_explain, "_PROFILE_MEMO_MAX", 3)
+    monkeypatch.setattr(_explain, "_CONTEXT_MEMO_MAX", 5)
     prof = p10("lab-frontier")
     for g, ctx, dates in _cases("lab-frontier", 300):
         _same(decide(g, ctx, prof, **dates), eager_oracle.decide(g, ctx, prof, **dates))

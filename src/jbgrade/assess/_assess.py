@@ -58,8 +58,8 @@ def _measured(dm: DerivedMetric) -> MeasuredValue:
         rule=dm.rule,
         summary=text + (" (near a band boundary)" if dm.near_boundary else ""),
         provenance=MeasuredProvenance(
-            figures=dm.figures,
-            thresholds=dm.thresholds,
+            figures=dm.figures.model_dump(mode="json"),
+            thresholds=dm.thresholds.model_dump(mode="json"),
             per_target=dm.per_target,
             near_boundary=dm.near_boundary,
         ),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, Self
 
-from pydantic import Field
+from pydantic import MISSING, BaseModel, Field, JsonValue, ValidationInfo, field_validator
 
 from jbgrade._base import FrozenRecord as _R
 from jbgrade._errors import InputError
 from jbgrade._vocab import Domain
+from jbgrade.evidence._figures import MetricFigures, RuleThresholds, figures_for, thresholds_for
 from jbgrade.evidence._judge_error import Corrected, JudgeError, Pooled
 
 __all__ = [
@@ -228,8 +230,12 @@ class DerivedMetric(_R):
     value: str | None = Field(description="The letter; None when the rule cannot derive it.")
     rule: str = Field(description="Rule id in docs/design/0002-measured-metrics.md, e.g. M-RL.")
     explanation: str = Field(description="One paragraph a reader can check by hand.")
-    figures: dict[str, Any] = Field(description="The numbers the rule used.")
-    thresholds: dict[str, Any] = Field(description="The thresholds the rule applied.")
+    figures: MetricFigures = Field(
+        description="The numbers the rule used: the rule's own record (evidence/_figures.py)."
+    )
+    thresholds: RuleThresholds = Field(
+        description="The thresholds the rule applied, from the derivation-rules data file."
+    )
     per_target: dict[str, str | None] = Field(
         default_factory=dict, description="The value on each target, where the rule is per target."
     )
@@ -242,6 +248,55 @@ class DerivedMetric(_R):
         "(see the power table in docs/design/0100).",
     )
     warning: str | None = Field(default=None, description="Why it is underpowered, if it is.")
+
+    def __init__(
+        self,
+        *,
+        metric: str,
+        value: str | None,
+        rule: str,
+        explanation: str,
+        figures: MetricFigures | Mapping[str, Any],
+        thresholds: RuleThresholds | Mapping[str, Any],
+        per_target: dict[str, str | None] | MISSING = MISSING,
+        near_boundary: bool | MISSING = MISSING,
+        underpowered: bool | MISSING = MISSING,
+        warning: str | MISSING | None = MISSING,
+    ) -> None:
+        # The rules build their figures and thresholds as JSON objects: constructing
+        # validates them into the rule's typed records (the validators below).
+        data: dict[str, Any] = {
+            "metric": metric,
+            "value": value,
+            "rule": rule,
+            "explanation": explanation,
+            "figures": figures,
+            "thresholds": thresholds,
+        }
+        given = {
+            "per_target": per_target,
+            "near_boundary": near_boundary,
+            "underpowered": underpowered,
+            "warning": warning,
+        }
+        data.update((k, v) for k, v in given.items() if v is not MISSING)
+        BaseModel.__init__(self, **data)
+
+    @field_validator("figures", mode="before")
+    @classmethod
+    def _rule_figures(cls, v: object, info: ValidationInfo) -> object:
+        return figures_for(info.data.get("rule"), v)
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _rule_thresholds(cls, v: object, info: ValidationInfo) -> object:
+        return thresholds_for(info.data.get("rule"), v)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, validated like a new record (figures typed again)."""
+        if not update:
+            return super().model_copy(deep=deep)
+        return self.model_validate({**dict(self), **update})
 
 
 class GainArm(_R):
@@ -379,7 +434,10 @@ class Evidence(_R):
     )
     attacks: list[AttackEvidence]
     counts: AttemptCounts
-    judges: list[dict[str, Any]] = Field(description="Distinct judge specs seen in the verdicts.")
+    judges: list[dict[str, JsonValue]] = Field(
+        description="Distinct judge specs seen in the verdicts (each a judge plug-in's "
+        "parameters: a JSON object with its 'type')."
+    )
     notes: list[str] = Field(default_factory=list, description="Caveats found while computing.")
     judge_error: JudgeError | None = Field(
         default=None,

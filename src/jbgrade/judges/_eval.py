@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from jbgrade._base import FrozenRecord as _R
 from jbgrade._errors import InputError
@@ -62,7 +62,7 @@ class Interval(_R):
 class JudgeEvaluation(_R):
     """A judge's measured error on a labelled set."""
 
-    judge: dict[str, Any] = Field(description="The judge spec evaluated.")
+    judge: dict[str, JsonValue] = Field(description="The judge spec evaluated (a JSON object).")
     file: str
     n: int
     undecided: int = Field(description="Rows the judge could not decide (counted as refusals).")

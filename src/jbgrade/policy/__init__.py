@@ -9,11 +9,12 @@ that satisfied them, near misses, and the bundle hash that makes it replayable.
 Depends on :mod:`jbgrade.rubric` only.
 """
 
-from jbgrade.policy._check import CheckReport, Finding, check_profile, check_profiles
+from jbgrade.policy._check import check_profile, check_profiles
+from jbgrade.policy._check_report import CheckReport, Finding
 from jbgrade.policy._compile import Outcome
-from jbgrade.policy._decide import add_days, decide, decide_all, replay
+from jbgrade.policy._decide import decide, decide_all, replay
 from jbgrade.policy._diff import DiffReport, Transition, diff_profiles
-from jbgrade.policy._due import DUE_SOON_DAYS, DueStatus, due_status
+from jbgrade.policy._due import DUE_SOON_DAYS, DueStatus, add_days, due_status
 from jbgrade.policy._load import (
     ENTRY_POINT_GROUP,
     PROFILES,

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from jbgrade.policy._check_report import CheckReport, Finding, context_text
 from jbgrade.policy._compile import Compiled, Outcome
 from jbgrade.policy._enum import CtxPoint, GradeClasses, context_points
 from jbgrade.policy._load import load_profile
@@ -44,76 +44,6 @@ from jbgrade.policy._profile import Profile
 from jbgrade.rubric import CRITERIA, SEVERITIES
 
 __all__ = ["CheckReport", "Finding", "check_profile", "check_profiles"]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One violation: which check, where (file:line, rule), and an example."""
-
-    check: str  # coverage | monotonicity | reachability | shadowing | domains
-    message: str
-    source: str
-    line: int | None
-    rule: str | None = None
-    example: dict[str, Any] | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line else self.source
-        rule = f" rule {self.rule}:" if self.rule else ""
-        return f"{where}: {self.check}:{rule} {self.message}{self.example_text()}"
-
-    def example_text(self) -> str:
-        ex = self.example or {}
-        if "raised" in ex:
-            s = f" (e.g. {ex['vector']} -> {ex['raised']}"
-        elif "vector" in ex and self.check != "coverage":
-            s = f" (e.g. {ex['vector']}"
-        else:
-            return ""
-        if ex.get("context"):
-            s += f" in context {_ctx(ex['context'])}"
-        return s + ")"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "source": self.source,
-            "line": self.line,
-            "rule": self.rule,
-            "message": self.message,
-            "example": self.example,
-        }
-
-
-@dataclass(slots=True)
-class CheckReport:
-    """Result of checking one profile."""
-
-    profile: str
-    version: str
-    source: str
-    bundle_sha256: str
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "profile": self.profile,
-            "version": self.version,
-            "source": self.source,
-            "bundle_sha256": self.bundle_sha256,
-            "ok": self.ok,
-            "findings": [f.to_dict() for f in self.findings],
-            "notes": self.notes,
-            "stats": self.stats,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 class _Checker:
@@ -179,7 +109,8 @@ class _Checker:
                         "coverage",
                         f"no rule fires for {vec}"
                         + (" (provisional)" if prov else "")
-                        + f" in context {_ctx(pt.values)}: add a baseline rule (when: {{}})",
+                        + f" in context {context_text(pt.values)}: "
+                        + "add a baseline rule (when: {})",
                         example={"vector": vec, "provisional": prov, "context": pt.values},
                     )
                     continue
@@ -492,16 +423,6 @@ def _place(ci: int, x: int, o1: int, o2: int) -> tuple[int, int, int]:
 
 def _v(x: Any) -> Any:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else x
-
-
-def _ctx(values: dict[str, Any]) -> str:
-    if not values:
-        return "{}"
-    return (
-        "{"
-        + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
-        + "}"
-    )
 
 
 def check_profile(profile: str | Profile, *, max_examples: int = 3) -> CheckReport:

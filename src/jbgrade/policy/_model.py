@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from jbgrade._base import FrozenRecord
 from jbgrade._vocab import Action
 
 __all__ = [
@@ -58,20 +59,27 @@ DECISION_KEYS = (
 )
 
 
-_CFG = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+#: A value a condition tests or a change sets: a metric letter, criterion level,
+#: severity, score, flag, context value (an enum string or a number) or a date.
+InputValue = bool | int | float | str
+
+#: A context value as the engine uses it: an enum string or a number.
+ContextValue = str | float
 
 
-class Condition(BaseModel):
+class Condition(FrozenRecord):
     """One tested condition and the actual value it was tested against."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     on: str = Field(
         description="The input: severity, score, systemic, provisional, a criterion (BP/EC/RI), "
         "a metric key, context.NAME or aware_on."
     )
     test: str = Field(description="The test as written in the profile, e.g. 'at_least High'.")
-    actual: Any = Field(description="The value the test was evaluated on (X resolved to worst).")
+    actual: InputValue = Field(
+        description="The value the test was evaluated on (X resolved to worst)."
+    )
     holds: bool = Field(default=True, description="Whether the test held.")
     given: str | None = Field(
         default=None, description="The value as given when it differs from 'actual' (e.g. 'X')."
@@ -84,7 +92,7 @@ class Condition(BaseModel):
     )
 
 
-class RuleCitation(BaseModel):
+class RuleCitation(FrozenRecord):
     """Where a fired rule, near miss or obligation comes from, as a decision publishes it.
 
     Either ``{"illustrative": true}`` (no official text: our own illustration), or the
@@ -94,7 +102,7 @@ class RuleCitation(BaseModel):
     out of the JSON, never written as null.
     """
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     illustrative: Literal[True] | None = Field(
         default=None, description="No official text: an illustration of our own."
@@ -133,10 +141,10 @@ class RuleCitation(BaseModel):
         return ", ".join(dict.fromkeys(parts))
 
 
-class FiredRule(BaseModel):
+class FiredRule(FrozenRecord):
     """A rule (or the applicability gate, or the context assumptions) that applied."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     id: str = Field(description="Rule id; 'applies_when' / 'in_force' for gates.")
     kind: Literal["rule", "gate", "assumption"] = Field(
@@ -160,10 +168,10 @@ class FiredRule(BaseModel):
     )
 
 
-class Obligation(BaseModel):
+class Obligation(FrozenRecord):
     """A concrete obligation: who, what, and by when."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     id: str = Field(description="Obligation id in the profile's catalogue.")
     party: str = Field(description="Who must act or be notified.")
@@ -190,21 +198,21 @@ class Obligation(BaseModel):
     citation: RuleCitation = Field(description="Source of the obligation and its deadline.")
 
 
-class Change(BaseModel):
+class Change(FrozenRecord):
     """A single change of one input."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     on: str = Field(description="Metric key or context.NAME.")
-    from_: Any = Field(alias="from", description="Current value.")
-    to: Any = Field(description="Value that would fire the rule.")
+    from_: InputValue = Field(alias="from", description="Current value.")
+    to: InputValue = Field(description="Value that would fire the rule.")
     action: Action = Field(description="The whole decision's action after this change.")
 
 
-class NearMiss(BaseModel):
+class NearMiss(FrozenRecord):
     """A rule that did not fire but would after one change, and would change the decision."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     id: str = Field(description="Rule id.")
     title: str = Field(description="Rule title.")
@@ -216,10 +224,8 @@ class NearMiss(BaseModel):
     changes: list[Change] = Field(description="Single changes, each of which fires the rule.")
 
 
-class Decision(BaseModel):
+class Decision(FrozenRecord):
     """What a profile decides for a grade in a context (versioned record)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format_version: int = Field(
         default=DECISION_FORMAT_VERSION, description="Decision format version (Python model only)."
@@ -244,7 +250,7 @@ class Decision(BaseModel):
     aware_on: _dt.date | None = Field(
         default=None, description="Awareness date (Python model only)."
     )
-    context: dict[str, Any] | None = Field(
+    context: dict[str, ContextValue] | None = Field(
         default=None, description="Context values used, defaults included (Python model only)."
     )
 
@@ -385,10 +391,10 @@ def lazy_decision(values: dict[str, Any], explainer: Explainer) -> Decision:
     return d
 
 
-class DecisionDelta(BaseModel):
+class DecisionDelta(FrozenRecord):
     """The difference between two decisions of the same profile."""
 
-    model_config = _CFG
+    model_config = ConfigDict(populate_by_name=True)
 
     profile: str = Field(description="Profile id (of the first decision).")
     same_profile_bundle: bool = Field(description="Both decisions used the same bundle hash.")
