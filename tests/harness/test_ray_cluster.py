@@ -18,6 +18,7 @@ groups (by id) and removes the temporary directory.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import secrets
 import shutil
@@ -118,6 +119,20 @@ def _kill_group(p: subprocess.Popen[bytes]) -> None:
 
 def _group_alive(sid: int) -> bool:
     return bool(_session_pids(sid))
+
+
+def _ray_processes() -> list[tuple[int, int, str]]:
+    """(pid, session id, title) of every ``ray::`` process: the failure report."""
+    out = []
+    for d in Path("/proc").iterdir():
+        try:
+            cmd = (d / "cmdline").read_bytes() if d.name.isdigit() else b""
+            if cmd.startswith(b"ray::"):
+                title = cmd.split(b"\0")[0][:60].decode(errors="replace")
+                out.append((int(d.name), os.getsid(int(d.name)), title))
+        except (ProcessLookupError, PermissionError, FileNotFoundError):
+            continue
+    return out
 
 
 def _session_pids(sid: int, title: str = "") -> list[int]:
@@ -232,11 +247,24 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     # Kill the worker on the second node once a few attempts are stored, then the
     # driver itself a little later; resume.
     path = out / "attempts.jsonl"
-    killed = _wait_and_kill(p, path, 30, lambda: _session_pids(procs[1].pid, "ray::Worker"))
+    seen: list[list[tuple[int, int, str]]] = []
+
+    def a_worker() -> list[int]:
+        """The worker on the second node, else one on the head (a worker process
+        either way); the placement across both nodes is checked from runs.jsonl."""
+        seen[:] = [_ray_processes()]  # the last look, for the failure report
+        found = _session_pids(procs[1].pid, "ray::Worker")
+        return found or _session_pids(procs[0].pid, "ray::Worker")[:1]
+
+    killed = _wait_and_kill(p, path, 30, a_worker)
     if not killed:
         p.kill()
         _, err = p.communicate(timeout=60)
-        raise AssertionError(f"no worker ran on the second node (rc={p.returncode}): {err[-3000:]}")
+        raise AssertionError(
+            f"no worker process found (rc={p.returncode}); sessions: head "
+            f"{procs[0].pid}, node {procs[1].pid}; ray processes at the last look: {seen}; "
+            f"driver stderr: {err[-2000:]}"
+        )
     _wait_and_kill(p, path, 70, lambda: [p.pid])
     p.communicate(timeout=60)
     assert p.returncode == -signal.SIGKILL, "the campaign ended before its driver was killed"
@@ -251,6 +279,11 @@ def test_two_node_cluster_kill_a_worker_then_the_driver(
     keys = Counter(a.key for a in iter_attempt_records(out))
     assert len(keys) == planned  # nothing lost
     assert max(keys.values()) == 1  # nothing written twice
+    # The resumed run spread its attempts over both nodes (runs.jsonl records where
+    # each worker process ran how many).
+    last = json.loads((out / "runs.jsonl").read_text().splitlines()[-1])
+    nodes = {w["node"] for w in last["workers"] if w["attempts"] > 0}
+    assert len(nodes) == 2, f"attempts ran on {len(nodes)} node(s): {last['workers']}"
     stats = _get(url.rsplit("/v1", 1)[0] + "/stats")
     assert stats["repeated_target"] - after_kills <= CONCURRENCY  # the driver's in-flight ones
     assert stats["target_requests"] <= planned + after_kills + CONCURRENCY

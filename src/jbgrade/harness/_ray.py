@@ -88,18 +88,22 @@ class Worker:
             self.summary,
             remote=RemoteLimits(limiter, holder, count_tokens),
         )
+        self.where = (str(_ray().get_runtime_context().get_node_id()), os.getpid())
 
     def pid(self) -> int:
         return os.getpid()
 
-    async def run_batch(self, keys: list[str]) -> tuple[list[bytes], tuple[int, int, int], bool]:
+    async def run_batch(
+        self, keys: list[str]
+    ) -> tuple[list[bytes], tuple[int, int, int], bool, tuple[str, int]]:
         """The records of ``keys`` (those finished), this worker's requests, retries
-        and tokens so far (batches overlap: the driver keeps the largest), and
-        whether the budget stopped any of them."""
+        and tokens so far (batches overlap: the driver keeps the largest), whether
+        the budget stopped any of them, and where it ran (node id, process id)."""
         done = await asyncio.gather(*(self.run.attempt(self.items[k]) for k in keys))
         s = self.summary
         cost = (s.requests, s.retries, s.tokens)
-        return [_to_json(a) for a in done if a is not None], cost, any(a is None for a in done)
+        records = [_to_json(a) for a in done if a is not None]
+        return records, cost, any(a is None for a in done), self.where
 
 
 def _connect(address: str | None) -> tuple[Any, bool]:
@@ -136,7 +140,7 @@ async def run_campaign_ray(
     summary = RunSummary(campaign=campaign or plan.spec.name, planned=planned, already_done=already)
     driver = _Driver(ray, plan, store, reporter, summary, shard, done, base_dir, workers)
     try:
-        with _logged_run(store, reporter, summary, shard, executor="ray"):
+        with _logged_run(store, reporter, summary, shard, executor="ray", workers=driver.placed):
             await driver.run()
             summary.outcome = _outcome(summary, driver.budget, driver.unreachable)
     finally:
@@ -185,6 +189,7 @@ class _Driver:
         self.in_flight = 0
         self.counted: dict[str, tuple[int, int, int]] = {}
         self.budget = self.unreachable = False
+        self.placed: dict[tuple[str, int], int] = {}  # (node, pid) -> attempts recorded
 
     def _spawn(self, i: int) -> Any:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -194,8 +199,12 @@ class _Driver:
             .options(
                 num_cpus=0,
                 max_concurrency=100_000,
+                # Hard affinity: a soft one was seen to place both workers of a
+                # two-node cluster on one node. A node that dies (or is gone when the
+                # worker is created) fails the worker, and _replace places a new one
+                # on a node alive then.
                 scheduling_strategy=NodeAffinitySchedulingStrategy(
-                    self.nodes[i % len(self.nodes)], soft=True
+                    self.nodes[i % len(self.nodes)], soft=False
                 ),
             )
             .remote(
@@ -234,11 +243,12 @@ class _Driver:
         self.load[b.worker] -= len(b.keys)
         self.in_flight -= len(b.keys)
         try:
-            records, cost, abandoned = fut.result()
+            records, cost, abandoned, where = fut.result()
         except self.ray.exceptions.RayError as exc:
             # The worker died (or its node): its keys go back to the queue.
             self.todo.extendleft(reversed(b.keys))
-            if isinstance(exc, self.ray.exceptions.RayActorError):
+            dead = (self.ray.exceptions.RayActorError, self.ray.exceptions.ActorUnschedulableError)
+            if isinstance(exc, dead):
                 self._replace(b.worker, exc)
             return
         self._count(self.holders[b.worker], cost)
@@ -248,6 +258,7 @@ class _Driver:
                 continue  # never written twice in one run
             self.done.add(a.key)
             self.recorder.record(a)
+            self.placed[where] = self.placed.get(where, 0) + 1
         if abandoned:
             self.budget = True
             self.summary.abandoned += sum(1 for k in b.keys if k not in self.done)

@@ -62,11 +62,13 @@ def _logged_run(
     reporter: Reporter,
     summary: RunSummary,
     shard: Shard,
+    *,
     executor: str | None = None,
+    workers: dict[tuple[str, int], int] | None = None,
 ) -> Iterator[None]:
     """Report the run's start and end and append it to ``runs.jsonl`` (whichever
-    executor ran it); the body sets ``summary.outcome``, an interrupted run is
-    logged as such."""
+    executor ran it, and with ``workers`` where each worker process ran how many
+    attempts); the body sets ``summary.outcome``, an interrupted run is logged as such."""
     t0 = time.perf_counter()
     started = datetime.now(UTC)
     reporter.start(summary)
@@ -86,6 +88,17 @@ def _logged_run(
                 "shard": f"{shard.index}/{shard.count}",
                 **({"executor": executor} if executor is not None else {}),
                 **summary.to_dict(),
+                # The Ray executor's placement: attempts recorded per worker process.
+                **(
+                    {
+                        "workers": [
+                            {"node": node, "pid": pid, "attempts": n}
+                            for (node, pid), n in sorted(workers.items())
+                        ]
+                    }
+                    if workers is not None
+                    else {}
+                ),
             }
         )
         reporter.finish(summary)
