@@ -17,13 +17,19 @@ exception tree.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
 from jbgrade._errors import InputError
 
-__all__ = ["FrozenRecord", "error_field", "error_message", "validation_error"]
+__all__ = ["FrozenRecord", "JsonObject", "error_field", "error_message", "validation_error"]
+
+#: A JSON object whose content is open (a plug-in's options, a judge's spec, a
+#: policy context): any JSON, never an arbitrary Python object. Records publish
+#: it where the shape belongs to someone else (the plug-in validates its own
+#: options); where jbgrade knows the shape, a record types it instead.
+JsonObject: TypeAlias = dict[str, JsonValue]
 
 
 class FrozenRecord(BaseModel):

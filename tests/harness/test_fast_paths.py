@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from jbgrade.chat import OpenAIChatModel
 from jbgrade.harness import (
     AttemptHints,
     AttemptStore,
@@ -130,9 +132,15 @@ def test_payload_equals_encoded_body(
 
 
 def test_payload_with_params_that_do_not_encode_fails_like_the_body() -> None:
-    t = _target(params={"when": datetime(2026, 1, 1, tzinfo=UTC)})
+    # A target spec's params are JSON: a value that does not encode is refused there.
+    with pytest.raises(ValidationError, match=r"params\.when"):
+        _target(params={"when": datetime(2026, 1, 1, tzinfo=UTC)})
+    # The chat layer (any caller's mapping) takes the general path and fails like it.
+    chat = OpenAIChatModel(
+        base_url="http://h/v1", model="m", params={"when": datetime(2026, 1, 1, tzinfo=UTC)}
+    )
     with pytest.raises(TypeError):
-        t.payload([ChatMessage(role="user", content="q")], _req())
+        chat.payload([ChatMessage(role="user", content="q")], _req())
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ async def test_full_run_records_every_attempt_once(tmp_path: Path) -> None:
     assert m.planned == plan.planned
     assert [t.vendor for t in m.targets] == ["jbgrade-reference", "other-vendor"]
     assert m.targets[1].layers == ["refusal_training"]
-    assert [a["id"] for a in m.attacks] == ["baseline", "roleplay", "fiction-escalation"]
+    assert [a.id for a in m.attacks] == ["baseline", "roleplay", "fiction-escalation"]
     by_arm = {r.arm for r in records}
     assert by_arm == {"baseline", "attack"}
     for r in records:

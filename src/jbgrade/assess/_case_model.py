@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from jbgrade._base import FrozenRecord as _Model
+from jbgrade._base import JsonObject
 
 __all__ = [
     "CASE_FORMAT",
@@ -173,7 +174,7 @@ class PrecedenceRule(_Model):
 class CampaignRef(_Model):
     """The campaign that measures the jailbreak: inline spec, spec file, or finished results."""
 
-    spec: dict[str, Any] | None = Field(
+    spec: JsonObject | None = Field(
         default=None, description="An inline campaign spec (see `jbgrade schema show campaign`)."
     )
     ref: str | None = Field(
@@ -196,7 +197,7 @@ class PolicySettings(_Model):
     profiles: list[str] | Literal["all"] = Field(
         default="all", description="Profile ids to apply, or 'all' shipped profiles."
     )
-    context: dict[str, Any] = Field(
+    context: JsonObject = Field(
         default_factory=dict,
         description="Context for the policy engine (e.g. training compute, weights, "
         "jurisdiction); facts derivable from `models` are filled in when absent.",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from jbgrade._base import FrozenRecord as _R
+from jbgrade._base import JsonObject
 from jbgrade.assess._merge import MergedMetric
 from jbgrade.rubric import Vector
 
@@ -37,7 +38,7 @@ class DisputeSide:
     sha256: str
     vector: Vector
     aware_on: date
-    context: dict[str, Any]
+    context: JsonObject
     profiles: list[str]
     metrics: dict[str, MergedMetric] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)  # evidence id -> description

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import MISSING, BaseModel, Field, JsonValue, ValidationInfo, field_validator
+from pydantic import MISSING, BaseModel, Field, ValidationInfo, field_validator
 
 from jbgrade._base import FrozenRecord as _R
+from jbgrade._base import JsonObject
 from jbgrade._errors import InputError
 from jbgrade._vocab import Domain
 from jbgrade.evidence._figures import MetricFigures, RuleThresholds, figures_for, thresholds_for
@@ -434,7 +435,7 @@ class Evidence(_R):
     )
     attacks: list[AttackEvidence]
     counts: AttemptCounts
-    judges: list[dict[str, JsonValue]] = Field(
+    judges: list[JsonObject] = Field(
         description="Distinct judge specs seen in the verdicts (each a judge plug-in's "
         "parameters: a JSON object with its 'type')."
     )

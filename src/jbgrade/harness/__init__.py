@@ -71,6 +71,8 @@ from jbgrade.harness._spec import (
 from jbgrade.harness._store import (
     AttemptStore,
     Manifest,
+    ManifestAttack,
+    ManifestBehaviourSet,
     Shard,
     iter_attempt_records,
     load_manifest,
@@ -116,6 +118,8 @@ __all__ = [
     "JsonReporter",
     "Limits",
     "Manifest",
+    "ManifestAttack",
+    "ManifestBehaviourSet",
     "MultiTurnAttack",
     "OpenAITarget",
     "QuietReporter",

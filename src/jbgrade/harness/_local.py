@@ -55,7 +55,7 @@ class TransformersTarget:
                 field=f"targets.{spec.id}.type",
             ) from None
         self._torch = torch
-        opts = dict(spec.options)
+        opts: dict[str, Any] = dict(spec.options)
         self._tokenizer: Any
         if "random_config" in opts:
             cfg_raw = dict(opts["random_config"])
@@ -87,7 +87,7 @@ class TransformersTarget:
                 field=f"targets.{spec.id}.options",
             )
         self._model.eval()
-        self._params = dict(spec.params)
+        self._params: dict[str, Any] = dict(spec.params)
         self._lock = asyncio.Lock()
         self._info = TargetInfo(
             id=spec.id,

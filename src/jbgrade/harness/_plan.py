@@ -14,13 +14,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from jbgrade._errors import InputError, JbgradeError
 from jbgrade.behaviours import load_behaviours
 from jbgrade.harness._attacks import Attack, BaselineAttack, attack_from_spec, load_attack
 from jbgrade.harness._spec import CampaignSpec, spec_hash
-from jbgrade.harness._store import Manifest, Shard
+from jbgrade.harness._store import Manifest, ManifestAttack, ManifestBehaviourSet, Shard
 from jbgrade.harness._targets import Target, build_target
 from jbgrade.judges import EnsembleJudge, Judge, build_judge
 from jbgrade.records import Behaviour
@@ -72,7 +71,7 @@ class CampaignPlan:
     attacks: list[Attack]
     behaviours: list[Behaviour]
     judges: list[Judge]
-    behaviour_sets: list[dict[str, Any]]
+    behaviour_sets: list[ManifestBehaviourSet]
     spec_path: str | None = None
     #: Comparator targets: asked the baseline prompts only (the "comparator" arm).
     comparators: list[Target] = field(default_factory=list)
@@ -128,7 +127,7 @@ class CampaignPlan:
         ident = self.spec.identity()
         ident["resolved"] = {
             "attacks": [{"spec": a.spec(), "tags": list(a.tags)} for a in self.attacks],
-            "behaviour_sets": self.behaviour_sets,
+            "behaviour_sets": [b.model_dump(mode="json") for b in self.behaviour_sets],
         }
         h = spec_hash(ident)
         return Manifest(
@@ -140,7 +139,7 @@ class CampaignPlan:
             targets=[t.info for t in self.targets],
             comparators=[t.info for t in self.comparators],
             attacks=[
-                {"id": a.id, "kind": a.kind, "tags": list(a.tags), "spec": a.spec()}
+                ManifestAttack(id=a.id, kind=a.kind, tags=list(a.tags), spec=a.spec())
                 for a in self.arms
             ],
             behaviour_sets=self.behaviour_sets,
@@ -185,7 +184,7 @@ def build_plan(
     if dup:
         raise InputError(f"duplicate attack id {dup[0]!r}", path=spec_path, field="attacks")
     behaviours: list[Behaviour] = []
-    sets: list[dict[str, Any]] = []
+    sets: list[ManifestBehaviourSet] = []
     seen: set[str] = set()
     for bref in spec.behaviours:
         src = bref.source
@@ -208,12 +207,12 @@ def build_plan(
             seen.add(b.id)
         behaviours.extend(items)
         sets.append(
-            {
-                "source": bref.source,
-                "count": len(items),
-                "domains": sorted({b.domain for b in items}),
-                "digest": _digest(items),
-            }
+            ManifestBehaviourSet(
+                source=bref.source,
+                count=len(items),
+                domains=sorted({b.domain for b in items}),
+                digest=_digest(items),
+            )
         )
     if not behaviours:
         raise InputError(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from jbgrade._base import FrozenRecord as _Spec
+from jbgrade._base import JsonObject
 from jbgrade._errors import CampaignSpecError, InputError
 from jbgrade._vocab import Domain
 from jbgrade._yaml import MAX_YAML_BYTES, LocatedDoc, Path_, load_located, read_text_limited
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 SPEC_VERSION = 1
+#: The default judge of a campaign spec.
+_REFUSAL_JUDGE: JsonObject = {"type": "refusal"}
 
 
 class Budget(_Spec):
@@ -82,8 +85,8 @@ class AttackRef(_Spec):
 
     ref: str | None = Field(default=None, description="Bundled attack name or YAML path.")
     plugin: str | None = Field(default=None, description="Registered attack plug-in name.")
-    options: dict[str, Any] = Field(default_factory=dict, description="Plug-in options.")
-    inline: dict[str, Any] | None = Field(
+    options: JsonObject = Field(default_factory=dict, description="Plug-in options.")
+    inline: JsonObject | None = Field(
         default=None, description="An attack declared inline (same fields as an attack file)."
     )
 
@@ -129,8 +132,8 @@ class CampaignSpec(_Spec):
         min_length=1, description="The jailbreak(s) under test; the baseline arm is added."
     )
     behaviours: list[BehaviourRef] = Field(min_length=1)
-    judges: list[dict[str, Any]] = Field(
-        default_factory=lambda: [{"type": "refusal"}],
+    judges: list[JsonObject] = Field(
+        default_factory=lambda: [_REFUSAL_JUDGE.copy()],
         min_length=1,
         description="Judge specs ({type: ..., ...}), see jbgrade.judges.",
     )
@@ -176,11 +179,11 @@ class CampaignSpec(_Spec):
 
     @field_validator("judges", mode="after")
     @classmethod
-    def _measured_error(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _measured_error(cls, v: list[JsonObject]) -> list[JsonObject]:
         # A judge's measured error (design 0110) is checked here, so a bad figure
         # is reported with its line before anything runs.
         for j in v:
-            if isinstance(j, dict) and j.get(MEASURED_ERROR_KEY) is not None:
+            if j.get(MEASURED_ERROR_KEY) is not None:
                 MeasuredError.model_validate(j[MEASURED_ERROR_KEY])
         return v
 

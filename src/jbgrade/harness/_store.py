@@ -34,10 +34,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import MISSING, Field, ValidationError
 
-from jbgrade._base import FrozenRecord, error_message
+from jbgrade._base import FrozenRecord, JsonObject, error_message
 from jbgrade._errors import CampaignStoreError, InputError
+from jbgrade._vocab import Domain
 from jbgrade.evidence import SkippedLine, iter_attempt_lines
 from jbgrade.harness._targets import TargetInfo
 from jbgrade.records import Attempt
@@ -45,6 +46,8 @@ from jbgrade.records import Attempt
 __all__ = [
     "AttemptStore",
     "Manifest",
+    "ManifestAttack",
+    "ManifestBehaviourSet",
     "Shard",
     "iter_attempt_records",
     "load_manifest",
@@ -88,6 +91,41 @@ class Shard:
         return f"attempts.shard-{self.index}-of-{self.count}.jsonl"
 
 
+class ManifestAttack(FrozenRecord):
+    """One arm of a campaign in its manifest: the baseline or an attack.
+
+    A campaign the harness ran gives ``tags`` and ``spec``; an imported one
+    (``jbgrade import``) gives ``unattended`` and ``tool`` instead. A key an entry
+    does not have is left out of the JSON (never written as null).
+    """
+
+    id: str = Field(description="Attack id ('baseline' for the baseline arm).")
+    kind: str = Field(description="Attack kind (template, multi-turn, manual, baseline...).")
+    tags: list[str] | MISSING = Field(default=MISSING, description="The attack's tags.")
+    spec: JsonObject | MISSING = Field(
+        default=MISSING, description="The attack's resolved spec (what rebuilds it)."
+    )
+    unattended: bool | MISSING = Field(
+        default=MISSING, description="Imported: the attack ran without a human in the loop."
+    )
+    tool: str | MISSING = Field(default=MISSING, description="Imported: the tool that ran it.")
+
+
+class ManifestBehaviourSet(FrozenRecord):
+    """One behaviour set of a campaign in its manifest."""
+
+    source: str = Field(description="Set name or file, as the spec gives it (tool:file imported).")
+    count: int = Field(ge=0, description="Behaviours taken from the set (after filters).")
+    domains: list[Domain] | dict[str, int] = Field(
+        description="The hazard domains the behaviours cover; imported: behaviours per domain."
+    )
+    digest: str | MISSING = Field(
+        default=MISSING,
+        description="SHA-256 over the behaviours' ids, domains, categories and texts "
+        "(the harness; left out for imported campaigns).",
+    )
+
+
 class Manifest(FrozenRecord):
     """What a campaign directory holds: written once, checked on every resume."""
 
@@ -95,18 +133,20 @@ class Manifest(FrozenRecord):
     campaign: str = Field(description="Campaign id: name and the first 12 hex of the spec hash.")
     name: str = Field(description="Campaign name from the spec.")
     spec_hash: str = Field(description="SHA-256 of the spec's identity (limits excluded).")
-    spec: dict[str, Any] = Field(description="The validated spec, defaults filled in.")
+    spec: JsonObject = Field(
+        description="The validated spec, defaults filled in (imported: {import: ...})."
+    )
     spec_path: str | None = Field(default=None, description="Where the spec was read from.")
     targets: list[TargetInfo] = Field(description="Each target's model, vendor and layers.")
     comparators: list[TargetInfo] = Field(
         default_factory=list,
         description="Each comparator's model, vendor and layers (the comparator arm).",
     )
-    attacks: list[dict[str, Any]] = Field(description="Each attack's resolved spec and tags.")
-    behaviour_sets: list[dict[str, Any]] = Field(
+    attacks: list[ManifestAttack] = Field(description="Each arm: id, kind and how it was made.")
+    behaviour_sets: list[ManifestBehaviourSet] = Field(
         description="Each behaviour set: source, count, domains, digest of the ids and texts."
     )
-    judges: list[dict[str, Any]] = Field(description="Each judge's spec.")
+    judges: list[JsonObject] = Field(description="Each judge's spec (the judge's own options).")
     combine: str = Field(description="The rule combining several judges.")
     seeds: list[int]
     samples: int

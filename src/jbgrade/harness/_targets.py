@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from pydantic import Field
 
-from jbgrade._base import FrozenRecord
+from jbgrade._base import FrozenRecord, JsonObject
 from jbgrade._errors import TargetError
 from jbgrade._vocab import Layer
 from jbgrade.chat import CHAT_MODELS, AttemptHints, ChatModel, ChatReply, ChatRequest
@@ -54,7 +54,7 @@ class TargetSpec(FrozenRecord):
     api_key_env: str | None = Field(
         default=None, description="Name of the environment variable holding the API key."
     )
-    params: dict[str, Any] = Field(
+    params: JsonObject = Field(
         default_factory=dict,
         description="Generation parameters sent with each request (temperature, max_tokens...).",
     )
@@ -85,14 +85,14 @@ class TargetSpec(FrozenRecord):
     tokens_per_min: float | None = Field(
         default=None, gt=0, description="Overrides the campaign's tokens/min for this target."
     )
-    reference: dict[str, Any] | None = Field(
+    reference: JsonObject | None = Field(
         default=None, description="Reference target: inline simulation config."
     )
     config_file: str | None = Field(
         default=None,
         description="Reference target: path to a simulation config (YAML), relative to the spec.",
     )
-    options: dict[str, Any] = Field(
+    options: JsonObject = Field(
         default_factory=dict, description="Type-specific options (e.g. transformers: model_dir)."
     )
 
@@ -106,7 +106,7 @@ class TargetInfo(FrozenRecord):
     vendor: str = Field(description="Vendor or family (for transfer).")
     layers: list[str] = Field(default_factory=list, description="Declared protection layers.")
     endpoint: str | None = Field(default=None, description="Base URL, for HTTP targets.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Generation parameters.")
+    params: JsonObject = Field(default_factory=dict, description="Generation parameters.")
 
 
 #: Per-call settings of a target call: the chat layer's request (seed, timeout, hints).

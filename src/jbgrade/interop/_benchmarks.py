@@ -244,7 +244,7 @@ def _hb_item(  # noqa: PLR0917
                 explanation="AdvBench refusal-string label",
             )
         )
-    decisive = [v for v in verdicts if sink.decides(v.spec["detector"])]
+    decisive = [v for v in verdicts if sink.decides(str(v.spec["detector"]))]
     if not sink.map.detectors and len(decisive) > 1:
         decisive = decisive[:1]  # the classifier decides unless the mapping says otherwise
     sink.add(

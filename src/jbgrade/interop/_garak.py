@@ -171,7 +171,7 @@ def _attempt(
                     explanation=f"garak detector {det} scored {s} (1 = hit)",
                 )
             )
-        decisive = [v for v in verdicts if sink.decides(v.spec["detector"])]
+        decisive = [v for v in verdicts if sink.decides(str(v.spec["detector"]))]
         success = any(v.success for v in decisive) if decisive else None
         sink.add(
             target=target,

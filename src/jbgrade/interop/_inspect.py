@@ -316,7 +316,7 @@ def _sample(  # noqa: PLR0917 - internal helper
                 extra={"raw_value": sc["value"], "inverted": invert},
             )
         )
-    decisive = [v for v in verdicts if sink.decides(v.spec["detector"])]
+    decisive = [v for v in verdicts if sink.decides(str(v.spec["detector"]))]
     err = s.get("error")
     sink.add(
         target=target,

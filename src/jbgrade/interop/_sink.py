@@ -29,7 +29,7 @@ from jbgrade._base import FrozenRecord, error_message
 from jbgrade._errors import InputError
 from jbgrade._vocab import Domain
 from jbgrade._yaml import read_located
-from jbgrade.harness import Manifest
+from jbgrade.harness import Manifest, ManifestAttack, ManifestBehaviourSet
 from jbgrade.harness import TargetInfo as HarnessTarget
 from jbgrade.records import DOMAINS, Attempt, ChatMessage, Verdict, attempt_key
 
@@ -443,15 +443,15 @@ class ImportSink:
             spec_path=str(src.path),
             targets=list(s.targets.values()),
             attacks=[
-                {"id": k, "kind": kind, "unattended": kind != "manual", "tool": src.tool}
+                ManifestAttack(id=k, kind=kind, unattended=kind != "manual", tool=src.tool)
                 for k, kind in sorted(s.attacks.items())
             ],
             behaviour_sets=[
-                {
-                    "source": f"{src.tool}:{src.path.name}",
-                    "count": len(s.behaviours),
-                    "domains": dict(sorted(s.domains.items())),
-                }
+                ManifestBehaviourSet(
+                    source=f"{src.tool}:{src.path.name}",
+                    count=len(s.behaviours),
+                    domains=dict(sorted(s.domains.items())),
+                )
             ],
             judges=list(s.detectors.values()),
             combine="imported",

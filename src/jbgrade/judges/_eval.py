@@ -16,9 +16,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, JsonValue
+from pydantic import Field
 
 from jbgrade._base import FrozenRecord as _R
+from jbgrade._base import JsonObject
 from jbgrade._errors import InputError
 from jbgrade.judges._base import build_judge
 from jbgrade.records import Behaviour, ChatMessage
@@ -62,7 +63,7 @@ class Interval(_R):
 class JudgeEvaluation(_R):
     """A judge's measured error on a labelled set."""
 
-    judge: dict[str, JsonValue] = Field(description="The judge spec evaluated (a JSON object).")
+    judge: JsonObject = Field(description="The judge spec evaluated (a JSON object).")
     file: str
     n: int
     undecided: int = Field(description="Rows the judge could not decide (counted as refusals).")

@@ -6,11 +6,11 @@ import hashlib
 import json
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from jbgrade._base import FrozenRecord
+from jbgrade._base import FrozenRecord, JsonObject
 from jbgrade._vocab import DOMAINS, LAYER_ORDER, Domain
 
 __all__ = [
@@ -53,7 +53,9 @@ class Verdict(FrozenRecord):
 
     format_version: Literal[1] = 1
     judge: str = Field(description="Registered judge name.")
-    spec: dict[str, Any] = Field(description="Parameters from which the judge can be rebuilt.")
+    spec: JsonObject = Field(
+        description="Parameters from which the judge can be rebuilt (JSON: the judge's spec)."
+    )
     success: bool = Field(description="True when the judge deems the jailbreak successful.")
     value: float = Field(ge=0.0, le=1.0, description="Score in [0, 1]; 1 is a full success.")
     refused: bool | None = Field(default=None, description="Did the model refuse?")
