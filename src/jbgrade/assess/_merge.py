@@ -8,13 +8,22 @@ standard scores as its worst value and marks the grade provisional.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import Field, JsonValue
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import InitErrorDetails
 
 from jbgrade._base import FrozenRecord as _Rec
 from jbgrade.assess._case_model import HandMetric, Precedence
+from jbgrade.evidence import (
+    AUFigures,
+    AUThresholds,
+    MetricFigures,
+    RuleThresholds,
+    figures_for,
+    thresholds_for,
+)
 from jbgrade.rubric import NOT_ASSESSED, Metric, Tables, Vector, default_tables
 
 __all__ = ["HandValue", "MeasuredProvenance", "MeasuredValue", "MergedMetric", "merge_metrics"]
@@ -23,10 +32,23 @@ Source = Literal["measured", "assessor", "both", "none"]
 
 
 class MeasuredProvenance(_Rec):
-    """Where a measured value came from: the numbers and thresholds its rule used."""
+    """Where a measured value came from: the numbers and thresholds its rule used.
 
-    figures: dict[str, JsonValue] = Field(description="The numbers the rule used.")
-    thresholds: dict[str, JsonValue] = Field(description="The thresholds the rule applied.")
+    One shape for every rule and every producer: ``figures`` and ``thresholds`` are
+    the rule's own records (:mod:`jbgrade.evidence`, the same as a
+    :class:`~jbgrade.evidence.DerivedMetric`'s), whether the value comes from the
+    evidence, JBG 1.1's M-AU or M-CG read by assess. The enclosing
+    :class:`MeasuredValue`'s ``rule`` picks the records.
+    """
+
+    figures: MetricFigures = Field(
+        default_factory=AUFigures,
+        description="The numbers the rule used: the rule's own record (as in the evidence).",
+    )
+    thresholds: RuleThresholds = Field(
+        default_factory=AUThresholds,
+        description="The thresholds the rule applied: the rule's own record.",
+    )
     per_target: dict[str, str | None] = Field(
         default_factory=dict, description="The value on each target, where the rule is per target."
     )
@@ -42,9 +64,43 @@ class MeasuredValue(_Rec):
     rule: str | None = Field(default=None, description="Rule of the standard applied (e.g. M-RL).")
     summary: str = Field(description="One line: the figures and thresholds that gave the value.")
     provenance: MeasuredProvenance = Field(
-        default_factory=lambda: MeasuredProvenance(figures={}, thresholds={}),
+        default_factory=MeasuredProvenance,
         description="The figures and thresholds of the rule, as the evidence has them.",
     )
+
+    @field_validator("provenance", mode="before")
+    @classmethod
+    def _rule_records(cls, v: object, info: ValidationInfo) -> object:
+        """The figures and thresholds as the records of ``rule`` (a report read back
+        gets the same types the evidence built; a key the rule does not have fails)."""
+        rule = info.data.get("rule")
+        if rule is None:
+            return v
+        if isinstance(v, MeasuredProvenance):
+            figs, thr = figures_for(rule, v.figures), thresholds_for(rule, v.thresholds)
+            if figs is v.figures and thr is v.thresholds:
+                return v
+            return v.model_copy(update={"figures": figs, "thresholds": thr})
+        if isinstance(v, Mapping):
+            v = dict(v)
+            for key, typed in (("figures", figures_for), ("thresholds", thresholds_for)):
+                if key in v:
+                    v[key] = _under(key, typed, rule, v[key])
+        return v
+
+
+def _under(key: str, typed: Callable[[object, object], object], rule: object, v: object) -> object:
+    """``typed(rule, v)``, its errors located under ``key`` (``provenance.figures.low``)."""
+    try:
+        return typed(rule, v)
+    except ValidationError as exc:
+        details: list[InitErrorDetails] = []
+        for e in exc.errors():
+            d = InitErrorDetails(type=e["type"], loc=(key, *e["loc"]), input=e["input"])
+            if "ctx" in e:
+                d["ctx"] = e["ctx"]
+            details.append(d)
+        raise ValidationError.from_exception_data(exc.title, details) from None
 
 
 class HandValue(_Rec):

@@ -54,6 +54,8 @@ from jbgrade.evidence._figures import (
     UNThresholds,
     UPFigures,
     UPThresholds,
+    figures_for,
+    thresholds_for,
 )
 from jbgrade.evidence._judge_error import Corrected, JudgeError, Pooled, judge_error_record
 from jbgrade.evidence._model import (
@@ -143,6 +145,7 @@ __all__ = [
     "describe_skipped",
     "evidence_from_counts",
     "evidence_schema",
+    "figures_for",
     "iter_attempt_lines",
     "iter_campaign_attempts",
     "judge_error_record",
@@ -153,5 +156,6 @@ __all__ = [
     "rl_band_of",
     "rl_required_attempts",
     "stream_evidence",
+    "thresholds_for",
     "wilson",
 ]

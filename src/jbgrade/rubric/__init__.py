@@ -14,7 +14,14 @@ from jbgrade.rubric._grade import (
     grader_for,
     latest_grader,
 )
-from jbgrade.rubric._measure import CapabilityGain, capability_gain_letter, derive_capability_gain
+from jbgrade.rubric._measure import (
+    CG_LIMITED_LOW,
+    CG_NONE_HIGH,
+    CG_SUBSTANTIAL_LOW,
+    CapabilityGain,
+    capability_gain_letter,
+    derive_capability_gain,
+)
 from jbgrade.rubric._migrate import Migration, migrate_vector
 from jbgrade.rubric._render import tables_markdown
 from jbgrade.rubric._tables import (
@@ -35,6 +42,9 @@ from jbgrade.rubric._tables import (
 from jbgrade.rubric._vector import NOT_ASSESSED, Vector, parse_vector, tables_of
 
 __all__ = [
+    "CG_LIMITED_LOW",
+    "CG_NONE_HIGH",
+    "CG_SUBSTANTIAL_LOW",
     "CRITERIA",
     "LATEST_VERSION",
     "NOT_ASSESSED",

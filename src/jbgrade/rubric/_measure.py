@@ -71,8 +71,9 @@ def derive_capability_gain(attack: Any, domain: str) -> CapabilityGain:
     best comparator (``gain``) and its 95% interval (``low``, ``high``, or ``interval``
     with those keys as ``campaign evidence --json`` writes it), as a list of
     entries with a ``domain`` key or a mapping from domain to entry; ``comparator`` names
-    the best comparator when given. Without a comparator arm, or without an entry for
-    ``domain``, CG is not derived.
+    the best comparator when given. Without a comparator arm, without an entry for
+    ``domain``, or with an entry the evidence marks ``qualifies: false`` (below M-CG's
+    minimum samples), CG is not derived.
     """
     cg = _get(attack, "capability_gain")
     entry: Any = None
@@ -97,6 +98,13 @@ def derive_capability_gain(attack: Any, domain: str) -> CapabilityGain:
     if low is None or high is None:
         return CapabilityGain(
             None, domain, gain, low, high, comp, "M-CG: not derived (no interval on the gain)"
+        )
+    if _get(entry, "qualifies") is False:
+        # The evidence says its comparator arm is below M-CG's minimum samples: an
+        # underpowered interval never gives a letter (it could read milder than true).
+        note = _get(entry, "note") or "below M-CG's minimum samples"
+        return CapabilityGain(
+            None, domain, gain, low, high, comp, f"M-CG: not derived (underpowered: {note})"
         )
     letter = capability_gain_letter(float(low), float(high))
     text = (
