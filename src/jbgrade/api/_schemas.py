@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jbgrade._base import JsonObject
 from jbgrade.registry import Role
 
 __all__ = [
@@ -34,7 +35,7 @@ class DecideIn(BaseModel):
     model_config = _CFG
     vector: str = Field(max_length=256, description="A JBG 1.0 vector.")
     profile: str = Field(max_length=200, description="Shipped policy profile id.")
-    context: dict[str, Any] = Field(
+    context: JsonObject = Field(
         default_factory=dict,
         description="The profile's declared context fields; missing ones take the profile's "
         "precautionary default and make the decision provisional.",
@@ -165,7 +166,7 @@ class EvidenceIn(BaseModel):
     """Body of ``POST /api/v1/cases/{case_id}/evidence``."""
 
     model_config = _CFG
-    evidence: dict[str, Any] = Field(description="Evidence JSON from a campaign.")
+    evidence: JsonObject = Field(description="Evidence JSON from a campaign.")
     label: str = Field("", max_length=300)
     transcripts: str | None = Field(None, description="Transcripts (stored encrypted).")
 
@@ -180,7 +181,7 @@ class DecisionIn(BaseModel):
     profile: str = Field(max_length=200, description="Policy profile id.")
     assessment_id: str | None = Field(None, description="Assessment to decide on.")
     vector: str | None = Field(None, max_length=256, description="Vector to decide on.")
-    context: dict[str, Any] = Field(default_factory=dict, description="Profile context.")
+    context: JsonObject = Field(default_factory=dict, description="Profile context.")
     aware_on: dt.date | None = Field(
         None, description="Awareness date (default: the day the case was reported, UTC)."
     )

@@ -11,13 +11,13 @@ from typing import Any, Literal
 from pydantic import (
     ConfigDict,
     Field,
-    JsonValue,
     SerializerFunctionWrapHandler,
     field_serializer,
     model_serializer,
 )
 
 from jbgrade._base import FrozenRecord as _R
+from jbgrade._base import JsonObject
 from jbgrade._vocab import Severity
 from jbgrade.assess._case_model import Assessor, Attack, EvidenceItem, Model
 from jbgrade.assess._merge import MergedMetric
@@ -124,7 +124,7 @@ class GradeRecord(_R):
     criteria: dict[Literal["BP", "EC", "RI"], GradeCriterion]
     provisional: bool
     systemic: bool
-    explanation: dict[str, JsonValue] = Field(
+    explanation: JsonObject = Field(
         description="How the grade was reached (see the grade schema); recomputed on reading."
     )
     tipping_points: list[TippingPoint]
@@ -290,7 +290,7 @@ class AssessmentReport(_R):
     metrics: list[MergedMetric] = Field(description="Each metric: both values, used, why.")
     conflicts: list[str] = Field(description="Metrics where measured and hand values disagree.")
     grade: GradeRecord = Field(description="The grade (`jbgrade schema show grade`).")
-    context: dict[str, JsonValue] = Field(description="The policy context used.")
+    context: JsonObject = Field(description="The policy context used.")
     context_notes: list[str] = Field(
         default_factory=list, description="Context facts derived from the case's models."
     )
