@@ -48,18 +48,20 @@ def _day(on: str | None) -> dt.date:
 
 
 def _obligations(d: DecisionView, day: dt.date) -> list[dict[str, Any]]:
-    from jbgrade.policy import due_status
+    from jbgrade.policy import Obligation, due_status
 
     out = []
-    for o in d.result.get("obligations") or []:
-        due = dt.date.fromisoformat(str(o["due"]))
+    stored = d.result.get("obligations")
+    for o in stored if isinstance(stored, list) else []:
+        ob = Obligation.model_validate(o)
+        due = ob.due
         out.append(
             {
                 "due": due.isoformat(),
                 "status": due_status(due, day),
                 "days_left": (due - day).days,
-                "party": str(o.get("party", "")),
-                "what": str(o.get("what", "")),
+                "party": ob.party,
+                "what": ob.what,
             }
         )
     return sorted(out, key=lambda o: (o["due"], o["party"], o["what"]))

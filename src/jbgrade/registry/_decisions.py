@@ -215,17 +215,18 @@ class DecisionStore(RegistryContext):
             self._case(s, actor, row.case_id, "case.read")
             view = self._decision_views(s, row.case_id, only=row.id)[0]
         rec = view.result
-        if "vector" not in rec:
+        vector, context, aware_on = rec.get("vector"), rec.get("context_given"), rec.get("aware_on")
+        if not isinstance(vector, str):
             raise InputError(
                 "this decision was recorded from outside without its vector: cannot replay",
                 field="decision_id",
             )
         policy_replay(
             {k: rec[k] for k in DECISION_KEYS},
-            rec["vector"],
-            rec.get("context_given"),
-            rec["profile"],
-            aware_on=rec.get("aware_on"),
+            vector,
+            context if isinstance(context, dict) else None,
+            str(rec["profile"]),
+            aware_on=aware_on if isinstance(aware_on, str) else None,
         )
         return view
 

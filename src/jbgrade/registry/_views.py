@@ -9,11 +9,11 @@ entitled to it who asked for it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from jbgrade._base import FrozenRecord
+from jbgrade._base import FrozenRecord, JsonObject
 from jbgrade.registry._tables import Role
 
 __all__ = [
@@ -205,7 +205,7 @@ class EvidenceView(_View):
     attached_by: str = Field(description="User who attached it.")
     label: str = Field(description="Short label.")
     evidence_format_version: str = Field(description="format_version of the evidence JSON.")
-    body: dict[str, Any] = Field(description="The evidence JSON (statistics, no transcripts).")
+    body: JsonObject = Field(description="The evidence JSON (statistics, no transcripts).")
     body_sha256: str = Field(description="SHA-256 of the canonical evidence JSON.")
     has_transcripts: bool = Field(description="Whether encrypted transcripts are stored.")
     transcripts: SecretStr | None = Field(description="Transcripts, only when asked and entitled.")
@@ -226,7 +226,7 @@ class DecisionView(_View):
     action: str = Field(description="none, monitor, mitigate, restrict_export, block_deployment.")
     provisional: bool = Field(description="Whether the decision rests on precaution.")
     next_due: date | None = Field(description="Earliest obligation due date.")
-    result: dict[str, Any] = Field(description="The full decision JSON.")
+    result: JsonObject = Field(description="The full decision JSON.")
     current: bool = Field(description="Whether it is the latest decision under its profile.")
     created_at: datetime = Field(description="When it was recorded (UTC).")
 
@@ -242,7 +242,7 @@ class ReconciliationView(_View):
     org_name: str = Field(description="That organisation's name.")
     status: Literal["open", "settled"] = Field(description="The record's status when stored.")
     inputs_sha256: str = Field(description="SHA-256 over both sides' sources.")
-    record: dict[str, Any] = Field(description="The reconciliation record (format 1).")
+    record: JsonObject = Field(description="The reconciliation record (format 1).")
     created_at: datetime = Field(description="When it was stored (UTC).")
 
 
