@@ -3,6 +3,7 @@ scoped registration, typed options, and a contract over every registered name.""
 
 from __future__ import annotations
 
+import asyncio
 from importlib.metadata import EntryPoint
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 from pydantic import BaseModel
 
 import jbgrade.behaviours
+import jbgrade.chat
 import jbgrade.harness
+import jbgrade.interop
 import jbgrade.judges
 import jbgrade.policy
 from jbgrade import InputError, PluginError
@@ -93,15 +96,106 @@ def test_third_party_judge_via_entry_point(monkeypatch: pytest.MonkeyPatch) -> N
     assert type(j).__name__ == "RefusalJudge"
 
 
-KINDS = ["target", "attack", "judge", "behaviour-format", "policy-profile"]
+KINDS = [
+    "target",
+    "attack",
+    "judge",
+    "behaviour-format",
+    "policy-profile",
+    "exporter",
+    "importer",
+    "chat-model",
+]
 CONTRACT = [(k, n) for k in sorted(plugin_kinds()) for n in plugin_kinds()[k].names()]
+_IDS = [f"{k}:{n}" for k, n in CONTRACT]
+
+#: Options that build each registered plug-in (the contract needs one per name: a
+#: plug-in added without an example fails ``test_every_plugin_builds_...``).
+_REF = {"id": "t", "type": "reference"}
+EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("target", "reference"): {"target": _REF},
+    ("target", "openai"): {
+        "target": {"id": "t", "type": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
+    },
+    ("target", "transformers"): {
+        "target": {
+            "id": "t",
+            "type": "transformers",
+            "options": {
+                "random_config": {
+                    "model_type": "gpt2",
+                    "n_layer": 1,
+                    "n_head": 2,
+                    "n_embd": 16,
+                    "vocab_size": 300,
+                    "n_positions": 64,
+                }
+            },
+        }
+    },
+    ("chat-model", "target"): {"target": _REF},
+    ("chat-model", "openai"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
+    ("judge", "refusal"): {},
+    ("judge", "strongreject"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
+    ("judge", "harmbench"): {"base_url": "http://127.0.0.1:9/v1", "model": "m"},
+    ("judge", "ensemble"): {"rule": "any", "judges": [{"type": "refusal"}]},
+}
+for _k in ("behaviour-format", "exporter", "importer", "policy-profile"):
+    for _n in plugin_kinds()[_k].names():
+        EXAMPLES[(_k, _n)] = {}
 
 
-@pytest.mark.parametrize(("kind", "name"), CONTRACT, ids=[f"{k}:{n}" for k, n in CONTRACT])
-def test_every_registered_plugin_has_a_callable_factory(kind: str, name: str) -> None:
+def _protocol(kind: str) -> type:
+    from jbgrade.behaviours import BehaviourReader
+    from jbgrade.chat import ChatModel
+    from jbgrade.harness import Attack, Target
+    from jbgrade.judges import Judge
+    from jbgrade.policy import Profile
+
+    return {
+        "target": Target,
+        "attack": Attack,
+        "judge": Judge,
+        "behaviour-format": BehaviourReader,
+        "policy-profile": Profile,
+        "chat-model": ChatModel,
+    }.get(kind, object)
+
+
+@pytest.mark.parametrize(("kind", "name"), CONTRACT, ids=_IDS)
+def test_every_registered_plugin_follows_the_one_factory_convention(kind: str, name: str) -> None:
+    """Design 0181: a factory ``factory(options)`` with a typed options model that is
+    frozen, forbids unknown fields and documents itself (JSON schema); no built-in
+    uses a deprecated convention."""
     info = plugin_registry(kind).info(name)
     assert info.name == name and callable(info.factory)
     assert info.origin == "builtin" or info.origin.startswith("entry-point:")
+    assert not info.legacy, f"{kind} {name!r} uses a deprecated factory convention"
+    model = info.options
+    assert model is not None and issubclass(model, BaseModel)
+    assert model.model_config.get("frozen") is True
+    assert model.model_config.get("extra") == "forbid"
+    schema = model.model_json_schema()
+    assert schema["type"] == "object"
+
+
+@pytest.mark.parametrize(("kind", "name"), CONTRACT, ids=_IDS)
+def test_every_plugin_builds_from_its_options_and_refuses_an_unknown_one(
+    kind: str, name: str
+) -> None:
+    reg = plugin_registry(kind)
+    example = EXAMPLES.get((kind, name))
+    assert example is not None, f"add a contract example for {kind} {name!r}"
+    plugin = reg.create(name, example)
+    assert isinstance(plugin, _protocol(kind)), f"{kind} {name!r} built {plugin!r}"
+    if kind in ("exporter", "importer"):
+        assert callable(plugin)
+    close = getattr(plugin, "aclose", None)
+    if close is not None:
+        asyncio.run(close())
+    with pytest.raises(InputError) as ei:
+        reg.create(name, {**example, "no_such_option_x": 1})
+    assert ei.value.field == "no_such_option_x" and name in str(ei.value)
 
 
 def test_every_kind_is_listed() -> None:
@@ -151,3 +245,52 @@ def test_a_third_party_behaviour_format_loads_like_a_builtin(tmp_path: Any) -> N
     assert [(b.text, b.domain) for b in got] == [("ALPHA", "S"), ("BETA", "S")]
     with pytest.raises(InputError, match="unknown format 'upper-words'"):
         load_behaviours(f, format="upper-words")
+
+
+def test_a_plugin_declares_its_options_on_the_class_or_the_function() -> None:
+    reg: PluginRegistry[Any] = PluginRegistry(
+        "test-kind-f", "jbgrade.test-f", legacy=lambda f, o: f(**o)
+    )
+
+    class Thing:
+        Options = Opts
+
+        def __init__(self, size: int) -> None:
+            self.size = size
+
+        @classmethod
+        def from_options(cls, opts: Opts) -> Thing:
+            return cls(opts.size * 10)
+
+    def make(opts: Opts) -> tuple[str, int]:
+        return ("fn", opts.size)
+
+    make.Options = Opts  # type: ignore[attr-defined]
+    reg.add("cls", Thing)
+    reg.add("fn", make)
+    assert reg.create("cls", {"size": 2}).size == 20
+    assert reg.create("fn", {"size": 3}) == ("fn", 3)
+    assert not reg.info("cls").legacy and reg.info("cls").options is Opts
+    reg.add("old", lambda size=1: ("old", size))
+    assert reg.info("old").legacy
+    with pytest.warns(DeprecationWarning, match="test-kind-f 'old'.*deprecated"):
+        assert reg.create("old", {"size": 4}) == ("old", 4)
+
+
+def test_a_legacy_target_factory_still_builds_with_a_deprecation_warning() -> None:
+    from jbgrade.harness import TARGETS, TargetSpec, build_target
+    from jbgrade.harness._reference import ReferenceTarget
+
+    seen: list[Any] = []
+
+    def old_style(spec: TargetSpec, base_dir: Any) -> ReferenceTarget:
+        seen.append(base_dir)
+        return ReferenceTarget(spec.model_copy(update={"type": "reference"}), base_dir)
+
+    with TARGETS.scoped("old-style-target", old_style):
+        assert TARGETS.info("old-style-target").legacy
+        with pytest.warns(DeprecationWarning, match="target 'old-style-target'"):
+            t = build_target(TargetSpec(id="t", type="old-style-target"))
+    assert t.info.id == "t" and len(seen) == 1
+    with TARGETS.scoped("new-style-target", lambda o: old_style(o.target, o.base_path)):
+        assert not TARGETS.info("new-style-target").legacy  # one argument: the options

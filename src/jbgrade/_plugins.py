@@ -1,6 +1,6 @@
 """The plug-in kernel: one registry type for every kind of plug-in.
 
-Targets, attacks, judges, behaviour formats, exporters, importers, executors
+Targets, attacks, judges, behaviour formats, exporters, importers, chat models
 and policy profiles are all *named factories*. Each kind has one
 :class:`PluginRegistry` with an entry-point group; built-ins register with
 the decorator, third parties declare an entry point in their own package::
@@ -10,10 +10,17 @@ the decorator, third parties declare an entry point in their own package::
 
 and need not touch jbgrade's files. The rules are the same for every kind:
 
-- **One convention.** A factory is ``factory(options)``, where ``options`` is
-  an instance of the plug-in's typed options model (a pydantic model given at
-  registration) - or, for plug-ins registered without one, the mapping of
-  options as given. :meth:`PluginRegistry.create` validates and calls.
+- **One convention** (design 0181). A factory is ``factory(options) -> plugin``,
+  where ``options`` is an instance of the plug-in's *options model*: a frozen
+  pydantic model that forbids unknown fields. The model is given at registration
+  (``register(name, options=Model)``), or declared by the plug-in: a class with
+  an ``Options`` attribute and a ``from_options(options)`` classmethod, or a
+  factory function with an ``Options`` attribute (so an entry point may name the
+  class or function itself), or is the kind's default model.
+  :meth:`PluginRegistry.create` validates the options (a bad option is the kind's
+  input error naming the field) and calls the factory. A plug-in registered with
+  none of these, in a kind that had an older calling convention, still works
+  through the kind's adapter, with a :class:`DeprecationWarning` naming it.
 - **Entry points are loaded once**, on first need (importing jbgrade never
   imports a plug-in's dependencies), under a lock.
 - **Duplicate registration is an error** (:class:`~jbgrade.PluginError`),
@@ -33,16 +40,28 @@ This module sits below every layer (it imports only the exception tree).
 
 from __future__ import annotations
 
+import inspect
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from jbgrade._base import validation_error
 from jbgrade._errors import InputError, PluginError
 
-__all__ = ["PluginInfo", "PluginRegistry", "capabilities_of", "plugin_kinds", "plugin_registry"]
+__all__ = [
+    "PluginInfo",
+    "PluginRegistry",
+    "capabilities_of",
+    "plugin_kinds",
+    "plugin_registry",
+    "positional_arity",
+]
 
 F = TypeVar("F", bound=Callable[..., object])
 C = TypeVar("C")
@@ -53,12 +72,18 @@ _KINDS_LOCK = threading.Lock()
 
 @dataclass(frozen=True, slots=True)
 class PluginInfo(Generic[F]):
-    """One registered plug-in: its name, factory, options model and origin."""
+    """One registered plug-in: its name, factory, options model and origin.
+
+    ``legacy`` is true for a plug-in that declares no options model in a kind with
+    an older calling convention: :meth:`PluginRegistry.create` calls it through the
+    kind's adapter and warns (built-ins never are: a contract test checks it).
+    """
 
     name: str
     factory: F
-    options: type[Any] | None
+    options: type[BaseModel] | None
     origin: str  # "builtin", "entry-point:<value>" or "scoped"
+    legacy: bool = False
 
 
 class PluginRegistry(Generic[F]):
@@ -71,14 +96,24 @@ class PluginRegistry(Generic[F]):
         *,
         error: type[InputError] = InputError,
         expand: Callable[[str, Any], Iterable[tuple[str, F]]] | None = None,
-        options: type[Any] | None = None,
+        options: type[BaseModel] | None = None,
+        legacy: Callable[[Any, Any], Any] | None = None,
+        legacy_if: Callable[[Any], bool] | None = None,
     ) -> None:
         """``options`` is the kind's options model, for plug-ins registered without
         their own (entry points included). ``expand`` turns one loaded entry point
         into its ``(name, factory)`` pairs, for kinds whose entry point may name
         several plug-ins (a directory of policy profiles); by default an entry point
-        is one factory under its own name."""
+        is one factory under its own name. ``legacy`` is the kind's adapter for
+        plug-ins written to its older calling convention: ``legacy(factory,
+        options) -> plugin`` (the kind's default model instance, or the mapping
+        where the kind has none); with it, a plug-in that declares no options
+        model is legacy (called through it, with a DeprecationWarning) - or,
+        given ``legacy_if``, only one for which ``legacy_if(factory)`` is true (a
+        kind whose default model covers new-style plug-ins too)."""
         self.options = options
+        self._legacy = legacy
+        self._legacy_if = legacy_if
         self.kind = kind
         self.group = group
         self._error = error
@@ -92,9 +127,21 @@ class PluginRegistry(Generic[F]):
     # -- registering ---------------------------------------------------------------------
 
     def add(
-        self, name: str, factory: F, *, options: type[Any] | None = None, origin: str = "builtin"
+        self,
+        name: str,
+        factory: F,
+        *,
+        options: type[BaseModel] | None = None,
+        origin: str = "builtin",
     ) -> F:
-        """Register ``factory`` under ``name``; a name already taken is an error."""
+        """Register ``factory`` under ``name``; a name already taken is an error.
+
+        ``factory`` follows the convention: called with an instance of ``options``;
+        or a class declaring ``Options`` and ``from_options`` (then that is the
+        factory); or, without either, the kind's default model - or the kind's
+        legacy adapter where it has one.
+        """
+        info = self._info_for(name, factory, options, origin)
         with self._lock:
             old = self._plugins.get(name)
             same = old is not None and (
@@ -106,8 +153,25 @@ class PluginRegistry(Generic[F]):
                     f"{self.kind} {name!r} is already registered ({old.origin}); "
                     f"cannot register it again ({origin})"
                 )
-            self._plugins[name] = PluginInfo(name, factory, options or self.options, origin)
+            self._plugins[name] = info
         return factory
+
+    def _info_for(
+        self, name: str, obj: F, options: type[BaseModel] | None, origin: str
+    ) -> PluginInfo[F]:
+        if options is not None:
+            return PluginInfo(name, obj, _options_model(self.kind, name, options), origin)
+        declared = getattr(obj, "Options", None)
+        if isinstance(declared, type):  # declared by the plug-in (class or function)
+            model = _options_model(self.kind, name, declared)
+            from_options = getattr(obj, "from_options", None)
+            if callable(from_options):
+                return PluginInfo(name, from_options, model, origin)
+            if not isinstance(obj, type):  # a factory function with an Options attribute
+                return PluginInfo(name, obj, model, origin)
+        if self._legacy is not None and (self._legacy_if is None or self._legacy_if(obj)):
+            return PluginInfo(name, obj, None, origin, legacy=True)
+        return PluginInfo(name, obj, self.options, origin)
 
     def register(self, name: str, *, options: type[Any] | None = None) -> Callable[[F], F]:
         """Decorator form of :meth:`add`."""
@@ -186,14 +250,53 @@ class PluginRegistry(Generic[F]):
         self._load_entry_points()
         return name in self._plugins
 
-    def create(self, name: str, options: Mapping[str, Any] | None = None) -> Any:
-        """Validate ``options`` with the plug-in's options model and call its factory."""
+    def create(self, name: str, options: Mapping[str, Any] | BaseModel | None = None) -> Any:
+        """Validate ``options`` with the plug-in's options model and call its factory.
+
+        ``options`` is a mapping (validated; a bad option raises the kind's input
+        error naming the field) or an instance of the model already. A legacy
+        plug-in is called through the kind's adapter with a DeprecationWarning.
+        """
         info = self.info(name)
-        opts: Any = dict(options or {})
-        if info.options is not None:
-            validate = getattr(info.options, "model_validate", None)
-            opts = validate(opts) if validate is not None else info.options(**opts)
+        model = self.options if info.legacy else info.options
+        raw_opts = options.model_dump() if isinstance(options, BaseModel) else dict(options or {})
+        opts: Any = raw_opts
+        if model is not None and isinstance(options, model):
+            opts = options
+        elif model is not None:
+            try:
+                opts = model.model_validate(raw_opts)
+            except ValidationError as exc:
+                raise validation_error(
+                    exc, cls=self._error, context=f"{self.kind} {name!r}"
+                ) from None
+        if info.legacy and self._legacy is not None:
+            warnings.warn(
+                f"{self.kind} {name!r} ({info.origin}) uses a deprecated factory convention; "
+                "declare an options model (register(..., options=Model), or Options and "
+                "from_options on the class): see docs/design/0181-one-factory-convention.md",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return self._legacy(info.factory, opts)
         return info.factory(opts)
+
+
+def positional_arity(factory: Callable[..., object]) -> int:
+    """How many positional parameters ``factory`` requires (for kinds whose legacy
+    convention differs from ``factory(options)`` by its arity)."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
+
+
+def _options_model(kind: str, name: str, model: type[Any]) -> type[BaseModel]:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise PluginError(f"{kind} {name!r}: its options model must be a pydantic model")
+    return model
 
 
 def plugin_kinds() -> dict[str, PluginRegistry[Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from jbgrade import InputError
+from jbgrade._base import FrozenRecord
 from jbgrade.harness import (
     ATTACKS,
     Attack,
@@ -90,28 +91,44 @@ async def test_baseline_sends_the_behaviour_as_is() -> None:
     assert run.messages == [ChatMessage(role="user", content=B.text)]
 
 
+class UpperOptions(FrozenRecord):
+    suffix: str = ""
+
+
+class Upper:
+    id = "upper-plugin"
+    tags = ("case",)
+    kind = "template"
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+
+    def spec(self) -> dict[str, Any]:
+        return {"id": self.id, "suffix": self.suffix}
+
+    async def run(self, behaviour: Behaviour, chat: ChatFn) -> AttackRun:
+        msgs = [ChatMessage(role="user", content=behaviour.text.upper() + self.suffix)]
+        return AttackRun(msgs, await chat(msgs))
+
+
 async def test_python_plugin_registry(tmp_path: Path) -> None:
-    class Upper:
-        id = "upper-plugin"
-        tags = ("case",)
-        kind = "template"
-
-        def __init__(self, options: dict[str, Any]) -> None:
-            self.suffix = options.get("suffix", "")
-
-        def spec(self) -> dict[str, Any]:
-            return {"id": self.id, "suffix": self.suffix}
-
-        async def run(self, behaviour: Behaviour, chat: ChatFn) -> AttackRun:
-            msgs = [ChatMessage(role="user", content=behaviour.text.upper() + self.suffix)]
-            return AttackRun(msgs, await chat(msgs))
-
-    # Scoped registration (plug-in kernel): registered for the block only.
-    with ATTACKS.scoped("upper-plugin", Upper):
+    # Scoped registration (plug-in kernel): registered for the block only, with its
+    # options model (the one factory convention, design 0181).
+    with ATTACKS.scoped("upper-plugin", lambda o: Upper(o.suffix), options=UpperOptions):
         a = load_attack("upper-plugin", options={"suffix": "!"})
         run = await a.run(B, _echo_chat([]))
         assert run.messages[0].content == B.text.upper() + "!"
+        with pytest.raises(InputError, match="attack 'upper-plugin': unknown field") as ei:
+            load_attack("upper-plugin", options={"sufix": "!"})
+        assert ei.value.field == "sufix"
     assert "upper-plugin" not in ATTACKS.names()
+
+
+def test_legacy_attack_factory_taking_a_mapping_is_deprecated() -> None:
+    legacy = ATTACKS.scoped("upper-plugin", lambda o: Upper(o.get("suffix", "")))
+    with legacy, pytest.warns(DeprecationWarning, match="attack 'upper-plugin'"):
+        a = load_attack("upper-plugin", options={"suffix": "?"})
+    assert a.spec() == {"id": "upper-plugin", "suffix": "?"}
 
 
 def test_bad_attack_files(tmp_path: Path) -> None:

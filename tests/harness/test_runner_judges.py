@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
 from jbgrade import InputError
 from jbgrade.harness import AttemptStore, build_plan, parse_spec, read_attempts, run_campaign
@@ -36,10 +37,21 @@ combine: COMBINE
 """
 
 
+class ThirdPartyOptions(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    value: float = 0.6
+
+
 class ThirdPartySyncJudge:
-    """Not a jbgrade class: declares the no-I/O capability by defining judge_now."""
+    """Not a jbgrade class: declares the no-I/O capability by defining judge_now, and
+    follows the one factory convention (``Options`` + ``from_options``, design 0181)."""
 
     calls: ClassVar[dict[str, int]] = {"now": 0, "async": 0}
+    Options = ThirdPartyOptions
+
+    @classmethod
+    def from_options(cls, opts: ThirdPartyOptions) -> ThirdPartySyncJudge:
+        return cls(opts.value)
 
     def __init__(self, value: float = 0.6) -> None:
         self.value = value

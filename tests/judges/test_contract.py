@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from jbgrade import JudgeSpecError
 from jbgrade.judges import Judge, build_judge, judge_types
 from jbgrade.records import Behaviour, Verdict, format_canary
 from tests.judges.conftest import JudgeServer
@@ -53,18 +54,8 @@ async def test_judge_contract(kind: str, judge_server: JudgeServer) -> None:
         await j.aclose()
 
 
-def test_entry_point_plugin_is_found_and_built(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "jbg_fake_judge.py").write_text(
-        "from jbgrade.judges import RefusalJudge\n"
-        "class Fake(RefusalJudge):\n"
-        "    @property\n"
-        "    def name(self):\n"
-        "        return 'fake-ep'\n"
-        "def make(**kw):\n"
-        "    return Fake(**kw)\n"
-    )
+def _install_fake_judge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str) -> None:
+    (tmp_path / "jbg_fake_judge.py").write_text(module)
     dist = tmp_path / "jbg_fake_judge-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: jbg-fake-judge\nVersion: 0.1\n")
@@ -75,7 +66,51 @@ def test_entry_point_plugin_is_found_and_built(
     from jbgrade.judges import JUDGES
 
     JUDGES.refresh()
-    assert "fake-ep" in judge_types()
-    j = build_judge({"type": "fake-ep"})
-    assert j.name == "fake-ep"
-    sys.modules.pop("jbg_fake_judge", None)
+
+
+_FAKE = (
+    "from pydantic import BaseModel, ConfigDict\n"
+    "from jbgrade.judges import RefusalJudge\n"
+    "class Fake(RefusalJudge):\n"
+    "    @property\n"
+    "    def name(self):\n"
+    "        return 'fake-ep'\n"
+)
+
+
+def test_entry_point_plugin_is_found_and_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third-party judge in the one factory convention: ``make(options)`` with its
+    options model as ``make.Options``; a bad option names the field."""
+    module = _FAKE + (
+        "class Opts(BaseModel):\n"
+        "    model_config = ConfigDict(frozen=True, extra='forbid')\n"
+        "    extra_patterns: list[str] = []\n"
+        "def make(opts):\n"
+        "    return Fake(extra_patterns=opts.extra_patterns)\n"
+        "make.Options = Opts\n"
+    )
+    _install_fake_judge(tmp_path, monkeypatch, module)
+    try:
+        assert "fake-ep" in judge_types()
+        j = build_judge({"type": "fake-ep", "extra_patterns": ["^nope"]})
+        assert j.name == "fake-ep"
+        with pytest.raises(JudgeSpecError, match="fake-ep") as ei:
+            build_judge({"type": "fake-ep", "colour": "red"})
+        assert ei.value.field == "colour"
+    finally:
+        sys.modules.pop("jbg_fake_judge", None)
+
+
+def test_legacy_keyword_factory_still_builds_with_a_deprecation_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0.1-style entry point ``make(**params)`` keeps working, deprecated."""
+    _install_fake_judge(tmp_path, monkeypatch, _FAKE + "def make(**kw):\n    return Fake(**kw)\n")
+    try:
+        with pytest.warns(DeprecationWarning, match="judge 'fake-ep'.*deprecated factory"):
+            j = build_judge({"type": "fake-ep"})
+        assert j.name == "fake-ep"
+    finally:
+        sys.modules.pop("jbg_fake_judge", None)

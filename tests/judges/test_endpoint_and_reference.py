@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from jbgrade import JudgeSpecError
+from jbgrade._base import FrozenRecord
 from jbgrade.judges import (
     RULES,
     EnsembleJudge,
@@ -221,17 +222,24 @@ def test_registry_and_bad_specs() -> None:
     with pytest.raises(JudgeSpecError) as ei:
         build_judge({"type": "strongreject", "base_url": "ftp://x", "model": "m"})
     assert ei.value.field == "base_url"
-    with pytest.raises(JudgeSpecError, match="unexpected keyword"):
+    with pytest.raises(JudgeSpecError, match="judge 'refusal': unknown field") as ei:
         build_judge({"type": "refusal", "colour": "red"})
+    assert ei.value.field == "colour"  # the options model names the field (design 0181)
     with pytest.raises(JudgeSpecError, match="exactly two"):
         build_judge({"type": "ensemble", "rule": "gated", "judges": [{"type": "refusal"}]})
     assert set(RULES) == {"all", "any", "majority", "gated"}
 
 
 def test_plugin_registration() -> None:
-    @register_judge("always-yes-test")
+    class NoOptions(FrozenRecord):
+        pass
+
+    @register_judge("always-yes-test", options=NoOptions)
     class AlwaysYes:
         name = "always-yes-test"
+
+        def __init__(self, opts: NoOptions) -> None:
+            self.opts = opts
 
         def spec(self) -> dict[str, Any]:
             return {"type": self.name}

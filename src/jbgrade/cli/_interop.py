@@ -122,9 +122,11 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
         ),
     ] = None,
 ) -> None:
-    """Export an assessment report (or a registry case) as CSAF, STIX, SARIF, AVID,
-    an ATLAS case study or a JEF document. Payloads are never exported unless asked
-    for (--include-payload) on a registry case the caller may read outside its embargo."""
+    """Export an assessment report (or a registry case) to another format.
+
+    CSAF, STIX, SARIF, AVID, an ATLAS case study or a JEF document. Payloads are
+    never exported unless asked for (--include-payload) on a registry case the
+    caller may read outside its embargo."""
     from jbgrade.interop import exporter
 
     exp = exporter(fmt)  # unknown format: exit 2 before any work
@@ -258,8 +260,10 @@ def compare_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramet
         ),
     ] = 0.10,
 ) -> None:
-    """Paired comparison of two campaigns: per-domain exact McNemar tests (Holm), verdict,
-    and each domain's power to detect a change of --effect at its observed discordance."""
+    """Paired comparison of two campaigns: exact McNemar per domain (Holm), verdict.
+
+    Also each domain's power to detect a change of --effect at its observed
+    discordance."""
     from jbgrade.cli._common import gate
     from jbgrade.interop import compare_campaigns, parse_fail_on
 

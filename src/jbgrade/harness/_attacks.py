@@ -13,13 +13,13 @@ from __future__ import annotations
 import base64
 import codecs
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from jbgrade._base import FrozenRecord, validation_error
 from jbgrade._errors import InputError
@@ -306,17 +306,28 @@ class BaselineAttack:
         return AttackRun(msgs, await chat(msgs))
 
 
-AttackFactory = Callable[[dict[str, Any]], Attack]
+#: An attack factory: ``factory(options) -> Attack`` with the attack's options model
+#: (design 0181): registered with ``options=Model``, or a class declaring ``Options``
+#: and ``from_options``.
+AttackFactory = Callable[..., Attack]
+
+
+def _legacy_attack(factory: Callable[[dict[str, Any]], Attack], opts: Mapping[str, Any]) -> Attack:
+    return factory(dict(opts))
+
 
 #: Python attack plug-ins by name; third parties add theirs through the
-#: ``jbgrade.attacks`` entry-point group (an entry point naming an ``AttackFactory``
-#: that takes the ``options`` mapping from the campaign spec).
-ATTACKS: Registry[AttackFactory] = Registry("attack", "jbgrade.attacks")
+#: ``jbgrade.attacks`` entry-point group. A 0.1-style factory taking the ``options``
+#: mapping of the campaign spec still works, with a DeprecationWarning.
+ATTACKS: Registry[AttackFactory] = Registry("attack", "jbgrade.attacks", legacy=_legacy_attack)
 
 
-def register_attack(name: str) -> Callable[[AttackFactory], AttackFactory]:
-    """Decorator registering an attack factory ``(options) -> Attack``."""
-    return ATTACKS.register(name)
+def register_attack(
+    name: str, *, options: type[BaseModel] | None = None
+) -> Callable[[AttackFactory], AttackFactory]:
+    """Decorator registering an attack factory ``(options: Model) -> Attack``, where
+    ``Model`` (``options``) validates the campaign spec's ``options`` for it."""
+    return ATTACKS.register(name, options=options)
 
 
 def _build(spec: AttackSpec) -> Attack:
@@ -369,6 +380,7 @@ def load_attack(
             raise InputError(f"attack file not found: {path}", field="attacks")
         return attack_from_doc(read_located(path))
     if ref in ATTACKS.names():
-        return ATTACKS.get(ref)(dict(options or {}))
+        attack: Attack = ATTACKS.create(ref, options)
+        return attack
     known = ", ".join([*bundled_attacks(), *ATTACKS.names()])
     raise InputError(f"unknown attack {ref!r}; bundled or registered: {known}", field="attacks")

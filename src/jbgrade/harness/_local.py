@@ -18,6 +18,7 @@ from jbgrade._errors import InputError, TargetError
 from jbgrade.harness._targets import (
     TargetCapabilities,
     TargetInfo,
+    TargetOptions,
     TargetReply,
     TargetRequest,
     TargetSpec,
@@ -161,5 +162,5 @@ class TransformersTarget:
 
 
 @register_target("transformers")
-def _transformers_factory(spec: TargetSpec, base_dir: Path) -> TransformersTarget:
-    return TransformersTarget(spec, base_dir)
+def _transformers_factory(opts: TargetOptions) -> TransformersTarget:
+    return TransformersTarget(opts.target, opts.base_path)

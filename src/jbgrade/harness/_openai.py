@@ -17,6 +17,7 @@ from jbgrade.chat import OpenAIChatModel, parse_retry_after, reply_from_json
 from jbgrade.harness._targets import (
     TargetCapabilities,
     TargetInfo,
+    TargetOptions,
     TargetSpec,
     register_target,
 )
@@ -74,5 +75,5 @@ class OpenAITarget(OpenAIChatModel):
 
 
 @register_target("openai")
-def _openai_factory(spec: TargetSpec, base_dir: Path) -> OpenAITarget:
-    return OpenAITarget(spec, base_dir)
+def _openai_factory(opts: TargetOptions) -> OpenAITarget:
+    return OpenAITarget(opts.target, opts.base_path)

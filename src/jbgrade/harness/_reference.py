@@ -39,6 +39,7 @@ from jbgrade.harness._targets import (
     Layer,
     TargetCapabilities,
     TargetInfo,
+    TargetOptions,
     TargetReply,
     TargetRequest,
     TargetSpec,
@@ -457,5 +458,5 @@ class ReferenceTarget:
 
 
 @register_target("reference")
-def _reference_factory(spec: TargetSpec, base_dir: Path) -> ReferenceTarget:
-    return ReferenceTarget(spec, base_dir)
+def _reference_factory(opts: TargetOptions) -> ReferenceTarget:
+    return ReferenceTarget(opts.target, opts.base_path)

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from jbgrade._base import FrozenRecord, JsonObject
 from jbgrade._errors import TargetError
+from jbgrade._plugins import positional_arity
 from jbgrade._vocab import Layer
 from jbgrade.chat import CHAT_MODELS, AttemptHints, ChatModel, ChatReply, ChatRequest
 from jbgrade.harness._registry import Registry
@@ -25,6 +26,7 @@ __all__ = [
     "TargetFactory",
     "TargetInfo",
     "TargetModelOptions",
+    "TargetOptions",
     "TargetReply",
     "TargetRequest",
     "TargetSpec",
@@ -142,33 +144,64 @@ class Target(ChatModel, Protocol):
     def info(self) -> TargetInfo: ...
 
 
-TargetFactory = Callable[[TargetSpec, Path], Target]
+class TargetOptions(FrozenRecord):
+    """The options of every target factory: the target's spec and where it was read.
 
-#: Target types by name; third parties add theirs via the ``jbgrade.targets`` group
-#: (an entry point naming a ``TargetFactory``).
-TARGETS: Registry[TargetFactory] = Registry("target", "jbgrade.targets")
-
-
-def register_target(name: str) -> Callable[[TargetFactory], TargetFactory]:
-    """Decorator registering a target factory ``(spec, base_dir) -> Target``."""
-    return TARGETS.register(name)
-
-
-def build_target(spec: TargetSpec, base_dir: Path | None = None) -> Target:
-    """Build the target a spec declares; ``base_dir`` resolves relative config paths."""
-    return TARGETS.get(spec.type)(spec, base_dir or Path.cwd())
-
-
-class TargetModelOptions(FrozenRecord):
-    """A harness target as a chat model (``chat-model`` type ``target``)."""
+    Type-specific settings travel in ``target.options`` (validated by the target
+    type) and ``target.reference``/``config_file`` (the reference target).
+    """
 
     target: TargetSpec = Field(description="The target spec, as in a campaign spec.")
     base_dir: str | None = Field(
         default=None, description="Directory that relative config paths are resolved from."
     )
 
+    @property
+    def base_path(self) -> Path:
+        """``base_dir`` as a path (the working directory when unset)."""
+        return Path(self.base_dir) if self.base_dir else Path.cwd()
 
-@CHAT_MODELS.register("target", options=TargetModelOptions)
-def target_chat_model(opts: TargetModelOptions) -> Target:
+
+#: A harness target as a chat model (``chat-model`` type ``target``): the same options.
+TargetModelOptions = TargetOptions
+
+#: A target factory: ``factory(options: TargetOptions) -> Target`` (design 0181).
+TargetFactory = Callable[[TargetOptions], Target]
+
+
+def _legacy_target(factory: Callable[[TargetSpec, Path], Target], opts: TargetOptions) -> Target:
+    return factory(opts.target, opts.base_path)
+
+
+#: Target types by name; third parties add theirs via the ``jbgrade.targets`` group
+#: (an entry point naming a ``TargetFactory``, or a class with ``Options`` and
+#: ``from_options``). A factory of the 0.1 convention ``(spec, base_dir)`` still works,
+#: with a DeprecationWarning.
+TARGETS: Registry[TargetFactory] = Registry(
+    "target",
+    "jbgrade.targets",
+    options=TargetOptions,
+    legacy=_legacy_target,
+    legacy_if=lambda f: positional_arity(f) >= 2,
+)
+
+
+def register_target(
+    name: str, *, options: type[TargetOptions] | None = None
+) -> Callable[[TargetFactory], TargetFactory]:
+    """Decorator registering a target factory ``(options: TargetOptions) -> Target``
+    (``options`` may be a subclass of :class:`TargetOptions`)."""
+    return TARGETS.register(name, options=options)
+
+
+def build_target(spec: TargetSpec, base_dir: Path | None = None) -> Target:
+    """Build the target a spec declares; ``base_dir`` resolves relative config paths."""
+    opts = TargetOptions(target=spec, base_dir=str(base_dir) if base_dir is not None else None)
+    target: Target = TARGETS.create(spec.type, opts)
+    return target
+
+
+@CHAT_MODELS.register("target", options=TargetOptions)
+def target_chat_model(opts: TargetOptions) -> Target:
     """Any target type as a chat model (e.g. a judge's model)."""
     return build_target(opts.target, Path(opts.base_dir) if opts.base_dir else None)

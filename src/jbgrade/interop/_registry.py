@@ -14,9 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+from pydantic import ConfigDict, Field
+
+from jbgrade._base import FrozenRecord
 from jbgrade._errors import InputError
 from jbgrade._plugins import PluginRegistry
 from jbgrade.interop._advisories import to_atlas, to_avid, to_jef, to_sarif
@@ -32,7 +36,10 @@ from jbgrade.interop._sink import ImportResult, ImportSink, Source, load_import_
 __all__ = [
     "EXPORTS",
     "IMPORTERS",
+    "ExportOptions",
     "Exporter",
+    "ImportOptions",
+    "Importer",
     "ImporterFn",
     "export_report",
     "exporter",
@@ -42,8 +49,37 @@ __all__ = [
 
 ImporterFn = Callable[[Path, Any], ImportResult]
 
+
+class ImportOptions(FrozenRecord):
+    """Options of an importer. The built-ins take none (what a result file means is
+    set by the import map, common to every format); the model exists so a
+    third-party importer's options are validated like every plug-in's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Importer:
+    """One import format: the function ``(path, sink_factory) -> ImportResult``."""
+
+    name: str
+    read: ImporterFn
+    description: str = ""
+
+    Options: ClassVar[type[ImportOptions]] = ImportOptions
+
+    def from_options(self, opts: ImportOptions) -> ImporterFn:
+        """The import function for ``opts`` (the plug-in factory, design 0181)."""
+        return self.read
+
+
+def _as_importer(name: str, obj: Any) -> list[tuple[str, Any]]:
+    # An entry point may name an Importer, or a plain import function.
+    return [(name, obj if isinstance(obj, Importer) else Importer(name, obj))]
+
+
 #: Importers by format name (kind ``importer``, entry-point group ``jbgrade.importers``).
-IMPORTERS: PluginRegistry[ImporterFn] = PluginRegistry("importer", "jbgrade.importers")
+IMPORTERS: PluginRegistry[Callable[[ImportOptions], ImporterFn]] = PluginRegistry(
+    "importer", "jbgrade.importers", expand=_as_importer, options=ImportOptions
+)
 for _name, _fn in (
     ("garak", import_garak),
     ("inspect", import_inspect),
@@ -52,7 +88,19 @@ for _name, _fn in (
     ("jailbreakbench", import_jailbreakbench),
     ("harmbench", import_harmbench),
 ):
-    IMPORTERS.add(_name, _fn)
+    IMPORTERS.add(_name, Importer(_name, _fn).from_options)
+
+
+class ExportOptions(FrozenRecord):
+    """Options of an exporter."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    publisher: CsafPublisher | None = Field(
+        default=None,
+        description="The advisory's publisher (CSAF formats only; default: from the "
+        "environment, see csaf_publisher()).",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +116,28 @@ class Exporter:
     #: Formats with a publisher (CSAF): the build taking a :class:`CsafPublisher`.
     with_publisher: Callable[[dict[str, Any], CsafPublisher], dict[str, Any]] | None = None
 
+    Options: ClassVar[type[ExportOptions]] = ExportOptions
+
+    def from_options(self, opts: ExportOptions) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The export function for ``opts`` (the plug-in factory, design 0181); a
+        publisher given to a format without one is an error here, not at export."""
+        if opts.publisher is not None and self.with_publisher is None:
+            raise self._no_publisher()
+        return partial(self.__call__, publisher=opts.publisher)
+
+    def _no_publisher(self) -> InputError:
+        return InputError(
+            f"the {self.name} export names no publisher (publisher settings are for csaf)",
+            field="--csaf-publisher-namespace",
+        )
+
     def __call__(
         self, report: dict[str, Any], publisher: CsafPublisher | None = None
     ) -> dict[str, Any]:
         if publisher is None:
             return self.build(report)
         if self.with_publisher is None:
-            raise InputError(
-                f"the {self.name} export names no publisher (publisher settings are for csaf)",
-                field="--csaf-publisher-namespace",
-            )
+            raise self._no_publisher()
         return self.with_publisher(report, publisher)
 
     def dumps(self, doc: dict[str, Any]) -> str:
@@ -90,9 +150,15 @@ class Exporter:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _as_exporter(name: str, obj: Any) -> list[tuple[str, Any]]:
+    # An entry point may name an Exporter, or a plain callable ``report -> dict``
+    # (then a JSON export).
+    return [(name, obj if isinstance(obj, Exporter) else Exporter(name, obj))]
+
+
 #: Exporters by format name (kind ``exporter``, entry-point group ``jbgrade.exporters``).
-EXPORTS: PluginRegistry[Callable[[dict[str, Any]], dict[str, Any]]] = PluginRegistry(
-    "exporter", "jbgrade.exporters"
+EXPORTS: PluginRegistry[Callable[[ExportOptions], Callable[[dict[str, Any]], dict[str, Any]]]] = (
+    PluginRegistry("exporter", "jbgrade.exporters", expand=_as_exporter, options=ExportOptions)
 )
 for _exp in (
     Exporter(
@@ -126,18 +192,22 @@ for _exp in (
     ),
     Exporter("jef", to_jef, schema="jef-export", description="0DIN JEF score and its inputs"),
 ):
-    EXPORTS.add(_exp.name, _exp)
+    EXPORTS.add(_exp.name, _exp.from_options)
 
 
 def exporter(fmt: str) -> Exporter:
-    """The exporter of ``fmt`` (a plain callable from an entry point becomes a JSON one)."""
+    """The exporter of ``fmt``."""
     if fmt not in EXPORTS:
         raise InputError(
             f"unknown export format {fmt!r}; known: {', '.join(EXPORTS.names())}",
             field="FORMAT",
         )
-    fn = EXPORTS.get(fmt)
-    return fn if isinstance(fn, Exporter) else Exporter(fmt, fn)
+    factory = EXPORTS.get(fmt)
+    owner = getattr(factory, "__self__", None)
+    if isinstance(owner, Exporter):
+        return owner
+    # registered in Python as a plain ``report -> dict`` callable: a JSON export
+    return Exporter(fmt, factory)  # type: ignore[arg-type]
 
 
 def export_report(
@@ -177,4 +247,5 @@ def import_evidence(fmt: str, path: Path, out: Path, mapping: Path | None = None
     def factory(source: Source) -> ImportSink:
         return ImportSink(out, source, imap, map_dir=map_dir, behaviour_domains=domains)
 
-    return IMPORTERS.get(fmt)(path, factory)
+    read: ImporterFn = IMPORTERS.create(fmt)
+    return read(path, factory)

@@ -20,8 +20,14 @@ from jbgrade.judges._base import (
     judge_types,
     register_judge,
 )
-from jbgrade.judges._endpoint import EndpointConfig, HarmBenchJudge, StrongRejectJudge
-from jbgrade.judges._ensemble import RULES, EnsembleJudge, combine_verdicts
+from jbgrade.judges._endpoint import (
+    EndpointConfig,
+    EndpointOptions,
+    HarmBenchJudge,
+    StrongRejectJudge,
+    StrongRejectOptions,
+)
+from jbgrade.judges._ensemble import RULES, EnsembleJudge, EnsembleOptions, combine_verdicts
 from jbgrade.judges._measured import (
     MEASURED_ERROR_KEY,
     JudgeConfusion,
@@ -39,7 +45,7 @@ from jbgrade.judges._prompts import (
     strongreject_score,
     yesno_messages,
 )
-from jbgrade.judges._refusal import RefusalJudge, normalise_response, refusal_match
+from jbgrade.judges._refusal import RefusalJudge, RefusalOptions, normalise_response, refusal_match
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -49,7 +55,9 @@ __all__ = [
     "RULES",
     "YESNO_TAG",
     "EndpointConfig",
+    "EndpointOptions",
     "EnsembleJudge",
+    "EnsembleOptions",
     "HarmBenchJudge",
     "Judge",
     "JudgeConfusion",
@@ -57,8 +65,10 @@ __all__ = [
     "MeasuredError",
     "MemberVerdicts",
     "RefusalJudge",
+    "RefusalOptions",
     "RubricAnswer",
     "StrongRejectJudge",
+    "StrongRejectOptions",
     "SyncJudge",
     "build_judge",
     "combine_verdicts",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
 
 from jbgrade._errors import JudgeSpecError
 from jbgrade._plugins import PluginRegistry
@@ -86,28 +88,40 @@ class MemberVerdicts(Judge, Protocol):
         ...
 
 
+#: A judge factory: ``factory(options) -> Judge`` with the judge's options model
+#: (design 0181); a judge class declares ``Options`` and ``from_options``.
 JudgeFactory = Callable[..., Judge]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+
+def _legacy_judge(factory: Callable[..., Judge], params: Mapping[str, Any]) -> Judge:
+    try:
+        return factory(**params)
+    except TypeError as exc:
+        raise JudgeSpecError(f"judge: {exc}") from None
+
+
 #: Judge types by name (the plug-in kernel's registry); filled by @register_judge
 #: at import time of the modules that define judges, and from the entry-point group.
+#: A 0.1-style factory taking the parameters as keywords still works, deprecated.
 JUDGES: PluginRegistry[JudgeFactory] = PluginRegistry(
-    "judge", ENTRY_POINT_GROUP, error=JudgeSpecError
+    "judge", ENTRY_POINT_GROUP, error=JudgeSpecError, legacy=_legacy_judge
 )
 
 
-def register_judge(name: str) -> Callable[[_F], _F]:
-    """Class or factory decorator: make a judge type buildable from a spec."""
+def register_judge(name: str, *, options: type[BaseModel] | None = None) -> Callable[[_F], _F]:
+    """Class or factory decorator: make a judge type buildable from a spec.
+
+    The judge follows the one factory convention: a class with an ``Options``
+    model and a ``from_options`` classmethod, or a factory ``(options) -> Judge``
+    registered with ``options=Model``.
+    """
 
     def deco(factory: _F) -> _F:
-        JUDGES.add(name, factory)
+        JUDGES.add(name, factory, options=options)
         return factory
 
     return deco
-
-
-def _entry_point_factory(name: str) -> JudgeFactory | None:
-    return JUDGES.get(name) if name in JUDGES else None
 
 
 def judge_types() -> list[str]:
@@ -119,25 +133,22 @@ def build_judge(spec: dict[str, Any]) -> Judge:
     """Build a judge from its spec: ``{"type": NAME, **parameters}``.
 
     ``spec`` is what :meth:`Judge.spec` returns, or what a campaign spec
-    declares. Unknown types are looked up in the ``jbgrade.judges`` entry-point
-    group. Raises :class:`~jbgrade.JudgeSpecError` naming the field at fault.
+    declares; the parameters are validated by the judge type's options model.
+    Unknown types are looked up in the ``jbgrade.judges`` entry-point group.
+    Raises :class:`~jbgrade.JudgeSpecError` naming the field at fault.
     """
     if not isinstance(spec, dict):
         raise JudgeSpecError(f"a judge spec must be a mapping, not {type(spec).__name__}")
     kind = spec.get("type")
     if not isinstance(kind, str) or not kind:
         raise JudgeSpecError("a judge spec needs a 'type'", field="type")
-    factory = _entry_point_factory(kind)
-    if factory is None:
+    if kind not in JUDGES:
         raise JudgeSpecError(
             f"unknown judge type {kind!r}; known: {', '.join(judge_types())}", field="type"
         )
     # measured_error describes the judge (design 0110); it is not a parameter.
     params = {k: v for k, v in spec.items() if k not in ("type", "measured_error")}
-    try:
-        judge = factory(**params)
-    except TypeError as exc:
-        raise JudgeSpecError(f"judge {kind!r}: {exc}", field=kind) from None
+    judge = JUDGES.create(kind, params)
     if not isinstance(judge, Judge):
         raise JudgeSpecError(f"judge type {kind!r} built an object that is not a Judge")
     return judge

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from pydantic import Field, JsonValue
+
+from jbgrade._base import FrozenRecord
 from jbgrade._errors import JudgeSpecError
 from jbgrade.judges._base import Judge, SyncJudge, build_judge, register_judge
 from jbgrade.records import Behaviour, ChatMessage, Verdict
 
-__all__ = ["RULES", "EnsembleJudge", "combine_verdicts"]
+__all__ = ["RULES", "EnsembleJudge", "EnsembleOptions", "combine_verdicts"]
 
 Rule = Literal["all", "any", "majority", "gated"]
 
@@ -119,15 +122,30 @@ def combine_verdicts(
     return Verdict(success=decided, value=value, explanation=f"{rule}: {parts}", **common)
 
 
+class EnsembleOptions(FrozenRecord):
+    """Options of the ensemble judge."""
+
+    rule: str = Field(description="How members combine (see RULES).")
+    judges: list[dict[str, JsonValue]] = Field(description="The members' judge specs.")
+    threshold: float = Field(default=0.5, description="Rubric threshold of rule 'gated'.")
+
+
 @register_judge("ensemble")
 class EnsembleJudge:
     """Several judges combined by a declared rule (see :data:`RULES`)."""
+
+    Options = EnsembleOptions
+
+    @classmethod
+    def from_options(cls, opts: EnsembleOptions) -> EnsembleJudge:
+        """The judge its options describe (the plug-in factory, design 0181)."""
+        return cls(rule=opts.rule, judges=opts.judges, threshold=opts.threshold)
 
     def __init__(
         self,
         *,
         rule: str,
-        judges: Sequence[dict[str, Any] | Judge],
+        judges: Sequence[Mapping[str, Any] | Judge],
         threshold: float = 0.5,
     ) -> None:
         if rule not in RULES:
