@@ -221,3 +221,26 @@ def test_cli_json_log_and_status(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_manifest_refuses_a_plug_in_spec_that_is_not_json_in_one_line() -> None:
+    from datetime import UTC, datetime
+
+    from jbgrade import InputError
+
+    class NotJsonJudge:
+        def spec(self) -> dict[str, object]:
+            return {"type": "odd", "since": datetime(2026, 1, 1, tzinfo=UTC)}
+
+    plan = _plan()
+    m = plan.manifest()
+    assert [a.id for a in m.attacks] == ["baseline", "roleplay", "fiction-escalation"]
+    (bs,) = [b.model_dump(mode="json") for b in m.behaviour_sets]
+    # The keys and order the manifest always had (the spec hash covers them).
+    assert list(bs) == ["source", "count", "domains", "digest"]
+    assert (bs["source"], bs["count"], len(bs["digest"])) == ("canary", 6, 64)
+    plan.judges = [NotJsonJudge()]  # type: ignore[list-item]
+    with pytest.raises(InputError, match=r"not a JSON spec") as err:
+        plan.manifest()
+    assert err.value.field == "judges.0.since"
+    assert "\n" not in str(err.value)

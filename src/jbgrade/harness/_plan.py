@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from jbgrade._base import validation_error
 from jbgrade._errors import InputError, JbgradeError
 from jbgrade.behaviours import load_behaviours
 from jbgrade.harness._attacks import Attack, BaselineAttack, attack_from_spec, load_attack
@@ -122,14 +125,23 @@ class CampaignPlan:
                             yield WorkItem(key, ci, arms[0], b, sample, seed)
 
     def manifest(self) -> Manifest:
-        from jbgrade import __version__
-
         ident = self.spec.identity()
         ident["resolved"] = {
             "attacks": [{"spec": a.spec(), "tags": list(a.tags)} for a in self.attacks],
             "behaviour_sets": [b.model_dump(mode="json") for b in self.behaviour_sets],
         }
         h = spec_hash(ident)
+        try:
+            return self._manifest(h)
+        except ValidationError as exc:
+            # A plug-in whose spec() is not JSON: one line naming it (attacks.1.spec.KEY).
+            raise validation_error(
+                exc, path=self.spec_path, context="not a JSON spec (a plug-in's spec())"
+            ) from None
+
+    def _manifest(self, h: str) -> Manifest:
+        from jbgrade import __version__
+
         return Manifest(
             campaign=f"{self.spec.name}-{h[:12]}",
             name=self.spec.name,
