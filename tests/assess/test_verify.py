@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from jbgrade import ReportIntegrityError
 from jbgrade.assess import read_report, verify_report
 from jbgrade.evidence import AttackEvidence, TargetInfo
 from tests.assess.demo import Demo
@@ -101,3 +104,41 @@ def test_decisions_under_bundle_format_1_still_verify(demo: Demo) -> None:
         assert exc.field == "decisions[0].decision.action"
     else:
         raise AssertionError("a tampered format 1 decision verified")
+
+
+def test_a_format_1_report_gets_its_m_cg_provenance_in_the_evidence_shape(demo: Demo) -> None:
+    from jbgrade.evidence import CGFigures, CGThresholds
+
+    data = _format_1(demo.lab_report.model_dump(mode="json"))
+    row = next(m for m in data["metrics"] if m["metric"] == "CG")
+    # The shape assess wrote for JBG 1.1's M-CG before design 0190.
+    row["measured"] = {
+        "value": "S",
+        "rule": "M-CG",
+        "summary": "M-CG: gain over the best comparator ...",
+        "provenance": {
+            "figures": {"gain": 0.4, "low": 0.32, "high": 0.48, "comparator": None, "domain": "W"},
+            "thresholds": {"N": "high < 0.10", "S": "low >= 0.30", "L": "low > 0"},
+            "per_target": {},
+            "near_boundary": False,
+        },
+    }
+    old = read_report(json.dumps(data))
+    cg = next(m for m in old.metrics if m.metric == "CG").measured
+    assert cg is not None
+    assert isinstance(cg.provenance.figures, CGFigures)
+    assert isinstance(cg.provenance.thresholds, CGThresholds)
+    assert json.loads(cg.provenance.model_dump_json())["figures"] == {
+        "basis": "gain",
+        "domain": "W",
+        "gain": 0.4,
+        "interval": [0.32, 0.48],
+    }
+    assert cg.provenance.thresholds.N_high_below == 0.1
+    # Format 2 has no such migration: the old shape is refused, naming the key.
+    fmt2 = demo.lab_report.model_dump(mode="json")
+    fmt2_row = next(m for m in fmt2["metrics"] if m["metric"] == "CG")
+    fmt2_row["measured"] = row["measured"]
+    with pytest.raises(ReportIntegrityError) as err:
+        read_report(json.dumps(fmt2))
+    assert err.value.field is not None and err.value.field.endswith("provenance.figures.low")

@@ -120,8 +120,34 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
         else:
             decisions.append(pd)
     out["decisions"] = decisions
+    if isinstance(out.get("metrics"), list):
+        out["metrics"] = [_v1_metric(m) for m in out["metrics"]]
     out["read_notes"] = notes
     return out
+
+
+#: The M-CG thresholds assess wrote as prose before design 0190, as the rule's keys.
+_V1_CG_THRESHOLDS = {"N_high_below": 0.1, "S_low_at_or_above": 0.3, "L_low_above": 0.0}
+
+
+def _v1_metric(m: Any) -> Any:
+    """A format 1 metric row with its M-CG provenance in the evidence's shape: assess
+    wrote ``{gain, low, high, comparator, domain}`` and prose thresholds (design 0190)."""
+    meas = m.get("measured") if isinstance(m, Mapping) else None
+    if not (isinstance(meas, Mapping) and meas.get("rule") == "M-CG"):
+        return m
+    prov = meas.get("provenance")
+    if not isinstance(prov, Mapping):
+        return m
+    figs, thr = prov.get("figures"), prov.get("thresholds")
+    if not (isinstance(figs, Mapping) and "low" in figs and "high" in figs):
+        return m
+    new = {"basis": "gain", "domain": figs.get("domain"), "interval": [figs["low"], figs["high"]]}
+    new.update((k, figs[k]) for k in ("gain", "comparator") if figs.get(k) is not None)
+    if isinstance(thr, Mapping) and set(thr) <= {"N", "S", "L"}:
+        thr = _V1_CG_THRESHOLDS
+    prov = {**prov, "figures": new, "thresholds": thr}
+    return {**m, "measured": {**meas, "provenance": prov}}
 
 
 def _view_from_raw(raw: Any, attack: Any) -> dict[str, Any] | None:
