@@ -294,3 +294,22 @@ def test_a_legacy_target_factory_still_builds_with_a_deprecation_warning() -> No
     assert t.info.id == "t" and len(seen) == 1
     with TARGETS.scoped("new-style-target", lambda o: old_style(o.target, o.base_path)):
         assert not TARGETS.info("new-style-target").legacy  # one argument: the options
+
+
+@pytest.mark.parametrize("name", jbgrade.harness.TARGETS.names(), ids=lambda n: f"target:{n}")
+def test_every_target_type_validates_its_own_settings(name: str) -> None:
+    """``target.options`` is validated by the type's settings model: an unknown key is
+    an error naming ``targets.ID.options.KEY`` (it used to be ignored)."""
+    example = EXAMPLES[("target", name)]
+    spec = {**example["target"]}
+    spec["options"] = {**spec.get("options", {}), "no_such_setting": 1}
+    with pytest.raises(InputError) as ei:
+        jbgrade.harness.TARGETS.create(name, {"target": spec})
+    assert ei.value.field == "targets.t.options.no_such_setting"
+
+
+def test_a_transformers_target_needs_exactly_one_model_source() -> None:
+    spec = {"id": "t", "type": "transformers", "options": {}}
+    with pytest.raises(InputError, match="exactly one of model_dir and random_config") as ei:
+        jbgrade.harness.TARGETS.create("transformers", {"target": spec})
+    assert ei.value.field == "targets.t.options"

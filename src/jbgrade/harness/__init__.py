@@ -31,7 +31,7 @@ from jbgrade.harness._attacks import (
 )
 from jbgrade.harness._httpserver import HttpRequest, HttpResponse, HttpServer, json_response
 from jbgrade.harness._limits import backoff_delay
-from jbgrade.harness._local import TransformersTarget
+from jbgrade.harness._local import TransformersSettings, TransformersTarget
 from jbgrade.harness._openai import OpenAITarget, parse_retry_after, reply_from_json
 from jbgrade.harness._progress import (
     JsonReporter,
@@ -80,6 +80,7 @@ from jbgrade.harness._store import (
 from jbgrade.harness._targets import (
     TARGETS,
     AttemptHints,
+    NoSettings,
     Target,
     TargetCapabilities,
     TargetFactory,
@@ -90,6 +91,7 @@ from jbgrade.harness._targets import (
     TargetSpec,
     build_target,
     register_target,
+    target_settings,
 )
 
 __all__ = [
@@ -118,6 +120,7 @@ __all__ = [
     "Limits",
     "Manifest",
     "MultiTurnAttack",
+    "NoSettings",
     "OpenAITarget",
     "QuietReporter",
     "ReferenceConfig",
@@ -137,6 +140,7 @@ __all__ = [
     "TargetRequest",
     "TargetSpec",
     "TemplateAttack",
+    "TransformersSettings",
     "TransformersTarget",
     "WorkItem",
     "attack_atlas",
@@ -165,4 +169,5 @@ __all__ = [
     "run_campaign_ray",
     "spec_from_doc",
     "spec_hash",
+    "target_settings",
 ]
