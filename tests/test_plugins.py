@@ -53,7 +53,7 @@ def test_register_get_create_with_typed_options() -> None:
 
 
 def test_duplicate_registration_is_an_error() -> None:
-    reg: PluginRegistry[Any] = PluginRegistry("test-kind-b", "jbgrade.test-b")
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-b", "jbgrade.test-b", options=Opts)
     reg.add("x", _make)
     reg.add("x", _make)  # the same factory again (a module imported twice) is fine
     with pytest.raises(PluginError, match="already registered"):
@@ -65,21 +65,29 @@ def test_entry_points_load_once_and_may_not_shadow_builtins(
 ) -> None:
     ep = EntryPoint("third", "tests.test_plugins:_make", "jbgrade.test-c")
     calls = _fake_eps(monkeypatch, "jbgrade.test-c", [ep])
-    reg: PluginRegistry[Any] = PluginRegistry("test-kind-c", "jbgrade.test-c")
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-c", "jbgrade.test-c", options=Opts)
     assert reg.get("third") is _make
     reg.names()
     reg.get("third")
     assert calls == [1]
     clash = EntryPoint("x", "tests.test_plugins:Opts", "jbgrade.test-d")
     _fake_eps(monkeypatch, "jbgrade.test-d", [clash])
-    dup: PluginRegistry[Any] = PluginRegistry("test-kind-d", "jbgrade.test-d")
+    dup: PluginRegistry[Any] = PluginRegistry("test-kind-d", "jbgrade.test-d", options=Opts)
     dup.add("x", _make)
     with pytest.raises(PluginError, match="entry-point"):
         dup.names()
 
 
+def test_a_plugin_without_an_options_model_is_refused() -> None:
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-g", "jbgrade.test-g")
+    with pytest.raises(PluginError, match=r"test-kind-g 'x' .* declares no options model"):
+        reg.add("x", _make)
+    reg.add("y", _make, options=Opts)
+    assert reg.create("y", {}) == ("made", Opts())
+
+
 def test_scoped_registration_ends_with_the_block() -> None:
-    reg: PluginRegistry[Any] = PluginRegistry("test-kind-e", "jbgrade.test-e")
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-e", "jbgrade.test-e", options=Opts)
     with reg.scoped("tmp", _make):
         assert reg.get("tmp") is _make
     assert "tmp" not in reg
