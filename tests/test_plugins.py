@@ -53,7 +53,7 @@ def test_register_get_create_with_typed_options() -> None:
 
 
 def test_duplicate_registration_is_an_error() -> None:
-    reg: PluginRegistry[Any] = PluginRegistry("test-kind-b", "jbgrade.test-b")
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-b", "jbgrade.test-b", options=Opts)
     reg.add("x", _make)
     reg.add("x", _make)  # the same factory again (a module imported twice) is fine
     with pytest.raises(PluginError, match="already registered"):
@@ -65,21 +65,29 @@ def test_entry_points_load_once_and_may_not_shadow_builtins(
 ) -> None:
     ep = EntryPoint("third", "tests.test_plugins:_make", "jbgrade.test-c")
     calls = _fake_eps(monkeypatch, "jbgrade.test-c", [ep])
-    reg: PluginRegistry[Any] = PluginRegistry("test-kind-c", "jbgrade.test-c")
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-c", "jbgrade.test-c", options=Opts)
     assert reg.get("third") is _make
     reg.names()
     reg.get("third")
     assert calls == [1]
     clash = EntryPoint("x", "tests.test_plugins:Opts", "jbgrade.test-d")
     _fake_eps(monkeypatch, "jbgrade.test-d", [clash])
-    dup: PluginRegistry[Any] = PluginRegistry("test-kind-d", "jbgrade.test-d")
+    dup: PluginRegistry[Any] = PluginRegistry("test-kind-d", "jbgrade.test-d", options=Opts)
     dup.add("x", _make)
     with pytest.raises(PluginError, match="entry-point"):
         dup.names()
 
 
+def test_a_plugin_without_an_options_model_is_refused() -> None:
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-g", "jbgrade.test-g")
+    with pytest.raises(PluginError, match=r"test-kind-g 'x' .* declares no options model"):
+        reg.add("x", _make)
+    reg.add("y", _make, options=Opts)
+    assert reg.create("y", {}) == ("made", Opts())
+
+
 def test_scoped_registration_ends_with_the_block() -> None:
-    reg: PluginRegistry[Any] = PluginRegistry("test-kind-e", "jbgrade.test-e")
+    reg: PluginRegistry[Any] = PluginRegistry("test-kind-e", "jbgrade.test-e", options=Opts)
     with reg.scoped("tmp", _make):
         assert reg.get("tmp") is _make
     assert "tmp" not in reg
@@ -294,3 +302,22 @@ def test_a_legacy_target_factory_still_builds_with_a_deprecation_warning() -> No
     assert t.info.id == "t" and len(seen) == 1
     with TARGETS.scoped("new-style-target", lambda o: old_style(o.target, o.base_path)):
         assert not TARGETS.info("new-style-target").legacy  # one argument: the options
+
+
+@pytest.mark.parametrize("name", jbgrade.harness.TARGETS.names(), ids=lambda n: f"target:{n}")
+def test_every_target_type_validates_its_own_settings(name: str) -> None:
+    """``target.options`` is validated by the type's settings model: an unknown key is
+    an error naming ``targets.ID.options.KEY`` (it used to be ignored)."""
+    example = EXAMPLES[("target", name)]
+    spec = {**example["target"]}
+    spec["options"] = {**spec.get("options", {}), "no_such_setting": 1}
+    with pytest.raises(InputError) as ei:
+        jbgrade.harness.TARGETS.create(name, {"target": spec})
+    assert ei.value.field == "targets.t.options.no_such_setting"
+
+
+def test_a_transformers_target_needs_exactly_one_model_source() -> None:
+    spec = {"id": "t", "type": "transformers", "options": {}}
+    with pytest.raises(InputError, match="exactly one of model_dir and random_config") as ei:
+        jbgrade.harness.TARGETS.create("transformers", {"target": spec})
+    assert ei.value.field == "targets.t.options"

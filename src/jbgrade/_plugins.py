@@ -171,6 +171,11 @@ class PluginRegistry(Generic[F]):
                 return PluginInfo(name, obj, model, origin)
         if self._legacy is not None and (self._legacy_if is None or self._legacy_if(obj)):
             return PluginInfo(name, obj, None, origin, legacy=True)
+        if self.options is None:
+            raise PluginError(
+                f"{self.kind} {name!r} ({origin}) declares no options model: register it "
+                "with options=Model, or give it Options (and from_options on a class)"
+            )
         return PluginInfo(name, obj, self.options, origin)
 
     def register(self, name: str, *, options: type[Any] | None = None) -> Callable[[F], F]:
@@ -260,7 +265,7 @@ class PluginRegistry(Generic[F]):
         info = self.info(name)
         model = self.options if info.legacy else info.options
         raw_opts = options.model_dump() if isinstance(options, BaseModel) else dict(options or {})
-        opts: Any = raw_opts
+        opts: Any = raw_opts  # a legacy plug-in of a kind without a default model
         if model is not None and isinstance(options, model):
             opts = options
         elif model is not None:

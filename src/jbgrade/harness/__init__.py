@@ -31,7 +31,7 @@ from jbgrade.harness._attacks import (
 )
 from jbgrade.harness._httpserver import HttpRequest, HttpResponse, HttpServer, json_response
 from jbgrade.harness._limits import backoff_delay
-from jbgrade.harness._local import TransformersTarget
+from jbgrade.harness._local import TransformersSettings, TransformersTarget
 from jbgrade.harness._openai import OpenAITarget, parse_retry_after, reply_from_json
 from jbgrade.harness._progress import (
     JsonReporter,
@@ -82,6 +82,7 @@ from jbgrade.harness._store import (
 from jbgrade.harness._targets import (
     TARGETS,
     AttemptHints,
+    NoSettings,
     Target,
     TargetCapabilities,
     TargetFactory,
@@ -92,6 +93,7 @@ from jbgrade.harness._targets import (
     TargetSpec,
     build_target,
     register_target,
+    target_settings,
 )
 
 __all__ = [
@@ -122,6 +124,7 @@ __all__ = [
     "ManifestAttack",
     "ManifestBehaviourSet",
     "MultiTurnAttack",
+    "NoSettings",
     "OpenAITarget",
     "QuietReporter",
     "ReferenceConfig",
@@ -141,6 +144,7 @@ __all__ = [
     "TargetRequest",
     "TargetSpec",
     "TemplateAttack",
+    "TransformersSettings",
     "TransformersTarget",
     "WorkItem",
     "attack_atlas",
@@ -169,4 +173,5 @@ __all__ = [
     "run_campaign_ray",
     "spec_from_doc",
     "spec_hash",
+    "target_settings",
 ]

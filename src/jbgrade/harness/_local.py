@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import Field, JsonValue, model_validator
+
+from jbgrade._base import FrozenRecord
 from jbgrade._errors import InputError, TargetError
 from jbgrade.harness._targets import (
     TargetCapabilities,
@@ -23,10 +26,11 @@ from jbgrade.harness._targets import (
     TargetRequest,
     TargetSpec,
     register_target,
+    target_settings,
 )
 from jbgrade.records import ChatMessage
 
-__all__ = ["TransformersTarget"]
+__all__ = ["TransformersSettings", "TransformersTarget"]
 
 
 class _ByteTokenizer:
@@ -39,14 +43,36 @@ class _ByteTokenizer:
         return bytes(i for i in ids if 0 <= i < 256).decode("utf-8", "replace")
 
 
+class TransformersSettings(FrozenRecord):
+    """``options`` of a ``transformers`` target: a local model, or a random one (tests)."""
+
+    model_dir: str | None = Field(
+        default=None, description="Directory of a saved model (relative to the spec)."
+    )
+    random_config: dict[str, JsonValue] | None = Field(
+        default=None,
+        description="A randomly initialised model of this config (model_type and sizes).",
+    )
+    init_seed: int = Field(default=0, description="Seed of the random initialisation.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TransformersSettings:
+        if (self.model_dir is None) == (self.random_config is None):
+            raise ValueError("give exactly one of model_dir and random_config")
+        return self
+
+
 class TransformersTarget:
     """Runs generation in a worker thread, one request at a time."""
 
     #: Replies are well typed (str text, declared layers, int usage), so the
     #: runner stores their attempts without re-validating them.
     capabilities: ClassVar[TargetCapabilities] = TargetCapabilities(typed_replies=True)
+    #: The model of ``target.options`` (design 0181).
+    Settings: ClassVar[type[TransformersSettings]] = TransformersSettings
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
+        settings = target_settings(spec, TransformersSettings)
         try:
             import torch
             import transformers
@@ -56,18 +82,17 @@ class TransformersTarget:
                 field=f"targets.{spec.id}.type",
             ) from None
         self._torch = torch
-        opts: dict[str, Any] = dict(spec.options)
         self._tokenizer: Any
-        if "random_config" in opts:
-            cfg_raw = dict(opts["random_config"])
-            model_type = cfg_raw.pop("model_type", "gpt2")
+        if settings.random_config is not None:
+            cfg_raw = dict(settings.random_config)
+            model_type = str(cfg_raw.pop("model_type", "gpt2"))
             config = transformers.AutoConfig.for_model(model_type, **cfg_raw)
-            torch.manual_seed(int(opts.get("init_seed", 0)))
+            torch.manual_seed(settings.init_seed)
             self._model = transformers.AutoModelForCausalLM.from_config(config)
             self._tokenizer = _ByteTokenizer()
             name = spec.model or f"random-{model_type}"
-        elif "model_dir" in opts:
-            mdir = Path(opts["model_dir"])
+        else:
+            mdir = Path(str(settings.model_dir))
             if not mdir.is_absolute():
                 mdir = base_dir / mdir
             if not mdir.is_dir():
@@ -82,11 +107,6 @@ class TransformersTarget:
             except (OSError, ValueError):
                 self._tokenizer = _ByteTokenizer()
             name = spec.model or mdir.name
-        else:
-            raise InputError(
-                "a transformers target needs options.model_dir or options.random_config",
-                field=f"targets.{spec.id}.options",
-            )
         self._model.eval()
         self._params: dict[str, Any] = dict(spec.params)
         self._lock = asyncio.Lock()

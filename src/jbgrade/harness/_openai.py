@@ -15,11 +15,13 @@ from typing import ClassVar
 from jbgrade._errors import InputError
 from jbgrade.chat import OpenAIChatModel, parse_retry_after, reply_from_json
 from jbgrade.harness._targets import (
+    NoSettings,
     TargetCapabilities,
     TargetInfo,
     TargetOptions,
     TargetSpec,
     register_target,
+    target_settings,
 )
 
 __all__ = ["OpenAITarget", "parse_retry_after", "reply_from_json"]
@@ -76,4 +78,5 @@ class OpenAITarget(OpenAIChatModel):
 
 @register_target("openai")
 def _openai_factory(opts: TargetOptions) -> OpenAITarget:
+    target_settings(opts.target, NoSettings)  # this type takes no options
     return OpenAITarget(opts.target, opts.base_path)

@@ -37,6 +37,7 @@ from jbgrade.harness._located import located_error, value_at
 from jbgrade.harness._targets import (
     AttemptHints,
     Layer,
+    NoSettings,
     TargetCapabilities,
     TargetInfo,
     TargetOptions,
@@ -44,6 +45,7 @@ from jbgrade.harness._targets import (
     TargetRequest,
     TargetSpec,
     register_target,
+    target_settings,
 )
 from jbgrade.judges import reference_judge_reply
 from jbgrade.records import LAYER_ORDER, ChatMessage, format_canary
@@ -459,4 +461,5 @@ class ReferenceTarget:
 
 @register_target("reference")
 def _reference_factory(opts: TargetOptions) -> ReferenceTarget:
+    target_settings(opts.target, NoSettings)  # this type takes no options
     return ReferenceTarget(opts.target, opts.base_path)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
-from pydantic import Field
+from pydantic import BaseModel, Field, ValidationError
 
-from jbgrade._base import FrozenRecord, JsonObject
+from jbgrade._base import FrozenRecord, JsonObject, validation_error
 from jbgrade._errors import TargetError
 from jbgrade._plugins import positional_arity
 from jbgrade._vocab import Layer
@@ -20,6 +20,7 @@ __all__ = [
     "TARGETS",
     "AttemptHints",
     "Layer",
+    "NoSettings",
     "Target",
     "TargetCapabilities",
     "TargetError",
@@ -33,6 +34,7 @@ __all__ = [
     "build_target",
     "register_target",
     "target_chat_model",
+    "target_settings",
 ]
 
 
@@ -160,6 +162,22 @@ class TargetOptions(FrozenRecord):
     def base_path(self) -> Path:
         """``base_dir`` as a path (the working directory when unset)."""
         return Path(self.base_dir) if self.base_dir else Path.cwd()
+
+
+class NoSettings(FrozenRecord):
+    """The settings model of a target type that takes none in ``target.options``."""
+
+
+_S = TypeVar("_S", bound=BaseModel)
+
+
+def target_settings(spec: TargetSpec, model: type[_S]) -> _S:
+    """``spec.options`` validated by the target type's settings model (design 0181);
+    a bad or unknown setting is an input error naming ``targets.ID.options.KEY``."""
+    try:
+        return model.model_validate(spec.options)
+    except ValidationError as exc:
+        raise validation_error(exc, prefix=f"targets.{spec.id}.options") from None
 
 
 #: A harness target as a chat model (``chat-model`` type ``target``): the same options.

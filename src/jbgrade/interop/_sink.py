@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,7 +30,14 @@ from jbgrade._vocab import Domain
 from jbgrade._yaml import read_located
 from jbgrade.harness import Manifest, ManifestAttack, ManifestBehaviourSet
 from jbgrade.harness import TargetInfo as HarnessTarget
-from jbgrade.records import DOMAINS, Attempt, ChatMessage, Verdict, attempt_key
+from jbgrade.records import (
+    DOMAINS,
+    Attempt,
+    ChatMessage,
+    Verdict,
+    attempt_key,
+    canonical_sha256,
+)
 
 __all__ = [
     "GAP_BASELINE",
@@ -436,9 +442,8 @@ class ImportSink:
         manifest = Manifest(
             campaign=self.campaign,
             name=self.campaign,
-            spec_hash=hashlib.sha256(
-                json.dumps([src.sha256, imp["mapping"]], sort_keys=True).encode()
-            ).hexdigest(),
+            # one definition of every stored hash: RFC 8785 canonical JSON (issue 13)
+            spec_hash=canonical_sha256([src.sha256, imp["mapping"]]),
             spec={"import": imp},
             spec_path=str(src.path),
             targets=list(s.targets.values()),
