@@ -4,6 +4,7 @@ scoped registration, typed options, and a contract over every registered name.""
 from __future__ import annotations
 
 import asyncio
+import os
 from importlib.metadata import EntryPoint
 from typing import Any
 
@@ -153,6 +154,18 @@ for _k in ("behaviour-format", "exporter", "importer", "policy-profile"):
         EXAMPLES[(_k, _n)] = {}
 
 
+def _needs_local_extra() -> None:
+    """Skip unless the 'local' extra (torch, transformers) is installed; CI requires it
+    where torch's wheel is on disk (JBGRADE_REQUIRE_LOCAL=1), as tests/harness/test_local.py."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        if os.environ.get("JBGRADE_REQUIRE_LOCAL") == "1":
+            raise
+        pytest.skip("the 'local' extra (torch, transformers) is not installed")
+
+
 def _protocol(kind: str) -> type:
     from jbgrade.behaviours import BehaviourReader
     from jbgrade.chat import ChatModel
@@ -194,6 +207,8 @@ def test_every_plugin_builds_from_its_options_and_refuses_an_unknown_one(
     reg = plugin_registry(kind)
     example = EXAMPLES.get((kind, name))
     assert example is not None, f"add a contract example for {kind} {name!r}"
+    if (kind, name) == ("target", "transformers"):
+        _needs_local_extra()
     plugin = reg.create(name, example)
     assert isinstance(plugin, _protocol(kind)), f"{kind} {name!r} built {plugin!r}"
     if kind in ("exporter", "importer"):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from jbgrade._base import FrozenRecord
+from jbgrade._base import FrozenRecord, JsonObject
 from jbgrade._errors import InputError
 from jbgrade._plugins import PluginRegistry
 from jbgrade.chat._model import ChatModel
@@ -34,7 +34,7 @@ class OpenAIOptions(FrozenRecord):
     base_url: str = Field(pattern=r"^https?://", description="Base URL, e.g. http://h/v1.")
     model: str = Field(min_length=1, description="Model name at the endpoint.")
     api_key_env: str | None = Field(default=None, description="Environment variable of the key.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Generation parameters.")
+    params: JsonObject = Field(default_factory=dict, description="Generation parameters.")
 
 
 @CHAT_MODELS.register("openai", options=OpenAIOptions)

@@ -124,9 +124,8 @@ def export_cmd(  # noqa: PLR0917 - a Typer command takes its options as paramete
 ) -> None:
     """Export an assessment report (or a registry case) to another format.
 
-    CSAF, STIX, SARIF, AVID, an ATLAS case study or a JEF document. Payloads are
-    never exported unless asked for (--include-payload) on a registry case the
-    caller may read outside its embargo."""
+    CSAF, STIX, SARIF, AVID, an ATLAS case study or JEF. Payloads only with
+    --include-payload, on a registry case the caller may read outside its embargo."""
     from jbgrade.interop import exporter
 
     exp = exporter(fmt)  # unknown format: exit 2 before any work
