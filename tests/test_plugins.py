@@ -290,6 +290,7 @@ def test_a_plugin_declares_its_options_on_the_class_or_the_function() -> None:
 
     make.Options = Opts  # type: ignore[attr-defined]
     reg.add("cls", Thing)
+    reg.add("cls", Thing)  # the same class again (a module imported twice) is fine
     reg.add("fn", make)
     assert reg.create("cls", {"size": 2}).size == 20
     assert reg.create("fn", {"size": 3}) == ("fn", 3)

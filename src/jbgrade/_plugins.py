@@ -35,7 +35,8 @@ and need not touch jbgrade's files. The rules are the same for every kind:
   of a capability protocol (e.g. ``jbgrade.judges.SyncJudge``). Callers test the
   declaration, so a third party's plug-in gets the same fast path as a built-in.
 
-This module sits below every layer (it imports only the exception tree).
+This module sits below every layer (it imports only the exception tree and the base
+record's validation-error helper).
 """
 
 from __future__ import annotations
@@ -137,15 +138,16 @@ class PluginRegistry(Generic[F]):
         """Register ``factory`` under ``name``; a name already taken is an error.
 
         ``factory`` follows the convention: called with an instance of ``options``;
-        or a class declaring ``Options`` and ``from_options`` (then that is the
-        factory); or, without either, the kind's default model - or the kind's
-        legacy adapter where it has one.
+        or it declares ``Options`` (a class with ``from_options``, which is then the
+        factory, or a function); or, without either, the kind's legacy adapter where
+        it applies, else the kind's default model.
         """
         info = self._info_for(name, factory, options, origin)
         with self._lock:
             old = self._plugins.get(name)
             same = old is not None and (
-                old.factory is factory
+                # equal, not identical: a class's factory is its bound from_options
+                old.factory == info.factory
                 or (old.origin == origin and origin.startswith("entry-point:"))
             )
             if old is not None and not same:
@@ -264,17 +266,16 @@ class PluginRegistry(Generic[F]):
         """
         info = self.info(name)
         model = self.options if info.legacy else info.options
-        raw_opts = options.model_dump() if isinstance(options, BaseModel) else dict(options or {})
-        opts: Any = raw_opts  # a legacy plug-in of a kind without a default model
-        if model is not None and isinstance(options, model):
-            opts = options
-        elif model is not None:
-            try:
-                opts = model.model_validate(raw_opts)
-            except ValidationError as exc:
-                raise validation_error(
-                    exc, cls=self._error, context=f"{self.kind} {name!r}"
-                ) from None
+        opts: Any = options
+        if model is None or not isinstance(options, model):
+            raw = options.model_dump() if isinstance(options, BaseModel) else dict(options or {})
+            opts = raw  # a legacy plug-in of a kind without a default model gets the mapping
+            if model is not None:
+                try:
+                    opts = model.model_validate(raw)
+                except ValidationError as exc:
+                    where = f"{self.kind} {name!r}"
+                    raise validation_error(exc, cls=self._error, context=where) from None
         if info.legacy and self._legacy is not None:
             warnings.warn(
                 f"{self.kind} {name!r} ({info.origin}) uses a deprecated factory convention; "

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from jbgrade._base import FrozenRecord
 from jbgrade._errors import InputError
@@ -93,8 +93,6 @@ for _name, _fn in (
 
 class ExportOptions(FrozenRecord):
     """Options of an exporter."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     publisher: CsafPublisher | None = Field(
         default=None,
